@@ -1,0 +1,334 @@
+"""Read one landed extract (CSV, XLSX, Parquet) into strings.
+
+:func:`read_raw` returns a :class:`RawTable`: the header cells as written and every data
+cell as a string (or ``None``), with the spreadsheet row number of each data row
+(header = row 1, interpretations.md #1). It never normalizes values; it only makes the
+three formats look alike. Problems that make the whole file unusable raise
+:class:`ReadError` with ``code`` ``empty_file`` or ``unreadable``.
+
+Choices (see the module functions for details):
+
+* CSV: bytes decoded strictly as UTF-8 (a BOM is dropped), else strictly as GB18030 (a
+  superset of GBK), else ``unreadable``. DuckDB is never used (it cannot read GBK
+  here). Parsing is polars ``read_csv`` with every column as Utf8; only a file with
+  ragged lines (more fields than its first line) falls back to Python's ``csv``.
+* XLSX: openpyxl (read-only) on the first sheet, because it reports each cell's own
+  type: a text ID stays text, a numeric ID cell is formatted so that an 18-digit number
+  rounded by Excel stays recognisably scientific (``3.70322199001011e+17`` → later
+  ``invalid_id``), whole numbers lose their ``.0``, serial numbers stay numbers and
+  date-formatted cells become ISO dates. (fastexcel/calamine is ~10x faster but turns
+  a numeric ID cell into a plausible wrong 18-digit string and cannot tell it from text.)
+* Parquet: pyarrow via polars; every column cast to Utf8 with the same formatting rules.
+* Rows whose every cell is empty are not data rows (Excel's formatted-but-empty rows,
+  blank CSV lines); they are counted in ``blank_rows`` and keep their place in the
+  row numbering of the rows after them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from assets.normalize import cell_to_str
+
+ROW_COL = "_row_number"
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+class ReadError(Exception):
+    """The file as a whole cannot be used. ``code`` is ``empty_file`` or ``unreadable``."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class RawTable:
+    """Cells of one extract as strings.
+
+    ``header``: the header cells as written (``""`` for an empty header cell).
+    ``data``: one Utf8 column per header cell, named ``c0``, ``c1``, … (positional, so
+    duplicate or empty headers are harmless), plus ``_row_number`` (Int64, spreadsheet
+    row: header = 1). Blank rows are not included.
+    """
+
+    header: list[str]
+    data: pl.DataFrame
+    format: str
+    encoding: str | None = None
+    blank_rows: int = 0
+    header_row: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"c{i}" for i in range(len(self.header))]
+
+    @property
+    def rows_in(self) -> int:
+        return self.data.height
+
+    def raw_keys(self) -> list[str]:
+        """Unique, non-empty names of the header cells for the raw JSON object."""
+        seen: dict[str, int] = {}
+        keys = []
+        for i, h in enumerate(self.header):
+            k = (h or "").strip() or f"列{i + 1}"
+            if k in seen:
+                seen[k] += 1
+                k = f"{k}#{seen[k]}"
+            else:
+                seen[k] = 1
+            keys.append(k)
+        return keys
+
+    def rows(self) -> list[dict[str, str | None]]:
+        """Data rows as header → cell dicts (tests and debugging; not for big files)."""
+        keys = self.raw_keys()
+        return [dict(zip(keys, r)) for r in self.data.select(self.columns).rows()]
+
+
+def read_raw(path: str | Path) -> RawTable:
+    """Read a landed extract; the format comes from the extension (case-insensitive)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReadError("unreadable", f"无法打开文件：{exc}") from exc
+    if size == 0:
+        raise ReadError("empty_file", "文件为空（0 字节）")
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    raise ReadError("unreadable", f"不支持的文件类型：{path.suffix}")
+
+
+# ---------------------------------------------------------------------------
+# shared
+# ---------------------------------------------------------------------------
+def _finish(
+    header: list[str], cells: pl.DataFrame, first_row_number: int, fmt: str, encoding: str | None = None
+) -> RawTable:
+    """``cells``: Utf8 columns c0..cN-1, one row per line after the header (blank ones
+    included). Adds row numbers, drops blank rows and trailing unnamed empty columns."""
+    n = len(header)
+    cells = cells.with_row_index(ROW_COL, offset=first_row_number).with_columns(
+        pl.col(ROW_COL).cast(pl.Int64)
+    )
+    names = [f"c{i}" for i in range(n)]
+    # trailing columns with an empty header and no data (trailing commas, formatted cells)
+    while n > 0 and not (header[n - 1] or "").strip():
+        col = names[n - 1]
+        if cells.height and cells.select(_nonblank(pl.col(col)).any()).item():
+            break
+        cells = cells.drop(col)
+        n -= 1
+    header, names = header[:n], names[:n]
+    if n == 0:
+        raise ReadError("empty_file", "文件没有表头")
+    if cells.height:
+        nonblank = pl.any_horizontal([_nonblank(pl.col(c)) for c in names])
+        kept = cells.filter(nonblank)
+    else:
+        kept = cells
+    blank = cells.height - kept.height
+    return RawTable(
+        header=header,
+        data=kept.select([ROW_COL, *names]),
+        format=fmt,
+        encoding=encoding,
+        blank_rows=blank,
+        header_row=first_row_number - 1,
+    )
+
+
+def _nonblank(e: pl.Expr) -> pl.Expr:
+    return e.is_not_null() & (e.str.replace_all(r"[\s\u200b\ufeff]", "").str.len_bytes() > 0)
+
+
+def _strip_header_cell(h: str | None) -> str:
+    return "" if h is None else str(h).replace("\ufeff", "")
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+def _decode(data: bytes) -> tuple[bytes, str]:
+    """UTF-8 bytes (BOM removed) of the file and the encoding it was read with."""
+    if b"\x00" in data[:65536]:
+        raise ReadError("unreadable", "文件含有 NUL 字节，不是文本 CSV（可能是 UTF-16 或二进制文件）")
+    if data.startswith(b"\xef\xbb\xbf"):
+        body, enc = data[3:], "utf-8-sig"
+    else:
+        body, enc = data, "utf-8"
+    try:
+        body.decode("utf-8", errors="strict")
+        return body, enc
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            "unreadable", f"无法按 UTF-8 或 GBK/GB18030 解码（第 {exc.start} 字节附近）"
+        ) from exc
+    return text.encode("utf-8"), "gb18030"
+
+
+def _read_csv(path: Path) -> RawTable:
+    raw = path.read_bytes()
+    body, enc = _decode(raw)
+    if not body.strip(b" \t\r\n,;"):
+        raise ReadError("empty_file", "文件没有表头")
+    try:
+        df = pl.read_csv(
+            io.BytesIO(body),
+            has_header=False,
+            infer_schema=False,
+            empty_string_is_null=False,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" in str(exc):
+            return _read_csv_python(body, enc)
+        raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
+        raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
+    if df.height == 0 or df.width == 0:
+        raise ReadError("empty_file", "文件没有表头")
+    df = df.rename({c: f"c{i}" for i, c in enumerate(df.columns)})
+    df = df.with_columns(pl.all().cast(pl.Utf8))
+    header = [_strip_header_cell(h) for h in df.row(0)]
+    return _finish(header, df.slice(1), 2, "csv", enc)
+
+
+def _read_csv_python(body: bytes, enc: str) -> RawTable:
+    """Fallback for ragged files: Python's csv module, rows padded to the widest."""
+    text = body.decode("utf-8")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ReadError("unreadable", f"CSV 无法解析：{exc}") from exc
+    # leading blank lines: the header is the first non-blank line
+    start = 0
+    while start < len(rows) and not any((c or "").strip() for c in rows[start]):
+        start += 1
+    if start == len(rows):
+        raise ReadError("empty_file", "文件没有表头")
+    width = max(len(r) for r in rows[start:])
+    header = [_strip_header_cell(h) for h in rows[start]] + [""] * (width - len(rows[start]))
+    data = [r + [None] * (width - len(r)) for r in rows[start + 1 :]]
+    cols = {f"c{i}": [r[i] for r in data] for i in range(width)}
+    df = pl.DataFrame(cols, schema={f"c{i}": pl.Utf8 for i in range(width)})
+    # csv gives "" for empty fields; polars gives "" too with empty_string_is_null=False
+    return _finish(header, df, start + 2, "csv", enc)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------
+# XLSX
+# ---------------------------------------------------------------------------
+def _read_xlsx(path: Path) -> RawTable:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise ReadError("unreadable", f"XLSX 无法打开：{_first_line(exc)}") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise ReadError("unreadable", f"XLSX 无法打开：{_first_line(exc)}") from exc
+    try:
+        if not wb.worksheets:
+            raise ReadError("empty_file", "工作簿没有工作表")
+        ws = wb.worksheets[0]
+        header: list[str] | None = None
+        header_row = 0
+        rows: list[list[str | None]] = []
+        width = 0
+        try:
+            for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = [cell_to_str(v) for v in values]
+                if header is None:
+                    if any((c or "").strip() for c in cells):
+                        header = [_strip_header_cell(c) for c in cells]
+                        header_row = i
+                        width = len(header)
+                    continue
+                rows.append(cells)
+                if len(cells) > width:
+                    width = len(cells)
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ReadError("unreadable", f"XLSX 无法解析：{_first_line(exc)}") from exc
+    finally:
+        wb.close()
+    if header is None:
+        raise ReadError("empty_file", "第一个工作表没有表头")
+    header = header + [""] * (width - len(header))
+    cols = {f"c{j}": [r[j] if j < len(r) else None for r in rows] for j in range(width)}
+    df = pl.DataFrame(cols, schema={f"c{j}": pl.Utf8 for j in range(width)})
+    return _finish(header, df, header_row + 1, "xlsx")
+
+
+# ---------------------------------------------------------------------------
+# Parquet
+# ---------------------------------------------------------------------------
+def _to_utf8(name: str, dtype: pl.DataType) -> pl.Expr:
+    c = pl.col(name)
+    if dtype == pl.Utf8:
+        return c
+    if dtype == pl.Date:
+        return c.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        return (
+            pl.when(c.dt.time() == pl.time(0, 0, 0))
+            .then(c.dt.strftime("%Y-%m-%d"))
+            .otherwise(c.dt.strftime("%Y-%m-%d %H:%M:%S"))
+        )
+    if dtype.is_float():
+        whole = c.is_finite() & (c == c.floor()) & (c.abs() < 1e15)
+        return (
+            pl.when(c.is_nan())
+            .then(pl.lit(None, pl.Utf8))
+            .when(whole)
+            .then(c.cast(pl.Int64, strict=False).cast(pl.Utf8))
+            .otherwise(c.cast(pl.Utf8))
+        )
+    if dtype == pl.Boolean:
+        return pl.when(c).then(pl.lit("TRUE")).when(~c).then(pl.lit("FALSE")).otherwise(pl.lit(None, pl.Utf8))
+    if dtype == pl.Binary:
+        return c.cast(pl.Utf8, strict=False)
+    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+        return c.map_elements(lambda v: None if v is None else str(v), return_dtype=pl.Utf8)
+    return c.cast(pl.Utf8, strict=False)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001
+        raise ReadError("unreadable", f"Parquet 无法解析：{_first_line(exc)}") from exc
+    if df.width == 0:
+        raise ReadError("empty_file", "Parquet 文件没有列")
+    header = [_strip_header_cell(c) for c in df.columns]
+    try:
+        cells = df.select(
+            [_to_utf8(c, dt).alias(f"c{i}") for i, (c, dt) in enumerate(df.schema.items())]
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise ReadError("unreadable", f"Parquet 列无法转为文本：{_first_line(exc)}") from exc
+    return _finish(header, cells, 2, "parquet")

@@ -1,0 +1,462 @@
+"""Stage one source for one month: find, read, map headers, normalize, quarantine, dedupe.
+
+This is everything extracts.md asks for *before* cross-source reconciliation (ID
+linking of ``bad_checksum`` rows and the rural-revitalization 户主 rule happen later).
+Pure polars; no Dagster, no DuckDB.
+
+    result = stage_source("hr", "2026-09", landing / "2026-09", landing)
+
+For an accepted file ``rows_in == accepted.height + duplicates + quarantine.height``.
+A refused or missing file has ``rows_in == 0`` and empty frames.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from assets.normalize import (
+    BAD_CHECKSUM,
+    ID_OK_STATUSES,
+    INVALID_ID,
+    INVALID_VALUE,
+    MISSING_REQUIRED,
+    NEGATIVE_AMOUNT,
+    VALUE_DTYPES,
+    NormSpec,
+    apply_normalizers,
+)
+from assets.readers import ROW_COL, SUPPORTED_SUFFIXES, RawTable, ReadError, read_raw
+from checks.contracts import (
+    OOP_TERMS,
+    OOP_TOLERANCE,
+    Column,
+    Contract,
+    load_contract,
+    normalize_header,
+)
+
+DATE_OUTSIDE_MONTH = "date_outside_month"
+OOP_MISMATCH = "oop_mismatch"
+
+ACCEPTED = "accepted"
+MISSING = "missing"
+MISSING_COLUMN = "missing_column"
+UNREADABLE = "unreadable"
+EMPTY_FILE = "empty_file"
+WRONG_MONTH = "wrong_month"
+
+ID_STATUS_COL = "_id_status"
+RAW_COL = "_raw"
+
+QUARANTINE_SCHEMA = {
+    "row_number": pl.Int64,
+    "reason_code": pl.Utf8,
+    "reason": pl.Utf8,
+    "column": pl.Utf8,
+    "raw": pl.Utf8,
+}
+
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass
+class StageResult:
+    source: str
+    month: str
+    file: str | None  # path relative to landing_root (e.g. "2026-09/hr.csv"), None if missing
+    sha256: str | None  # of the raw file bytes
+    status: str  # accepted | missing | missing_column | unreadable | empty_file | wrong_month
+    message: str | None  # one Chinese sentence naming the file and the problem
+    rows_in: int  # data rows in the file (0 for refused)
+    duplicates: int  # extra copies removed (they count as accepted)
+    accepted: pl.DataFrame
+    quarantine: pl.DataFrame
+    ignored_files: list[str] = field(default_factory=list)
+    blank_rows: int = 0  # rows with every cell empty: not data rows, not counted in rows_in
+    encoding: str | None = None  # CSV: utf-8 / utf-8-sig / gb18030
+    header_mapping: dict[str, str] = field(default_factory=dict)  # canonical → header as written
+    extra_columns: list[str] = field(default_factory=list)  # headers kept only in _raw
+
+    @property
+    def refused(self) -> bool:
+        return self.status not in (ACCEPTED, MISSING)
+
+    @property
+    def rows_accepted(self) -> int:
+        """Accepted rows, duplicates included (load_log's rows_accepted)."""
+        return self.accepted.height + self.duplicates if self.status == ACCEPTED else 0
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.quarantine.height if self.status == ACCEPTED else 0
+
+
+# ---------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------
+def validate_month(month: str) -> tuple[int, int]:
+    """``YYYY-MM`` → (year, month); ValueError otherwise."""
+    m = _MONTH_RE.match(month or "")
+    if not m:
+        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def find_source_file(month_dir: Path, source: str) -> tuple[Path | None, list[Path]]:
+    """(file to read, other files of the same source) — interpretations.md #2: extension
+    case-insensitive; the first of csv, xlsx, parquet is read, the others ignored."""
+    month_dir = Path(month_dir)
+    if not month_dir.is_dir():
+        return None, []
+    found: list[tuple[int, str, Path]] = []
+    for p in month_dir.iterdir():
+        if not p.is_file():
+            continue
+        stem, suffix = p.stem, p.suffix.lower()
+        if stem == source and suffix in SUPPORTED_SUFFIXES:
+            found.append((SUPPORTED_SUFFIXES.index(suffix), p.name, p))
+    if not found:
+        return None, []
+    found.sort()
+    return found[0][2], [f[2] for f in found[1:]]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def accepted_schema(contract: Contract) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {c.canonical: VALUE_DTYPES[c.type] for c in contract.columns}
+    schema["_row_number"] = pl.Int64
+    if contract.id_column:
+        schema[ID_STATUS_COL] = pl.Utf8
+    schema[RAW_COL] = pl.Utf8
+    return schema
+
+
+def empty_accepted(contract: Contract) -> pl.DataFrame:
+    return pl.DataFrame(schema=accepted_schema(contract))
+
+
+def map_headers(contract: Contract, header: list[str]) -> tuple[dict[str, int], list[int]]:
+    """canonical → index of the file column holding it, and the indexes of extra columns.
+
+    When several file columns map to one canonical column (say 身份证号 and 公民身份号码
+    both present), the one written exactly as the contract's header wins, else the
+    leftmost; the others are extra columns (kept in ``_raw`` only)."""
+    hmap = contract.header_map()
+    candidates: dict[str, list[int]] = {}
+    extras: list[int] = []
+    for i, h in enumerate(header):
+        canon = hmap.get(normalize_header(h))
+        if canon is None:
+            extras.append(i)
+        else:
+            candidates.setdefault(canon, []).append(i)
+    mapping: dict[str, int] = {}
+    for canon, idxs in candidates.items():
+        main = normalize_header(contract.header_of(canon))
+        exact = [i for i in idxs if normalize_header(header[i]) == main]
+        chosen = exact[0] if exact else idxs[0]
+        mapping[canon] = chosen
+        extras.extend(i for i in idxs if i != chosen)
+    return mapping, sorted(extras)
+
+
+def _fmt2(e: pl.Expr) -> pl.Expr:
+    """Float → string with exactly two decimals (``-12.5`` → ``-12.50``)."""
+    cents = (e * 100).round(0, mode="half_away_from_zero").cast(pl.Int64)
+    a = cents.abs()
+    return pl.concat_str(
+        [
+            pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+            (a // 100).cast(pl.Utf8),
+            pl.lit("."),
+            (a % 100).cast(pl.Utf8).str.zfill(2),
+        ]
+    )
+
+
+_INVALID_TEXT = {
+    "enum": "的值不在允许范围内",
+    "date": "无法识别为日期",
+    "month": "无法识别为年月",
+    "amount": "无法识别为金额",
+    "integer": "不是非负整数",
+    "region_code": "不是 12 位行政区划代码",
+}
+
+
+def _reason_expr(col: Column, code: pl.Expr, raw: pl.Expr, month: str) -> pl.Expr:
+    """Chinese sentence naming the column and the bad value, for one column's code."""
+    shown = pl.coalesce(raw, pl.lit(""))
+    h = col.header
+    invalid = _INVALID_TEXT.get(col.type, "的值无效")
+    if col.type == "enum" and col.allowed:
+        invalid = f"的值不在允许范围（{'/'.join(col.allowed)}）内"
+    sep = "" if invalid.startswith("的") else " "
+    return (
+        pl.when(code == MISSING_REQUIRED)
+        .then(pl.lit(f"{h} 为空"))
+        .when(code == INVALID_ID)
+        .then(pl.concat_str([pl.lit(f"{h} 不是可识别的身份证号码："), shown]))
+        .when(code == INVALID_VALUE)
+        .then(pl.concat_str([pl.lit(f"{h}{sep}{invalid}："), shown]))
+        .when(code == NEGATIVE_AMOUNT)
+        .then(pl.concat_str([pl.lit(f"{h} 为负数："), shown]))
+        .when(code == DATE_OUTSIDE_MONTH)
+        .then(pl.concat_str([pl.lit(f"{h} 不在数据月份 {month} 内："), shown]))
+        .otherwise(pl.lit(None, pl.Utf8))
+    )
+
+
+# ---------------------------------------------------------------------------
+# main entry
+# ---------------------------------------------------------------------------
+def stage_source(
+    source: str, month: str, month_dir: Path, landing_root: Path | None = None
+) -> StageResult:
+    """Stage ``<month_dir>/<source>.(csv|xlsx|parquet)`` for data month ``month`` (YYYY-MM)."""
+    year, mon = validate_month(month)
+    contract = load_contract(source)
+    month_dir = Path(month_dir)
+    landing_root = Path(landing_root) if landing_root is not None else month_dir.parent
+
+    chosen, others = find_source_file(month_dir, source)
+    ignored = [_rel(p, landing_root) for p in others]
+
+    def result(status: str, message: str | None, **kw) -> StageResult:
+        base = dict(
+            source=source,
+            month=month,
+            file=None,
+            sha256=None,
+            status=status,
+            message=message,
+            rows_in=0,
+            duplicates=0,
+            accepted=empty_accepted(contract),
+            quarantine=empty_quarantine(),
+            ignored_files=ignored,
+        )
+        base.update(kw)
+        return StageResult(**base)
+
+    if chosen is None:
+        pattern = f"{_rel(month_dir, landing_root)}/{source}.csv|xlsx|parquet"
+        if contract.optional:
+            msg = f"可选数据源 {contract.department} 本月未报送（未找到 {pattern}）"
+        else:
+            msg = f"未收到 {contract.department} 的文件 {pattern}"
+        return result(MISSING, msg)
+
+    rel = _rel(chosen, landing_root)
+    sha = file_sha256(chosen)
+    try:
+        raw = read_raw(chosen)
+    except ReadError as exc:
+        if exc.code == EMPTY_FILE:
+            msg = f"文件 {rel} 为空：{exc.detail}"
+        else:
+            msg = f"文件 {rel} 无法读取：{exc.detail}"
+        return result(exc.code, msg, file=rel, sha256=sha)
+
+    mapping, extras = map_headers(contract, raw.header)
+    header_mapping = {c: raw.header[i] for c, i in mapping.items()}
+    extra_cols = [raw.header[i] or f"列{i + 1}" for i in extras]
+    missing_req = [c.header for c in contract.columns if c.required and c.canonical not in mapping]
+    if missing_req:
+        return result(
+            MISSING_COLUMN,
+            f"文件 {rel} 缺少必需列：{'、'.join(missing_req)}",
+            file=rel,
+            sha256=sha,
+            encoding=raw.encoding,
+            header_mapping=header_mapping,
+            extra_columns=extra_cols,
+        )
+
+    first_day = _dt.date(year, mon, 1)
+    last_day = _dt.date(year, mon, calendar.monthrange(year, mon)[1])
+    frame = _normalize(contract, raw, mapping, month, first_day, last_day)
+    rows_in = frame.height
+
+    # wrong month: a dated file with rows, none dated in M (interpretations.md #4)
+    if contract.is_dated and rows_in > 0:
+        dated_by = contract.dated_by or contract.in_month_columns[0]
+        in_m = frame.select(pl.col(dated_by).is_between(first_day, last_day).fill_null(False).sum()).item()
+        if in_m == 0:
+            header = contract.header_of(dated_by)
+            return result(
+                WRONG_MONTH,
+                f"文件 {rel} 没有一行的{header}在数据月份 {month} 内，疑为其他月份的文件",
+                file=rel,
+                sha256=sha,
+                encoding=raw.encoding,
+                blank_rows=raw.blank_rows,
+                header_mapping=header_mapping,
+                extra_columns=extra_cols,
+            )
+
+    bad = frame.filter(pl.col("__err_code").is_not_null())
+    quarantine = bad.select(
+        pl.col(ROW_COL).alias("row_number"),
+        pl.col("__err_code").alias("reason_code"),
+        pl.col("__err_reason").alias("reason"),
+        pl.col("__err_column").alias("column"),
+        pl.col(RAW_COL).alias("raw"),
+    ).cast(QUARANTINE_SCHEMA)
+
+    keep_cols = list(accepted_schema(contract))
+    good = frame.filter(pl.col("__err_code").is_null()).select(keep_cols)
+    deduped = good.unique(subset=contract.canonical_names, keep="first", maintain_order=True)
+    duplicates = good.height - deduped.height
+
+    message = None
+    if ignored:
+        message = f"已读取文件 {rel}，忽略同一数据源的其他文件：{'、'.join(ignored)}"
+    return StageResult(
+        source=source,
+        month=month,
+        file=rel,
+        sha256=sha,
+        status=ACCEPTED,
+        message=message,
+        rows_in=rows_in,
+        duplicates=duplicates,
+        accepted=deduped.cast(accepted_schema(contract)),
+        quarantine=quarantine,
+        ignored_files=ignored,
+        blank_rows=raw.blank_rows,
+        encoding=raw.encoding,
+        header_mapping=header_mapping,
+        extra_columns=extra_cols,
+    )
+
+
+def _normalize(
+    contract: Contract,
+    raw: RawTable,
+    mapping: dict[str, int],
+    month: str,
+    first_day: _dt.date,
+    last_day: _dt.date,
+) -> pl.DataFrame:
+    """All rows, with canonical typed columns, ``_id_status``, ``_raw`` and the first
+    error of each row (``__err_code``, ``__err_reason``, ``__err_column``)."""
+    raw_cols = raw.columns
+    keys = raw.raw_keys()
+    src = {c.canonical: f"__src_{c.canonical}" for c in contract.columns}
+    code = {c.canonical: f"__code_{c.canonical}" for c in contract.columns}
+
+    lf = raw.data.lazy().with_columns(
+        [
+            (pl.col(raw_cols[mapping[c.canonical]]) if c.canonical in mapping else pl.lit(None, pl.Utf8)).alias(
+                src[c.canonical]
+            )
+            for c in contract.columns
+        ]
+        + [
+            pl.struct([pl.col(rc).alias(k) for rc, k in zip(raw_cols, keys)]).struct.json_encode().alias(RAW_COL)
+            if raw_cols
+            else pl.lit("{}").alias(RAW_COL)
+        ]
+    )
+    specs = [
+        NormSpec(c.type, src[c.canonical], c.canonical, code[c.canonical], c.required, c.allowed)
+        for c in contract.columns
+    ]
+    lf = apply_normalizers(lf, specs)
+
+    # per-column error (ID statuses are not errors), then the month check
+    err: dict[str, pl.Expr] = {}
+    for c in contract.columns:
+        k = pl.col(code[c.canonical])
+        e = pl.when(k.is_in(list(ID_OK_STATUSES))).then(pl.lit(None, pl.Utf8)).otherwise(k) if c.type == "id" else k
+        if c.in_month:
+            v = pl.col(c.canonical)
+            e = (
+                pl.when(e.is_null() & v.is_not_null() & ~v.is_between(first_day, last_day))
+                .then(pl.lit(DATE_OUTSIDE_MONTH))
+                .otherwise(e)
+            )
+        err[c.canonical] = e
+    lf = lf.with_columns([e.alias(f"__e_{c}") for c, e in err.items()])
+
+    codes = [pl.col(f"__e_{c.canonical}") for c in contract.columns]
+    reasons = [
+        _reason_expr(c, pl.col(f"__e_{c.canonical}"), pl.col(src[c.canonical]), month) for c in contract.columns
+    ]
+    columns = [
+        pl.when(pl.col(f"__e_{c.canonical}").is_not_null()).then(pl.lit(c.canonical)) for c in contract.columns
+    ]
+    if contract.has_oop_identity:
+        total, fund, crit, assist = (pl.col(t) for t in OOP_TERMS)
+        oop = pl.col("out_of_pocket")
+        expected = total - fund - crit - assist
+        bad = (oop - expected).abs() > OOP_TOLERANCE + 1e-9
+        codes.append(pl.when(bad).then(pl.lit(OOP_MISMATCH)))
+        hdr = {t: contract.header_of(t) for t in ("out_of_pocket", *OOP_TERMS)}
+        reasons.append(
+            pl.when(bad).then(
+                pl.concat_str(
+                    [
+                        pl.lit(f"{hdr['out_of_pocket']} "),
+                        _fmt2(oop),
+                        pl.lit(
+                            f" 与 {hdr['total_cost']}−{hdr['fund_paid']}−{hdr['critical_illness_paid']}"
+                            f"−{hdr['medical_assistance_paid']} = "
+                        ),
+                        _fmt2(expected),
+                        pl.lit(" 不符"),
+                    ]
+                )
+            )
+        )
+        columns.append(pl.when(bad).then(pl.lit("out_of_pocket")))
+
+    outputs = [
+        pl.coalesce(codes).alias("__err_code"),
+        pl.coalesce(reasons).alias("__err_reason"),
+        pl.coalesce(columns).alias("__err_column"),
+    ]
+    if contract.id_column:
+        idc = pl.col(code[contract.id_column])
+        outputs.append(
+            pl.when(idc.is_in(list(ID_OK_STATUSES))).then(idc).otherwise(pl.lit(None, pl.Utf8)).alias(ID_STATUS_COL)
+        )
+    lf = lf.with_columns(outputs)
+    return lf.collect()
+
+
+__all__ = [
+    "StageResult",
+    "stage_source",
+    "find_source_file",
+    "map_headers",
+    "validate_month",
+    "accepted_schema",
+    "QUARANTINE_SCHEMA",
+    "BAD_CHECKSUM",
+]
