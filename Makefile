@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11 and make:
+#   make demo   — create .venv from the lock file if missing, run every sample month through Dagster
+#   make test   — same set-up, then the test suite
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test bench ui lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/lim demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench.run --size county
+
+ui: $(STAMP)
+	$(VENV)/bin/lim ui
+
+# Re-resolve the lock after changing dependencies in pyproject.toml.
+lock:
+	rm -rf /tmp/lim-lock && $(PY) -m venv /tmp/lim-lock
+	/tmp/lim-lock/bin/pip install -q -e '.[test]'
+	/tmp/lim-lock/bin/pip freeze --exclude-editable | grep -v "^-e" > requirements.lock && printf "setuptools==75.8.0\nwheel==0.45.1\n" >> requirements.lock
+
+clean:
+	rm -rf $(VENV) var out .dagster_home

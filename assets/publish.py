@@ -1,0 +1,208 @@
+"""Stage 4 — publishing: staff CSVs per town, alerts_all, audit sample, quarantine, report,
+manifest; and the warehouse month moved from stage to main in one transaction.
+
+Files are written into a hidden folder beside <out>/<M> and moved into place only when every
+file is written and the warehouse transaction has committed, so a failed run leaves the
+previous good month untouched.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import socket
+import getpass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from assets.partitions import monthly_partitions
+from checks.contracts import SOURCES
+from pipelines import warehouse as wh
+from pipelines.policy import Policy
+from pipelines.resources import LandingResource, OutputResource, PolicyResource, WarehouseResource
+
+STAFF_COLUMNS = ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
+                 "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施",
+                 "涉及成员", "涉及成员身份证号", "家庭来源", "预警代码"]
+SOURCE_NAMES = {"civil_affairs": "民政救助台账", "rural_revitalization": "乡村振兴监测", "household_registration": "户籍"}
+QUARANTINE_COLUMNS = ["数据月份", "来源", "文件", "行号", "原因代码", "原因", "字段", "原始内容"]
+
+
+def mask_id(id_number: str | None, full: bool) -> str:
+    if not id_number:
+        return ""
+    if full or len(id_number) < 10:
+        return id_number
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def money(v) -> str:
+    if v is None:
+        return ""
+    text = f"{float(v):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n")
+        w.writerow(header)
+        w.writerows(rows)
+    os.chmod(path, 0o600)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def safe_name(text: str) -> str:
+    return "".join(ch for ch in text if ch not in '\\/:*?"<>|').strip() or "未命名"
+
+
+def town_and_village_names(policy: Policy) -> tuple[dict, dict]:
+    towns = {t: n for c in policy.counties.values() for t, n in c.towns.items()}
+    villages = {v: n for c in policy.counties.values() for v, n in c.villages.items()}
+    return towns, villages
+
+
+def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: bool) -> dict:
+    """Every staff-facing file of month M (from the stage schema) into `folder`."""
+    towns, villages = town_and_village_names(policy)
+    alerts = con.sql("""
+        SELECT alert_id, alert_name, priority, status, first_month, household_id, head_name, head_id_number,
+               town_code, village_code, household_size, per_capita_income, standard, reason_text, evidence, action,
+               member_name, member_id_number, household_source, alert_type, priority_rank
+        FROM stage.alerts WHERE month = ?
+        ORDER BY priority_rank, village_code, household_id, alert_type, coalesce(member_id_number, '')""", params=[month]).fetchall()
+    unknown_towns = sorted({a[8] for a in alerts if a[8] not in towns})
+    rows_by_town: dict[str, list] = {t: [] for t in towns}
+    all_rows = []
+    for a in alerts:
+        row = [a[0], a[1], a[2], a[3], a[4], a[5], a[6] or "", mask_id(a[7], full_ids),
+               towns.get(a[8], a[8]), villages.get(a[9], a[9]), a[10], money(a[11]), money(a[12]),
+               a[13], a[14], a[15], a[16] or "", mask_id(a[17], full_ids), SOURCE_NAMES.get(a[18], a[18]), a[19]]
+        rows_by_town.setdefault(a[8], []).append(row)
+        all_rows.append(row)
+    for town, rows in sorted(rows_by_town.items()):
+        write_csv(folder / "alerts" / f"{town}_{safe_name(towns.get(town, town))}.csv", STAFF_COLUMNS, rows)
+    write_csv(folder / "alerts_all.csv", STAFF_COLUMNS, all_rows)
+
+    audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,
+                              h.head_name, h.head_id_number
+                       FROM stage.audit_sample a LEFT JOIN stage.households_monthly h
+                         ON h.household_source = 'civil_affairs' AND h.household_id = a.household_id
+                       ORDER BY a.county_code, a.draw_rank""").fetchall()
+    write_csv(folder / "audit_sample.csv",
+              ["抽查序号", "家庭编号", "户主姓名", "户主身份证号", "乡镇(街道)", "村(社区)", "救助类别", "本月新增审批户数", "抽查户数", "排序摘要(SHA-256)"],
+              [[r[4], r[0], r[8] or "", mask_id(r[9], full_ids), towns.get(r[1], r[1]), villages.get(r[2], r[2]), r[3], r[5], r[6], r[7]] for r in audit])
+
+    q = con.sql("""SELECT month, source, file, row_number, reason_code, reason, column_name, raw
+                   FROM stage.quarantine WHERE month = ? ORDER BY source, row_number, reason_code""", params=[month]).fetchall()
+    by_source: dict[str, list] = {}
+    for r in q:
+        by_source.setdefault(r[1], []).append(list(r))
+    for source, rows in by_source.items():
+        write_csv(folder / "quarantine" / f"{source}.csv", QUARANTINE_COLUMNS, rows)
+
+    from assets.report import write_report  # the report has its own module
+    write_report(con, month, folder / "report.html", policy)
+    return {"alerts": len(all_rows), "unknown_towns": unknown_towns, "quarantined": len(q)}
+
+
+def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_ids: bool) -> dict:
+    outputs = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != "manifest.json":
+            rows = None
+            if p.suffix == ".csv":
+                with open(p, encoding="utf-8-sig", newline="") as f:
+                    rows = max(0, sum(1 for _ in csv.reader(f)) - 1)
+            outputs.append({"path": p.relative_to(folder).as_posix(), "rows": rows, "sha256": sha256_file(p)})
+    inputs = [{"source": r[0], "file": r[1], "status": r[2], "rows_in": r[3], "rows_accepted": r[4],
+               "rows_quarantined": r[5], "sha256": r[6]}
+              for r in con.sql("SELECT source, file, status, rows_in, rows_accepted, rows_quarantined, sha256 FROM stage.load_log WHERE month = ? ORDER BY source",
+                               params=[month]).fetchall()]
+    periods = dict(con.sql("SELECT DISTINCT county_code, effective_from FROM stage.month_parameters WHERE month = ? ORDER BY 1", params=[month]).fetchall())
+    return {"month": month, "run_id": run_id, "full_ids": full_ids,
+            "policy": {"file": policy.path, "sha256": sha256_file(Path(policy.path)), "periods": periods},
+            "inputs": inputs, "outputs": outputs}
+
+
+def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run_id: str, requested_by: str = "",
+            landing: str = "") -> dict:
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    out_root.mkdir(parents=True, exist_ok=True)
+    final = out_root / month
+    tmp = out_root / f".{month}.partial-{run_id[:8]}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(mode=0o700)
+    info = write_month_files(con, month, tmp, policy, full_ids)
+    m = manifest(tmp, month, run_id, con, policy, full_ids)
+    (tmp / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.chmod(tmp / "manifest.json", 0o600)
+
+    # Warehouse: policy tables (current file) and the month's slice of every table, one transaction.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM policy_parameters; DELETE FROM towns; DELETE FROM villages; DELETE FROM counties;")
+        con.executemany("INSERT INTO policy_parameters VALUES (?, ?, ?, ?, ?)", policy.parameter_rows())
+        if policy.town_rows():
+            con.executemany("INSERT INTO towns VALUES (?, ?, ?)", policy.town_rows())
+        if policy.village_rows():
+            con.executemany("INSERT INTO villages VALUES (?, ?, ?)", policy.village_rows())
+        con.executemany("INSERT INTO counties VALUES (?, ?)", [(c, v.name) for c, v in sorted(policy.counties.items())])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    counts = wh.publish_month(con, month, wh.monthly_tables(con))
+    wh.apply_comments(con)
+
+    # Files: swap the finished folder into place.
+    old = out_root / f".{month}.old-{run_id[:8]}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+    con.execute("INSERT INTO run_audit VALUES (?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, month, started, datetime.now(timezone.utc).replace(tzinfo=None), requested_by or _user(),
+                 socket.gethostname(), landing, policy.path, m["policy"]["sha256"],
+                 json.dumps(m["inputs"], ensure_ascii=False), sha256_file(final / "manifest.json"), full_ids,
+                 f"alerts={info['alerts']}"])
+    return {"folder": str(final), "counts": counts, **info}
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+@dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb", "csv", "html"},
+          deps=["determinations", "alerts", "audit_sample"],
+          description="发布本月结果：各乡镇预警 CSV、汇总、抽查名单、隔离行、报告和清单；数据仓库本月数据一次性替换。")
+def published_month(context: dg.AssetExecutionContext, warehouse: WarehouseResource, output: OutputResource,
+                    policy: PolicyResource, landing: LandingResource) -> dg.MaterializeResult:
+    month = context.partition_key
+    pol = policy.load()
+    with warehouse.connect() as con:
+        info = publish(con, month, Path(output.root), pol, output.full_ids, context.run_id,
+                       output.requested_by, landing.root)
+    if info["unknown_towns"]:
+        context.log.warning(f"政策文件中没有这些乡镇代码，输出中以代码显示：{info['unknown_towns']}")
+    return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(info["folder"]), "alerts": info["alerts"],
+                                          "quarantined_rows": info["quarantined"],
+                                          "unknown_towns": ",".join(info["unknown_towns"])})
+
+
+publish_assets = [published_month]

@@ -1,0 +1,131 @@
+"""Stage 2 — reconciliation (sql/reconcile/*.sql): identities, persons, households for month M.
+
+`source_records` loads the staged Parquet of every source, resolves check-digit failures to
+known persons (or quarantines them), and writes stage.src_<source>, quarantine, id_links and
+load_log for M. `persons_monthly` and `households_monthly` build the reconciled view of every
+department, looking back on the months already published for M-1 and M-11..M.
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from assets.ingest import staged_paths
+from assets.months import month_variables
+from assets.partitions import monthly_partitions
+from checks.contracts import SOURCES, load_contract
+from pipelines import warehouse as wh
+from pipelines.paths import SQL_DIR
+from pipelines.resources import StagingResource, WarehouseResource
+
+_POLARS_DUCK = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "VARCHAR", "region_code": "VARCHAR",
+                "month": "VARCHAR", "amount": "DOUBLE", "integer": "BIGINT", "date": "DATE"}
+
+
+def _load_staged(con, month: str, staging: StagingResource) -> dict[str, dict]:
+    loads = {}
+    month_dir = staging.month_dir(month)
+    for source in SOURCES:
+        contract = load_contract(source)
+        paths = staged_paths(month_dir, source)
+        load = json.loads(paths["load"].read_text(encoding="utf-8")) if paths["load"].exists() else {
+            "source": source, "file": None, "sha256": None, "status": "missing", "rows_in": 0, "duplicates": 0,
+            "accepted": 0, "quarantined": 0, "message": f"{source}：本月未暂存（未报送）", "ignored_files": []}
+        loads[source] = load
+        if paths["accepted"].exists():
+            con.execute(f"CREATE OR REPLACE TEMP TABLE in_{source} AS SELECT * FROM read_parquet(?)", [str(paths["accepted"])])
+        else:
+            cols = ", ".join(f"{c.canonical} {_POLARS_DUCK[c.type]}" for c in contract.columns)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE in_{source} ({cols}, _row_number BIGINT, _id_status VARCHAR, _raw VARCHAR)")
+        if "_id_status" not in [r[0] for r in con.sql(f"DESCRIBE in_{source}").fetchall()]:
+            con.execute(f"ALTER TABLE in_{source} ADD COLUMN _id_status VARCHAR DEFAULT 'valid'")
+    con.execute("CREATE OR REPLACE TEMP TABLE in_files (source VARCHAR, file VARCHAR)")
+    con.executemany("INSERT INTO in_files VALUES (?, ?)", [(s, l["file"]) for s, l in loads.items()])
+    return loads
+
+
+def build_source_records(con, month: str, staging: StagingResource) -> dict:
+    """Everything of month M's landing, linked and counted, in the stage schema."""
+    variables = month_variables(month)
+    for t in ["load_log", "quarantine", "id_links"] + [f"src_{s}" for s in SOURCES]:
+        wh.replace_stage_month(con, t, month)
+    loads = _load_staged(con, month, staging)
+    for s, l in loads.items():
+        variables[f"file_{s}"] = l["file"] or ""
+    wh.run_sql(con, SQL_DIR / "reconcile" / "10_identity.sql", **variables)
+    with_id = (SQL_DIR / "reconcile" / "20_accept_source.sql").read_text(encoding="utf-8")
+    without_id = (SQL_DIR / "reconcile" / "21_accept_source_without_id.sql").read_text(encoding="utf-8")
+    for source in SOURCES:
+        contract = load_contract(source)
+        columns = ", ".join(f"i.{c.canonical}" for c in contract.columns if c.type != "id")
+        template = with_id if contract.id_column else without_id
+        con.execute(template.replace("{source}", source).replace("{columns}", columns))
+    wh.run_sql(con, SQL_DIR / "reconcile" / "30_quarantine_links.sql", **variables)
+    # Ingest-time quarantine rows, then the load log: rows in = accepted (duplicates included) + quarantined.
+    for source, load in loads.items():
+        q = staged_paths(staging.month_dir(month), source)["quarantine"]
+        if q.exists():
+            con.execute("""INSERT INTO stage.quarantine BY NAME
+                           SELECT ? AS month, ? AS source, ? AS file, row_number, reason_code, reason,
+                                  "column" AS column_name, raw FROM read_parquet(?)""",
+                        [month, source, load["file"], str(q)])
+    link_q = dict(con.sql("SELECT source, count(*) FROM stage.quarantine WHERE month = ? AND reason_code IN ('id_unlinked','id_ambiguous') GROUP BY ALL",
+                          params=[month]).fetchall())
+    rows = []
+    for source, load in loads.items():
+        quarantined = load["quarantined"] + link_q.get(source, 0)
+        rows.append((month, source, load["file"], load["status"], load["message"], load["rows_in"],
+                     load["rows_in"] - quarantined if load["status"] == "accepted" else 0, load["duplicates"],
+                     quarantined if load["status"] == "accepted" else 0, load["sha256"],
+                     ",".join(load.get("ignored_files") or []) or None))
+    con.executemany("INSERT INTO stage.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return {s: l["status"] for s, l in loads.items()}
+
+
+@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"},
+          deps=[f"staged_{s}" for s in SOURCES],
+          description="各部门本月有效记录（身份证号已校验并链接），问题行隔离，并写入加载日志。")
+def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, staging: StagingResource) -> dg.MaterializeResult:
+    month = context.partition_key
+    with warehouse.connect() as con:
+        statuses = build_source_records(con, month, staging)
+        q = con.sql("SELECT count(*) FROM stage.quarantine WHERE month = ?", params=[month]).fetchall()[0][0]
+        links = con.sql("SELECT method, count(*) FROM stage.id_links WHERE month = ? GROUP BY 1 ORDER BY 1", params=[month]).fetchall()
+    return dg.MaterializeResult(metadata={"quarantined_rows": q, "id_links": json.dumps(dict(links), ensure_ascii=False),
+                                          "sources": json.dumps(statuses, ensure_ascii=False)})
+
+
+def build_persons(con, month: str) -> None:
+    prev = month_variables(month)["prev_month"]
+    landed = con.sql("SELECT count(*) > 0 FROM main.load_log WHERE month = ? AND source = 'hr' AND status = 'accepted'",
+                     params=[prev]).fetchall()[0][0]
+    wh.run_sql(con, SQL_DIR / "reconcile" / "40_persons.sql", prev_hr_landed=bool(landed), **month_variables(month))
+
+
+def build_households(con, month: str) -> None:
+    prev = month_variables(month)["prev_month"]
+    landed = con.sql("SELECT count(*) > 0 FROM main.load_log WHERE month = ? AND source = 'hr' AND status = 'accepted'",
+                     params=[prev]).fetchall()[0][0]
+    wh.run_sql(con, SQL_DIR / "reconcile" / "50_households.sql", prev_hr_landed=bool(landed), **month_variables(month))
+
+
+@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[source_records],
+          description="人员月度视图：每人本月在各部门的事实（收入、房产、学籍、医疗、灾害、死亡），含上月与近 12 个月历史。")
+def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        build_persons(con, context.partition_key)
+        n = con.sql("SELECT count(*), count(*) FILTER (WHERE is_dead) FROM stage.persons_monthly").fetchall()[0]
+    return dg.MaterializeResult(metadata={"persons": n[0], "deceased": n[1]})
+
+
+@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[persons_monthly],
+          description="家庭月度视图：在册救助家庭、乡村振兴监测户、有信号的户籍家庭及其成员与汇总事实。")
+def households_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        build_households(con, context.partition_key)
+        rows = con.sql("SELECT household_source, count(*) FROM stage.households_monthly GROUP BY 1 ORDER BY 1").fetchall()
+    return dg.MaterializeResult(metadata={f"households_{s}": n for s, n in rows})
+
+
+reconcile_assets = [source_records, persons_monthly, households_monthly]

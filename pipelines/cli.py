@@ -1,0 +1,159 @@
+"""`lim` — the command line of the low-income monitoring pipeline.
+
+  lim demo                         every sample month through Dagster, then where things are
+  lim run --month YYYY-MM [...]    one month (re-running replaces that month)
+  lim backfill --from M1 --to M2   months in order
+  lim generate ...                 synthetic landing data with its ground truth
+  lim ui                           the Dagster UI on this code location
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pipelines.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--landing", help="落地目录（<landing>/<YYYY-MM>/<source>.*），默认为内置样例")
+    p.add_argument("--warehouse", help="DuckDB 数据仓库文件，默认 var/warehouse.duckdb")
+    p.add_argument("--out", help="输出目录，默认 var/out")
+    p.add_argument("--policy", help="政策参数 YAML，默认 data_samples/policy.yaml")
+    p.add_argument("--staged", help="暂存 Parquet 目录，默认为数据仓库旁的 staged/")
+    p.add_argument("--full-ids", action="store_true", help="工作人员 CSV 中写出完整身份证号（记录在 manifest 中）")
+    p.add_argument("--verbose", action="store_true", help="显示 Dagster 运行日志")
+
+
+def _resources(args) -> dict:
+    from pipelines.definitions import build_resources
+    return build_resources(warehouse=args.warehouse, landing=args.landing, out=args.out, policy=args.policy,
+                           staged=args.staged, full_ids=args.full_ids, requested_by=os.environ.get("USER", ""))
+
+
+def _run_months(months: list[str], args) -> int:
+    from pipelines.runner import FatalError, run_month
+
+    resources = _resources(args)
+    failed = 0
+    for month in months:
+        try:
+            outcome = run_month(month, resources, quiet=not args.verbose)
+        except FatalError as e:
+            print(f"错误：{e}", file=sys.stderr)
+            return 2
+        if outcome.success:
+            print(f"{month}：完成（运行 {outcome.run_id[:8]}），输出 {outcome.folder}")
+            _print_month_summary(resources, month)
+        else:
+            print(f"{month}：失败 — {outcome.message}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def _print_month_summary(resources: dict, month: str) -> None:
+    with resources["warehouse"].connect() as con:
+        loads = con.sql("SELECT source, status, rows_in, rows_quarantined, message FROM load_log WHERE month = ? ORDER BY source", params=[month]).fetchall()
+        n = con.sql("SELECT count(*) FROM alerts WHERE month = ?", params=[month]).fetchall()[0][0]
+    missing = [s for s, st, *_ in loads if st == "missing"]
+    refused = [(s, msg) for s, st, _, _, msg in loads if st not in ("accepted", "missing")]
+    q = sum(r[3] or 0 for r in loads)
+    print(f"  预警 {n} 条；隔离行 {q} 行" + (f"；未报送：{', '.join(missing)}" if missing else ""))
+    for s, msg in refused:
+        print(f"  拒收 {s}：{msg}")
+
+
+def cmd_run(args) -> int:
+    return _run_months([args.month], args)
+
+
+def cmd_backfill(args) -> int:
+    from assets.months import MONTH_RE, month_range
+    if not (MONTH_RE.match(args.from_month) and MONTH_RE.match(args.to_month)) or args.from_month > args.to_month:
+        print("错误：--from/--to 应为 YYYY-MM，且 --from 不晚于 --to", file=sys.stderr)
+        return 2
+    return _run_months(month_range(args.from_month, args.to_month), args)
+
+
+def landing_months(landing: Path) -> list[str]:
+    from assets.months import MONTH_RE
+    return sorted(p.name for p in landing.iterdir() if p.is_dir() and MONTH_RE.match(p.name)) if landing.is_dir() else []
+
+
+def cmd_demo(args) -> int:
+    landing = Path(args.landing or SAMPLE_LANDING)
+    if not landing_months(landing):
+        print(f"样例数据不存在，正在生成：{landing}")
+        from generator import generate
+        generate(out=landing, households=300, months=3, start="2026-06", seed=20261123, messy_rate=0.05)
+    args.landing = str(landing)
+    if not args.policy:
+        gen_policy = landing / "policy.yaml"
+        args.policy = str(gen_policy if gen_policy.exists() else SAMPLE_POLICY)
+    args.warehouse = args.warehouse or str(DEFAULT_VAR / "warehouse.duckdb")
+    args.out = args.out or str(DEFAULT_VAR / "out")
+    months = landing_months(landing)
+    rc = _run_months(months, args)
+    print()
+    print(f"数据仓库：{Path(args.warehouse).resolve()}  （duckdb -readonly {args.warehouse}）")
+    print(f"预警 CSV：{Path(args.out).resolve()}/<月份>/alerts/ 与 alerts_all.csv")
+    print(f"月报：    {Path(args.out).resolve()}/{months[-1] if months else '<月份>'}/report.html")
+    print(f"Dagster UI：make ui  （或 .venv/bin/lim ui）")
+    return rc
+
+
+def cmd_generate(args) -> int:
+    from generator import generate
+    summary = generate(out=args.out, households=args.households, months=args.months, start=args.start,
+                       seed=args.seed, messy_rate=args.messy_rate)
+    print(f"已生成 {args.households} 户 × {args.months} 个月：{args.out}")
+    if isinstance(summary, dict):
+        for k, v in summary.items():
+            if k != "paths":
+                print(f"  {k}: {v}")
+    return 0
+
+
+def cmd_ui(args) -> int:
+    from pipelines.runner import dagster_instance
+    dagster_instance()
+    os.chdir(ROOT)
+    dagster = Path(sys.executable).parent / "dagster"
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lim", description="低收入人口动态监测月度数据管道")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="用内置样例数据跑完所有样例月份")
+    _common(p)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("run", help="运行一个月（重跑会完整替换该月结果）")
+    p.add_argument("--month", required=True, help="数据月份 YYYY-MM")
+    _common(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("backfill", help="按顺序运行多个月")
+    p.add_argument("--from", dest="from_month", required=True)
+    p.add_argument("--to", dest="to_month", required=True)
+    _common(p)
+    p.set_defaults(func=cmd_backfill)
+    p = sub.add_parser("generate", help="生成合成落地数据及其真值")
+    p.add_argument("--households", type=int, required=True)
+    p.add_argument("--months", type=int, required=True)
+    p.add_argument("--start", default="2026-01")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.add_argument("--messy-rate", type=float, default=0.0)
+    p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("ui", help="启动 Dagster UI")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_ui)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

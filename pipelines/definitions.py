@@ -1,0 +1,57 @@
+"""The one Dagster code location: assets by stage, checks, the monthly job, schedule, sensor.
+
+Resources are configured from the environment (LIM_* variables) so that `dagster dev` and
+`lim run` point at the same warehouse, landing, output and policy; the defaults are the
+embedded local setup under ./var with the sample landing data.
+"""
+import os
+
+import dagster as dg
+
+from assets.ingest import ingest_assets
+from assets.publish import publish_assets
+from assets.reconcile import reconcile_assets
+from assets.rules import rules_assets
+from pipelines.jobs import monthly_job
+from pipelines.resources import (LandingResource, OutputResource, PolicyResource, StagingResource,
+                                 WarehouseResource)
+from pipelines.schedules import monthly_schedule
+from pipelines.sensors import landing_sensor
+
+ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *publish_assets]
+
+
+def all_checks() -> list:
+    try:
+        from checks.asset_checks import asset_checks
+    except ImportError:  # checks not built yet
+        return []
+    return list(asset_checks)
+
+
+def build_resources(warehouse: str | None = None, landing: str | None = None, out: str | None = None,
+                    policy: str | None = None, staged: str | None = None, full_ids: bool = False,
+                    requested_by: str = "") -> dict:
+    env = os.environ.get
+    wh = WarehouseResource(**{k: v for k, v in {"path": warehouse or env("LIM_WAREHOUSE"),
+                                                 "memory_limit": env("LIM_DUCKDB_MEMORY"),
+                                                 "temp_dir": env("LIM_DUCKDB_TEMP")}.items() if v})
+    wh_dir = os.path.dirname(os.path.abspath(wh.path))
+    return {
+        "warehouse": wh,
+        "landing": LandingResource(**({"root": landing or env("LIM_LANDING")} if (landing or env("LIM_LANDING")) else {})),
+        "staging": StagingResource(root=staged or env("LIM_STAGED") or os.path.join(wh_dir, "staged")),
+        "output": OutputResource(**({"root": out or env("LIM_OUT")} if (out or env("LIM_OUT")) else {}),
+                                 full_ids=full_ids, requested_by=requested_by),
+        "policy": PolicyResource(**({"path": policy or env("LIM_POLICY")} if (policy or env("LIM_POLICY")) else {})),
+    }
+
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=all_checks(),
+    jobs=[monthly_job],
+    schedules=[monthly_schedule],
+    sensors=[landing_sensor],
+    resources=build_resources(),
+)

@@ -1,0 +1,13 @@
+"""The monthly job: every asset of one month, in order, in one process (DuckDB allows one writer)."""
+import dagster as dg
+
+from assets.partitions import monthly_partitions
+
+monthly_job = dg.define_asset_job(
+    "monthly_job",
+    selection=dg.AssetSelection.all(),
+    partitions_def=monthly_partitions,
+    executor_def=dg.in_process_executor,
+    description="低收入人口动态监测月度任务：接收 → 核对 → 认定与预警 → 发布。",
+    tags={"dagster/max_runtime": "3600"},
+)

@@ -1,0 +1,46 @@
+"""Landing sensor: start a month's run when its folder holds every required source, or a
+`_READY` marker, and start it again when a file arrives or changes later (rerun replaces)."""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import dagster as dg
+
+from checks.contracts import SOURCES, load_contract
+from pipelines.jobs import monthly_job
+from pipelines.resources import LandingResource
+
+MONTH_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+EXTS = (".csv", ".xlsx", ".parquet")
+
+
+def month_ready(folder: Path) -> bool:
+    if (folder / "_READY").exists():
+        return True
+    present = {p.stem for p in folder.iterdir() if p.suffix.lower() in EXTS}
+    required = [s for s in SOURCES if not load_contract(s).optional]
+    return all(s in present for s in required)
+
+
+def folder_fingerprint(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.name}|{st.st_size}|{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]
+
+
+@dg.sensor(job=monthly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="落地目录中某月的必需文件齐全（或有 _READY 标记）时启动该月任务；文件变化后再次启动")
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
+    root = Path(landing.root)
+    if not root.is_dir():
+        return dg.SkipReason(f"落地目录不存在：{root}")
+    requests = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and MONTH_DIR.match(p.name)):
+        if month_ready(folder):
+            requests.append(dg.RunRequest(run_key=f"{folder.name}-{folder_fingerprint(folder)}", partition_key=folder.name))
+    return requests or dg.SkipReason("没有齐备的月份")

@@ -1,0 +1,42 @@
+-- 低保渐退 (rules.md GRADUAL_EXIT_START / _REVERT / _END; seeds 002 哈尔滨 and 004 安徽:
+-- 家庭人均收入超过低保标准但低于 2 倍的，给予 6–18 个月渐退期（有重度残疾人的 24 个月）).
+--   START   roster 低保, not in exit, S ≤ pci < gradual_exit_ceiling_multiplier · S, assets OK
+--   REVERT  roster 低保 in exit, pci < S (assets not tested)
+--   END     roster 低保 in exit, months from 渐退开始月份 to M ≥ gradual_exit_months
+--           (gradual_exit_months_disabled if a living member has any 残疾等级), pci ≥ S
+
+INSERT INTO alert_hits
+SELECT f.household_source, f.household_id, 'GRADUAL_EXIT_START', NULL, NULL, 'INCOME_ABOVE_STANDARD',
+       '低保家庭人均月收入 ' || yuan(f.per_capita_income) || ' 元，已达到低保标准 ' || yuan(f.standard)
+       || ' 元但低于其 ' || yuan(p.gradual_exit_ceiling_multiplier) || ' 倍（' || yuan(p.gradual_exit_ceiling_multiplier * f.standard) || ' 元），应启动渐退',
+       e.income_evidence || '；' || e.assets_evidence, NULL
+FROM hh_facts f JOIN params p ON p.county_code = f.county_code JOIN hh_evidence e USING (household_source, household_id)
+WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND f.roster_type = '低保' AND NOT f.in_gradual_exit
+  AND f.household_income >= f.standard * f.n_living
+  AND f.household_income < p.gradual_exit_ceiling_multiplier * f.standard * f.n_living
+  AND f.assets_ok;
+
+INSERT INTO alert_hits
+SELECT f.household_source, f.household_id, 'GRADUAL_EXIT_REVERT', NULL, NULL, 'INCOME_BELOW_STANDARD',
+       '渐退期家庭（' || f.gradual_exit_since || ' 起）人均月收入 ' || yuan(f.per_capita_income) || ' 元，重新低于低保标准 ' || yuan(f.standard) || ' 元',
+       e.income_evidence, NULL
+FROM hh_facts f JOIN hh_evidence e USING (household_source, household_id)
+WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND f.roster_type = '低保' AND f.in_gradual_exit
+  AND f.household_income < f.standard * f.n_living;
+
+INSERT INTO alert_hits
+WITH x AS (
+    SELECT f.*, p.gradual_exit_months, p.gradual_exit_months_disabled,
+           (CAST(left(getvariable('month'), 4) AS INTEGER) * 12 + CAST(right(getvariable('month'), 2) AS INTEGER))
+         - (CAST(left(f.gradual_exit_since, 4) AS INTEGER) * 12 + CAST(right(f.gradual_exit_since, 2) AS INTEGER)) AS exit_months,
+           CASE WHEN f.disabled_living > 0 THEN p.gradual_exit_months_disabled ELSE p.gradual_exit_months END AS exit_limit
+    FROM hh_facts f JOIN params p ON p.county_code = f.county_code
+    WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND f.roster_type = '低保' AND f.in_gradual_exit
+)
+SELECT x.household_source, x.household_id, 'GRADUAL_EXIT_END', NULL, NULL, 'EXIT_PERIOD_OVER',
+       '渐退期自 ' || x.gradual_exit_since || ' 起已满 ' || x.exit_months || ' 个月（期限 ' || x.exit_limit || ' 个月'
+       || CASE WHEN x.disabled_living > 0 THEN '，家庭有残疾成员' ELSE '' END || '），人均月收入 ' || yuan(x.per_capita_income)
+       || ' 元不低于低保标准 ' || yuan(x.standard) || ' 元，应办理退出',
+       '民政局：渐退开始月份 ' || x.gradual_exit_since || '；' || e.income_evidence, NULL
+FROM x JOIN hh_evidence e USING (household_source, household_id)
+WHERE x.exit_months >= x.exit_limit AND x.household_income >= x.standard * x.n_living;
