@@ -491,13 +491,13 @@ def apply_normalizers(frame: FrameT, specs: Sequence[NormSpec]) -> FrameT:
         for sp in specs
     ]
     depth = max((len(st) for st in all_stages), default=0)
+    produced = [name for sp in specs for name in (sp.value, sp.code)]
+    order = [c for c in frame.collect_schema().names() if c not in produced] + produced
     out = frame
     for k in range(depth):
         exprs = [e for st in all_stages if k < len(st) for e in st[k]]
         out = out.with_columns(exprs)
-    temp = [c for c in out.collect_schema().names() if c.startswith("__n_")]
-    out = out.drop(temp)
-    return out.with_columns(
+    return out.select(order).with_columns(
         [pl.col(sp.value).cast(VALUE_DTYPES[sp.ctype]) for sp in specs]
     )
 
