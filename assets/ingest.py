@@ -14,6 +14,7 @@ import polars as pl
 
 from assets.partitions import monthly_partitions
 from checks.contracts import SOURCES, load_contract
+from pipelines.faults import maybe_fail
 from pipelines.resources import LandingResource, StagingResource
 
 
@@ -63,6 +64,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
         tags={"source": source},
     )
     def _ingest(context: dg.AssetExecutionContext, landing: LandingResource, staging: StagingResource) -> dg.MaterializeResult:
+        maybe_fail(f"staged_{source}")
         load = stage_one(source, context.partition_key, landing, staging)
         if load["status"] not in ("accepted", "missing"):
             context.log.warning(load["message"])

@@ -21,6 +21,7 @@ import dagster as dg
 from assets.partitions import monthly_partitions
 from checks.contracts import SOURCES
 from pipelines import warehouse as wh
+from pipelines.faults import maybe_fail
 from pipelines.policy import Policy
 from pipelines.resources import LandingResource, OutputResource, PolicyResource, WarehouseResource
 
@@ -145,6 +146,7 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(mode=0o700)
     info = write_month_files(con, month, tmp, policy, full_ids)
+    maybe_fail("published_month")  # after the files are written aside, before anything is swapped
     m = manifest(tmp, month, run_id, con, policy, full_ids)
     (tmp / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=1), encoding="utf-8")
     os.chmod(tmp / "manifest.json", 0o600)
@@ -163,6 +165,7 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
     except Exception:
         con.execute("ROLLBACK")
         raise
+    maybe_fail("published_month:before_swap")
     counts = wh.publish_month(con, month, wh.monthly_tables(con))
     wh.apply_comments(con)
 

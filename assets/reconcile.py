@@ -16,6 +16,7 @@ from assets.months import month_variables
 from assets.partitions import monthly_partitions
 from checks.contracts import SOURCES, load_contract
 from pipelines import warehouse as wh
+from pipelines.faults import maybe_fail
 from pipelines.paths import SQL_DIR
 from pipelines.resources import StagingResource, WarehouseResource
 
@@ -88,6 +89,7 @@ def build_source_records(con, month: str, staging: StagingResource) -> dict:
           description="各部门本月有效记录（身份证号已校验并链接），问题行隔离，并写入加载日志。")
 def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, staging: StagingResource) -> dg.MaterializeResult:
     month = context.partition_key
+    maybe_fail("source_records")
     with warehouse.connect() as con:
         statuses = build_source_records(con, month, staging)
         q = con.sql("SELECT count(*) FROM stage.quarantine WHERE month = ?", params=[month]).fetchall()[0][0]
@@ -113,6 +115,7 @@ def build_households(con, month: str) -> None:
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[source_records],
           description="人员月度视图：每人本月在各部门的事实（收入、房产、学籍、医疗、灾害、死亡），含上月与近 12 个月历史。")
 def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    maybe_fail("persons_monthly")
     with warehouse.connect() as con:
         build_persons(con, context.partition_key)
         n = con.sql("SELECT count(*), count(*) FILTER (WHERE is_dead) FROM stage.persons_monthly").fetchall()[0]
@@ -122,6 +125,7 @@ def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[persons_monthly],
           description="家庭月度视图：在册救助家庭、乡村振兴监测户、有信号的户籍家庭及其成员与汇总事实。")
 def households_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    maybe_fail("households_monthly")
     with warehouse.connect() as con:
         build_households(con, context.partition_key)
         rows = con.sql("SELECT household_source, count(*) FROM stage.households_monthly GROUP BY 1 ORDER BY 1").fetchall()

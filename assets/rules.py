@@ -10,6 +10,7 @@ from assets.months import month_variables
 from assets.partitions import monthly_partitions
 from assets.reconcile import households_monthly
 from pipelines import warehouse as wh
+from pipelines.faults import maybe_fail
 from pipelines.paths import SQL_DIR
 from pipelines.policy import PARAMETERS, Policy
 from pipelines.resources import PolicyResource, WarehouseResource
@@ -50,6 +51,7 @@ def build_rules(con, month: str, policy: Policy) -> dict:
 )
 def rules(context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource):
     month = context.partition_key
+    maybe_fail("rules")
     pol = policy.load()
     with warehouse.connect() as con:
         info = build_rules(con, month, pol)
