@@ -76,3 +76,402 @@ def test_hr_csv_encodings(tmp_path, encoding):
     assert acc[4]["_id_status"] == "bad_checksum" and acc[4]["id_number"] == bad_check(B)
     assert acc[9]["_id_status"] == "upgraded_15" and acc[9]["id_number"] == B
     assert r.accepted.schema["monthly_wage"] == pl.Float64
+
+
+# --------------------------------------------------------------------------- helpers for the rest
+import datetime as dt  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+
+import openpyxl  # noqa: E402
+
+
+def qmap(r) -> dict[int, str]:
+    return {row["row_number"]: row["reason_code"] for row in r.quarantine.to_dicts()}
+
+
+def by_row(r) -> dict[int, dict]:
+    return {row["_row_number"]: row for row in r.accepted.to_dicts()}
+
+
+def refused(r, status):
+    assert r.status == status
+    assert r.rows_in == 0 and r.accepted.height == 0 and r.quarantine.height == 0 and r.duplicates == 0
+    assert r.message and r.file and r.file in r.message
+
+
+# --------------------------------------------------------------------------- headers
+def test_header_aliases_units_star_and_extra_columns(tmp_path):
+    write_csv(
+        tmp_path,
+        "education",
+        [
+            "学生身份证号, 学生姓名 ,就读学段,学校,在学状态,学年费用合计（元）,*资助金额(元),班级",
+            f"{A},张三,初中,第一中学,在读,\"1,200\",800,三(2)班",
+        ],
+    )
+    r = stage(tmp_path, "education")
+    assert_invariant(r)
+    row = r.accepted.to_dicts()[0]
+    assert row["id_number"] == A and row["stage"] == "初中" and row["school"] == "第一中学"
+    assert row["annual_fees"] == 1200.0 and row["aid_received"] == 800.0
+    assert r.extra_columns == ["班级"]
+    assert "班级" not in r.accepted.columns
+    assert json.loads(row["_raw"])["班级"] == "三(2)班"
+    assert r.header_mapping["annual_fees"] == "学年费用合计（元）"
+
+
+def test_contract_header_wins_over_alias(tmp_path):
+    write_csv(tmp_path, "hr", ["身份证号,公民身份号码,姓名,就业状态", f"{B},{A},张三,就业"])
+    r = stage(tmp_path, "hr")
+    assert r.accepted["id_number"].to_list() == [A]
+    assert r.extra_columns == ["身份证号"]
+
+
+def test_missing_required_column_refused(tmp_path):
+    write_csv(tmp_path, "hr", ["身份证号,姓名,月工资", f"{A},张三,100"])
+    r = stage(tmp_path, "hr")
+    refused(r, "missing_column")
+    assert r.message == "文件 2026-09/hr.csv 缺少必需列：就业状态"
+
+
+def test_missing_optional_column_is_null(tmp_path):
+    write_csv(tmp_path, "hr", ["身份证号,姓名,就业状态", f"{A},张三,退休"])
+    r = stage(tmp_path, "hr")
+    assert_invariant(r)
+    row = r.accepted.to_dicts()[0]
+    assert row["monthly_wage"] is None and row["monthly_pension"] is None
+
+
+# --------------------------------------------------------------------------- files
+def test_missing_file(tmp_path):
+    (tmp_path / MONTH).mkdir()
+    r = stage(tmp_path, "hr")
+    assert r.status == "missing" and r.file is None and r.sha256 is None and r.rows_in == 0
+    assert "hr.csv|xlsx|parquet" in r.message
+    r = stage(tmp_path, "household_registration")
+    assert r.status == "missing" and "可选" in r.message
+
+
+def test_missing_month_dir(tmp_path):
+    r = stage(tmp_path, "hr")
+    assert r.status == "missing"
+
+
+def test_choice_of_file_and_ignored(tmp_path):
+    d = tmp_path / MONTH
+    d.mkdir()
+    pl.DataFrame({"公民身份号码": [B], "姓名": ["李四"], "就业状态": ["就业"]}).write_parquet(d / "hr.parquet")
+    (d / "hr.XLSX").write_bytes(b"whatever")
+    r = stage(tmp_path, "hr")  # xlsx comes before parquet, even upper-case, and is unreadable
+    assert r.file == f"{MONTH}/hr.XLSX" and r.status == "unreadable"
+    assert r.ignored_files == [f"{MONTH}/hr.parquet"]
+    (d / "hr.Csv").write_text(f"身份证号,姓名,就业状态\n{A},张三,就业\n", encoding="utf-8")
+    r = stage(tmp_path, "hr")
+    assert r.file == f"{MONTH}/hr.Csv" and r.status == "accepted"
+    assert r.ignored_files == [f"{MONTH}/hr.XLSX", f"{MONTH}/hr.parquet"]
+    assert r.accepted["id_number"].to_list() == [A]
+
+
+def test_sha256_and_relative_path(tmp_path):
+    p = write_csv(tmp_path, "hr", ["身份证号,姓名,就业状态", f"{A},张三,就业"])
+    r = stage(tmp_path, "hr")
+    assert r.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+    r2 = stage_source("hr", MONTH, tmp_path / MONTH)  # landing_root defaults to the parent
+    assert r2.file == f"{MONTH}/hr.csv"
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf\r\n"])
+def test_empty_file_refused(tmp_path, content):
+    d = tmp_path / MONTH
+    d.mkdir()
+    (d / "hr.csv").write_bytes(content)
+    r = stage(tmp_path, "hr")
+    refused(r, "empty_file")
+    assert r.message.startswith("文件 2026-09/hr.csv 为空")
+    assert r.sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_unreadable_refused(tmp_path):
+    d = tmp_path / MONTH
+    d.mkdir()
+    (d / "hr.csv").write_bytes(b"\xff\xfe\xfa\x81\x20,\n")
+    r = stage(tmp_path, "hr")
+    refused(r, "unreadable")
+    assert r.message.startswith("文件 2026-09/hr.csv 无法读取")
+
+
+def test_header_only_file_is_valid(tmp_path):
+    write_csv(tmp_path, "health", ["公民身份号码,姓名,事件类型,疾病名称,事件日期"])
+    r = stage(tmp_path, "health")
+    assert_invariant(r)
+    assert r.rows_in == 0 and r.accepted.height == 0
+    assert r.accepted.schema["event_date"] == pl.Date and r.accepted.schema["_row_number"] == pl.Int64
+    assert r.quarantine.schema == pl.Schema(
+        {"row_number": pl.Int64, "reason_code": pl.Utf8, "reason": pl.Utf8, "column": pl.Utf8, "raw": pl.Utf8}
+    )
+
+
+def test_bad_month_argument(tmp_path):
+    for bad in ("2026-9", "202609", "2026-13", "2026/09", ""):
+        with pytest.raises(ValueError):
+            stage_source("hr", bad, tmp_path, tmp_path)
+
+
+# --------------------------------------------------------------------------- values
+def test_names_with_spaces_and_dots(tmp_path):
+    write_csv(
+        tmp_path,
+        "hr",
+        ["身份证号,姓名,就业状态", f"{A},张 三,就业", f"{B},阿卜杜拉\u3000•买买提,就业", f"{C},玛丽・居里,就业"],
+    )
+    r = stage(tmp_path, "hr")
+    assert r.accepted["name"].to_list() == ["张三", "阿卜杜拉·买买提", "玛丽·居里"]
+
+
+def test_every_id_form(tmp_path):
+    x_body = "11010519491231002"  # check char X
+    xid = x_body + "X"
+    fw = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+    write_csv(
+        tmp_path,
+        "hr",
+        [
+            "身份证号,姓名,就业状态",
+            f"{x_body}x,甲,就业",
+            f"{xid.translate(fw)},乙,就业",
+            f"'{A},丙,就业",
+            f" {B[:6]} {B[6:]} ,丁,就业",
+            f"\u3000{C}\u3000,戊,就业",
+            f"{A[:6]}{A[8:17]},己,就业",
+            f"{bad_check(B)},庚,就业",
+            "3.70322E+17,辛,就业",
+            "37032219900101,壬,就业",
+            f"{A[:-1]}Y,癸,就业",
+        ],
+    )
+    r = stage(tmp_path, "hr")
+    assert_invariant(r)
+    acc = by_row(r)
+    assert {n: (acc[n]["id_number"], acc[n]["_id_status"]) for n in acc} == {
+        2: (xid, "valid"),
+        3: (xid, "valid"),
+        4: (A, "valid"),
+        5: (B, "valid"),
+        6: (C, "valid"),
+        7: (A, "upgraded_15"),
+        8: (bad_check(B), "bad_checksum"),
+    }
+    assert qmap(r) == {9: "invalid_id", 10: "invalid_id", 11: "invalid_id"}
+    reason = r.quarantine.filter(pl.col("row_number") == 9).to_dicts()[0]
+    assert reason["reason"] == "公民身份号码 不是可识别的身份证号码：3.70322E+17" and reason["column"] == "id_number"
+
+
+HEALTH = "公民身份号码,姓名,事件类型,疾病名称,事件日期"
+
+
+def test_every_date_form(tmp_path):
+    forms = ["2026-09-01", "2026/9/1", "20260901", "2026年9月1日", "2026-09-01 00:00:00", "46266", "46266.0"]
+    ids = [mk(f"3703221990010{i:04d}") for i in range(len(forms))]
+    write_csv(tmp_path, "health", [HEALTH] + [f"{i},张三,慢性病,,{d}" for i, d in zip(ids, forms)])
+    r = stage(tmp_path, "health")
+    assert_invariant(r)
+    assert r.accepted["event_date"].to_list() == [dt.date(2026, 9, 1)] * len(forms)
+
+
+def test_date_outside_month_and_invalid_date(tmp_path):
+    write_csv(
+        tmp_path,
+        "health",
+        [HEALTH, f"{A},张三,死亡,,2026-09-30", f"{B},李四,重大疾病,肺癌,2026-08-31", f"{C},王五,慢性病,,2026-02-30", f"{A},张三,死亡,,"],
+    )
+    r = stage(tmp_path, "health")
+    assert_invariant(r)
+    assert qmap(r) == {3: "date_outside_month", 4: "invalid_value", 5: "missing_required"}
+    q = {row["row_number"]: row for row in r.quarantine.to_dicts()}
+    assert q[3]["reason"] == "事件日期 不在数据月份 2026-09 内：2026-08-31" and q[3]["column"] == "event_date"
+    assert q[4]["reason"] == "事件日期 无法识别为日期：2026-02-30"
+    assert r.accepted["diagnosis"].to_list() == [None]
+
+
+def test_wrong_month_refused(tmp_path):
+    write_csv(tmp_path, "health", [HEALTH, f"{A},张三,死亡,,2026-08-30", f"{B},李四,慢性病,,2026/8/1"])
+    r = stage(tmp_path, "health")
+    refused(r, "wrong_month")
+    assert "2026-09" in r.message and "事件日期" in r.message
+
+
+def test_undated_source_has_no_month_check(tmp_path):
+    write_csv(tmp_path, "civil_affairs_households", [
+        "家庭编号,行政区划代码,城乡类别,救助类别,保障开始月份,渐退开始月份,月保障金额,家庭其他月收入,家庭金融资产,上次核查日期",
+        "H001,370322100201,农村,低保,2019/3,,\"1,200\",300,,2025-01-15",
+        "H002,370322100201.0,城市,特困,201903,2026年6月,800元,0,￥5000,46000",
+        "H003,37032210020,城市,特困,2019-03,,800,0,0,2025-01-15",
+        "H004,370322100202,城市,低保,2019-03,,800,,0,2025-01-15",
+        "H005,370322100202,城市,低保,2019-13,,800,0,0,2025-01-15",
+    ])
+    r = stage(tmp_path, "civil_affairs_households")
+    assert_invariant(r)
+    acc = by_row(r)
+    assert acc[2]["since_month"] == "2019-03" and acc[2]["monthly_benefit"] == 1200.0
+    assert acc[2]["financial_assets"] is None  # empty_means: unknown → stays null
+    assert acc[2]["gradual_exit_since"] is None
+    assert acc[3]["region_code"] == "370322100201" and acc[3]["gradual_exit_since"] == "2026-06"
+    assert acc[3]["financial_assets"] == 5000.0 and acc[3]["last_review_date"] == dt.date(2025, 12, 9)
+    assert qmap(r) == {4: "invalid_value", 5: "missing_required", 6: "invalid_value"}
+    q = {row["row_number"]: row for row in r.quarantine.to_dicts()}
+    assert q[4]["column"] == "region_code" and q[5]["column"] == "other_income" and q[6]["column"] == "since_month"
+
+
+def test_housing_integer_and_enum(tmp_path):
+    write_csv(tmp_path, "housing", [
+        "公民身份号码,姓名,房产套数,公积金月缴存额,公租房,危房等级",
+        f"{A},张三,1,,否,",
+        f"{B},李四,2.0,500,是,Ｃ",
+        f"{C},王五,-1,,否,",
+        f"{A[:-1]}0,赵六,0,,有,",
+    ])
+    r = stage(tmp_path, "housing")
+    assert_invariant(r)
+    acc = by_row(r)
+    assert acc[2]["property_count"] == 1 and acc[2]["provident_fund_monthly"] is None and acc[2]["dangerous_house_grade"] is None
+    assert acc[3]["property_count"] == 2 and acc[3]["dangerous_house_grade"] == "C"
+    assert r.accepted.schema["property_count"] == pl.Int64
+    assert qmap(r) == {4: "invalid_value", 5: "invalid_value"}
+
+
+MED = "公民身份号码,姓名,结算日期,医疗总费用,统筹基金支付,大病保险支付,医疗救助支付,个人自付"
+
+
+def test_medical_insurance_oop_identity(tmp_path):
+    write_csv(tmp_path, "medical_insurance", [
+        MED,
+        f"{A},张三,2026-09-05,1000,600,100,200,100",
+        f"{B},李四,2026-09-05,1000,600,100,200,100.01",  # within 0.01
+        f"{C},王五,2026-09-05,1000,600,100,200,120",
+        f"{A},张三,2026-09-06,1000,600,100,-200,500",  # negative wins over the identity
+        f"{B},李四,2026-08-06,1000,600,100,200,120",  # outside month wins over the identity
+    ])
+    r = stage(tmp_path, "medical_insurance")
+    assert_invariant(r)
+    assert qmap(r) == {4: "oop_mismatch", 5: "negative_amount", 6: "date_outside_month"}
+    q = {row["row_number"]: row for row in r.quarantine.to_dicts()}
+    assert q[4]["column"] == "out_of_pocket"
+    assert q[4]["reason"] == "个人自付 120.00 与 医疗总费用−统筹基金支付−大病保险支付−医疗救助支付 = 100.00 不符"
+    assert q[5]["reason"] == "医疗救助支付 为负数：-200"
+
+
+def test_reason_precedence_follows_contract_order(tmp_path):
+    write_csv(tmp_path, "hr", [
+        HR_HEADER,
+        ",张三,上学,-1,,,",  # id missing first
+        f"{A},,上学,-1,,,",  # then name
+        f"{A},张三,上学,-1,,,",  # then employment_status
+        f"{A},张三,就业,-1,abc,,",  # then monthly_wage before monthly_pension
+        f"{bad_check(A)},张三,就业,-300,,,",  # bad checksum comes last: negative wins
+    ])
+    r = stage(tmp_path, "hr")
+    assert_invariant(r)
+    q = {row["row_number"]: (row["reason_code"], row["column"]) for row in r.quarantine.to_dicts()}
+    assert q == {
+        2: ("missing_required", "id_number"),
+        3: ("missing_required", "name"),
+        4: ("invalid_value", "employment_status"),
+        5: ("negative_amount", "monthly_wage"),
+        6: ("negative_amount", "monthly_wage"),
+    }
+    assert r.quarantine.filter(pl.col("row_number") == 6)["reason"].item() == "月工资 为负数：-300"
+
+
+def test_duplicates_after_normalization(tmp_path):
+    write_csv(tmp_path, "medical_insurance", [
+        MED + ",备注",
+        f"{A},张三,2026-09-05,\"1,000.00\",600,100,200,100,a",
+        f"{A[:6]}{A[8:17]},张 三,2026/9/5,￥1000,600.0,100,200,100元,b",  # same after normalization
+        f"'{A},张三,20260905,1000,600,100,200,100,c",
+        f"{A},张三,2026-09-06,1000,600,100,200,100,d",  # another day: not a duplicate
+        f"{B},李四,2026-09-05,1000,600,100,200,100,",
+        f"{B},李四,2026-09-05,1000,600,100,200,100,",
+        f"{B},李四,2026-09-05,1000,600,100,200,120,",  # quarantined, not a duplicate
+    ])
+    r = stage(tmp_path, "medical_insurance")
+    assert_invariant(r)
+    assert r.rows_in == 7 and r.duplicates == 3 and r.accepted.height == 3 and r.quarantine.height == 1
+    assert r.accepted["_row_number"].to_list() == [2, 5, 6]  # first row of each group
+    assert json.loads(r.accepted["_raw"][0])["备注"] == "a"
+
+
+def test_rural_revitalization_household_columns_left_as_given(tmp_path):
+    write_csv(tmp_path, "rural_revitalization", [
+        "户编号,行政区划代码,公民身份号码,姓名,与户主关系,监测类别,风险已消除,家庭年人均纯收入,家庭其他月收入",
+        f"R01,370322100201,{A},张三,户主,脱贫户,否,8000,",
+        f"R01,370322100202,{B},李四,配偶,边缘易致贫户,是,9000,300",
+    ])
+    r = stage(tmp_path, "rural_revitalization")
+    assert_invariant(r)
+    assert r.quarantine.height == 0
+    assert r.accepted["category"].to_list() == ["脱贫户", "边缘易致贫户"]
+    assert r.accepted["other_income"].to_list() == [None, 300.0]
+
+
+# --------------------------------------------------------------------------- XLSX and Parquet
+def test_emergency_xlsx(tmp_path):
+    d = tmp_path / MONTH
+    d.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["户主身份证号", "户主姓名", "灾种", "受灾日期", "房屋受损情况", "直接经济损失（元）", "已发救助", "备注"])
+    ws.append([A, "张 三", "洪涝", dt.date(2026, 9, 3), "一般损坏", 12000.5, 2000, None])
+    ws.append([B, "李四", "洪涝", 46268, "无", "3,000", "0", "serial date"])
+    ws.append([370322199001011238, "王五", "地震", dt.datetime(2026, 9, 4, 15, 0), "倒塌", 50000, 8000, "numeric ID"])
+    ws.append([int(A[:6] + A[8:17]), "张三", "火灾", "2026年9月5日", "倒塌", 1, 1, "15-digit number"])
+    ws.append([None] * 8)
+    ws.append([C, "赵六", "洪涝", dt.date(2026, 10, 1), "无", 0, 0, None])
+    ws["D2"].number_format = "yyyy/m/d"
+    wb.save(d / "emergency.xlsx")
+    r = stage(tmp_path, "emergency")
+    assert_invariant(r)
+    assert r.blank_rows == 1 and r.rows_in == 5
+    acc = by_row(r)
+    assert acc[2]["disaster_date"] == dt.date(2026, 9, 3) and acc[2]["name"] == "张三" and acc[2]["direct_loss"] == 12000.5
+    assert acc[3]["disaster_date"] == dt.date(2026, 9, 3) and acc[3]["direct_loss"] == 3000.0
+    assert acc[5]["id_number"] == A and acc[5]["_id_status"] == "upgraded_15"
+    assert qmap(r) == {4: "invalid_id", 7: "date_outside_month"}
+
+
+def test_housing_parquet(tmp_path):
+    d = tmp_path / MONTH
+    d.mkdir()
+    pl.DataFrame(
+        {
+            "身份证号码": [A, B, None],
+            "姓名": ["张三", "李四", "王五"],
+            "房产套数": [1, 0, 2],
+            "公积金月缴存额": [512.345, None, 1.0],
+            "公租房": ["否", "是", "否"],
+            "危房等级": [None, "B", None],
+        }
+    ).write_parquet(d / "housing.parquet")
+    r = stage(tmp_path, "housing")
+    assert_invariant(r)
+    assert r.file == f"{MONTH}/housing.parquet"
+    acc = by_row(r)
+    assert acc[2]["provident_fund_monthly"] == 512.35 and acc[2]["property_count"] == 1
+    assert acc[3]["dangerous_house_grade"] == "B"
+    assert qmap(r) == {4: "missing_required"}
+
+
+def test_large_csv_invariant(tmp_path):
+    n = 20_000
+    lines = [HR_HEADER]
+    for i in range(n):
+        body = f"370322199{i % 10}{(i % 12) + 1:02d}{(i % 28) + 1:02d}{i % 1000:03d}"[:17]
+        idn = mk(body) if i % 50 else bad_check(mk(body))
+        wage = "-5" if i % 997 == 0 else f"{i % 5000}.5"
+        lines.append(f"{idn},人{i},就业,{wage},,,")
+    write_csv(tmp_path, "hr", lines)
+    r = stage(tmp_path, "hr")
+    assert_invariant(r)
+    assert r.rows_in == n
+    assert set(qmap(r).values()) == {"negative_amount"}
+    assert r.accepted.filter(pl.col("_id_status") == "bad_checksum").height > 0
