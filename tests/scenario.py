@@ -28,6 +28,8 @@ class Person:
     disability_type: str | None = None
     disability_level: str | None = None
     extra: dict = field(default_factory=dict)  # source -> row (canonical names) for month M
+    extra_prev: dict = field(default_factory=dict)  # source -> row for month M-1
+    register_status: str = "正常"
     id: str = ""
 
 
@@ -48,6 +50,7 @@ class Household:
     rr_category: str = "脱贫户"
     rr_risk_eliminated: str = "是"
     rr_income: float = 9000
+    hukou: str | None = None
     expect_category: str | None = None
     expect_alerts: set = field(default_factory=set)   # household-level alert types (and member-level as TYPE@name)
 
@@ -61,8 +64,14 @@ def P(birth, name, **kw) -> Person:
     return p
 
 
+def _settle(date: str, oop: float) -> dict:
+    return {"settlement_date": date, "total_cost": oop + 5000, "fund_paid": 5000, "critical_illness_paid": 0,
+            "medical_assistance_paid": 0, "out_of_pocket": oop}
+
+
 def households() -> list[Household]:
     adult, child, old70 = "19860301", "20160301", "19550101"
+    DUP = P(adult, "水十六", relation="其他", status="未就业", status_prev="未就业")
     H = Household
     return [
         # --- worked examples of rules.md (rural, S = 800) -------------------------------------------
@@ -130,6 +139,84 @@ def households() -> list[Household]:
                                              P(adult, "华十四", relation="配偶", wage=3500, status="就业", status_prev="就业")],
           rr_category="边缘易致贫户", rr_risk_eliminated="否",
           expect_category="NOT_ELIGIBLE", expect_alerts={"RELAPSE_RISK"}),
+        # --- deaths, duplicates, life events ---------------------------------------------------------
+        H("CA-DEAD", "civil_affairs", [P(adult, "邹十五", status="未就业", status_prev="未就业"),
+                                        P(adult, "喻十五", relation="配偶", extra_prev={"health": {"event_type": "死亡", "event_date": "2026-05-20"}})],
+          benefit=800, expect_category="DIBAO", expect_alerts={"DECEASED_RECIPIENT@喻十五"}),
+        H("CA-DUP-A", "civil_affairs", [P(adult, "柏十六", status="未就业", status_prev="未就业"), DUP],
+          benefit=1600, expect_category="DIBAO", expect_alerts={"DUPLICATE_ASSISTANCE@水十六"}),
+        H("CA-DUP-B", "civil_affairs", [P(adult, "窦十六", status="未就业", status_prev="未就业"), DUP],
+          benefit=1600, expect_category="DIBAO", expect_alerts={"DUPLICATE_ASSISTANCE@水十六"}),
+        H("CA-DROP", "civil_affairs", [P(adult, "章十七", status="未就业", status_prev="未就业"),
+                                        P("20110301", "章小七", relation="子女", extra={"education": {
+                                            "stage": "初中", "school": "青城镇中学", "enrollment_status": "辍学", "annual_fees": 800, "aid_received": 0}})],
+          benefit=2000, expect_category="DIBAO", expect_alerts={"STUDENT_DROPOUT@章小七"}),
+        H("RR-HOUSE", "rural_revitalization", [P(adult, "云十八", wage=2000, status="就业", status_prev="就业", extra={"housing": {
+                                                 "property_count": 1, "public_rental": "否", "dangerous_house_grade": "D"}})],
+          expect_category="NOT_ELIGIBLE", expect_alerts={"DANGEROUS_HOUSE"}),
+        H("REG-DIS", "household_registration", [P(adult, "苏十九", extra={"emergency": {
+                                                    "disaster_type": "洪涝", "disaster_date": "2026-06-08", "house_damage": "倒塌", "direct_loss": 50000, "aid_paid": 2000}}),
+                                                P(adult, "潘十九", relation="配偶")],
+          expect_category="DIBAO", expect_alerts={"DISASTER_AFFECTED", "DIBAO_OMISSION"}),
+        H("REG-NOSIG", "household_registration", [P(adult, "葛二十"), P(adult, "奚二十", relation="配偶")],
+          expect_category=None, expect_alerts=set()),
+        H("REG-DEADSIG", "household_registration", [P(adult, "范二一"),
+                                                    P("19400101", "彭二一", relation="父母", register_status="死亡注销", extra={"medical_insurance": {
+                                                        "settlement_date": "2026-06-02", "total_cost": 1000, "fund_paid": 600,
+                                                        "critical_illness_paid": 0, "medical_assistance_paid": 0, "out_of_pocket": 400}})],
+          expect_category=None, expect_alerts=set()),
+        # --- single-person dibao: serious illness in M-1; 二级 disability in a roster 低保边缘 household --
+        H("RR-SP", "rural_revitalization", [P(adult, "郎二二", wage=1900, status="就业", status_prev="就业"),
+                                            P(adult, "鲁二二", relation="配偶", extra_prev={"health": {"event_type": "重大疾病", "diagnosis": "白血病", "event_date": "2026-05-03"}})],
+          expect_category="MARGINAL", expect_alerts={"MARGINAL_OMISSION", "SINGLE_PERSON_DIBAO@鲁二二"}),
+        H("CA-SP", "civil_affairs", [P(adult, "韦二三", wage=1900, status="就业", status_prev="就业"),
+                                      P(adult, "昌二三", relation="配偶", labor="无", disability_type="肢体", disability_level="二级")],
+          assistance_type="低保边缘", expect_category="MARGINAL", expect_alerts={"SINGLE_PERSON_DIBAO@昌二三"}),
+        # --- gradual exit: revert; 24 months when a member is disabled ---------------------------------
+        H("CA-REV", "civil_affairs", [P(adult, "马二四", wage=1000, status="就业", status_prev="就业")], exit_since="2026-01",
+          benefit=100, expect_category="DIBAO", expect_alerts={"GRADUAL_EXIT_REVERT"}),
+        H("CA-EX24", "civil_affairs", [P(adult, "苗二五", wage=2000, status="就业", status_prev="就业", disability_type="听力", disability_level="四级"),
+                                        P(adult, "凤二五", relation="配偶")], exit_since="2024-06",
+          benefit=100, expect_category="MARGINAL", expect_alerts={"GRADUAL_EXIT_END"}),
+        H("CA-EX23", "civil_affairs", [P(adult, "花二五", wage=2000, status="就业", status_prev="就业", disability_type="听力", disability_level="四级"),
+                                        P(adult, "方二五", relation="配偶")], exit_since="2024-07",
+          benefit=100, expect_category="MARGINAL", expect_alerts=set()),
+        # --- relapse shocks at their thresholds --------------------------------------------------------
+        H("CA-MED0", "civil_affairs", [P(adult, "俞二六", wage=1300, status="就业", status_prev="就业",
+                                         extra_prev={"medical_insurance": _settle("2026-05-10", 10000)},
+                                         extra={"medical_insurance": _settle("2026-06-10", 10000)})],
+          assistance_type="低保边缘", expect_category="MARGINAL", expect_alerts={"RELAPSE_RISK"}),
+        H("CA-MED-1", "civil_affairs", [P(adult, "任二六", wage=1300, status="就业", status_prev="就业",
+                                          extra_prev={"medical_insurance": _settle("2026-05-10", 10000)},
+                                          extra={"medical_insurance": _settle("2026-06-10", 9999.99)})],
+          assistance_type="低保边缘", expect_category="MARGINAL", expect_alerts=set()),
+        H("RR-LOW", "rural_revitalization", [P(adult, "袁二七", wage=2000, status="就业", status_prev="就业")], rr_income=7299.99,
+          expect_category="NOT_ELIGIBLE", expect_alerts={"RELAPSE_RISK"}),
+        H("RR-LOW0", "rural_revitalization", [P(adult, "柳二七", wage=2000, status="就业", status_prev="就业")], rr_income=7300,
+          expect_category="NOT_ELIGIBLE", expect_alerts=set()),
+        H("RR-DEATH", "rural_revitalization", [P(adult, "酆二八", wage=2000, status="就业", status_prev="就业"),
+                                               P("19500101", "鲍二八", relation="父母", extra={"health": {"event_type": "死亡", "event_date": "2026-06-15"}})],
+          expect_category="NOT_ELIGIBLE", expect_alerts={"RELAPSE_RISK"}),
+        H("RR-LOSS0", "rural_revitalization", [P(adult, "史二九", wage=2000, status="就业", status_prev="就业", extra={"emergency": {
+                                                  "disaster_type": "风雹", "disaster_date": "2026-06-18", "house_damage": "一般损坏", "direct_loss": 10000, "aid_paid": 0}})],
+          expect_category="NOT_ELIGIBLE", expect_alerts={"RELAPSE_RISK"}),
+        H("RR-LOSS-1", "rural_revitalization", [P(adult, "唐二九", wage=2000, status="就业", status_prev="就业", extra={"emergency": {
+                                                   "disaster_type": "风雹", "disaster_date": "2026-06-18", "house_damage": "一般损坏", "direct_loss": 9999.99, "aid_paid": 0}})],
+          expect_category="NOT_ELIGIBLE", expect_alerts=set()),
+        # --- benefit with supplements: 60+ and disabled (0.60), second disabled member (0.55) -----------
+        H("CA-SUP-ok", "civil_affairs", [P("19610101", "费三十", status="退休", status_prev="退休", labor="部分", disability_type="视力", disability_level="三级"),
+                                          P(adult, "廉三十", relation="子女", status="未就业", status_prev="未就业", disability_type="听力", disability_level="四级")],
+          benefit=2520, expect_category="DIBAO", expect_alerts=set()),
+        H("CA-SUP-low", "civil_affairs", [P("19610101", "岑三十", status="退休", status_prev="退休", labor="部分", disability_type="视力", disability_level="三级"),
+                                           P(adult, "薛三十", relation="子女", status="未就业", status_prev="未就业", disability_type="听力", disability_level="四级")],
+          benefit=2200, expect_category="DIBAO", expect_alerts={"BENEFIT_MISMATCH"}),
+        # --- urban household whose only working-age member is a student: not zero-employment ----------
+        H("CA-STU", "civil_affairs", [P("20060101", "雷三一", status="未就业", status_prev="未就业", extra={"education": {
+                                          "stage": "高校", "school": "淄博职业学院", "enrollment_status": "在读", "annual_fees": 6000, "aid_received": 2000}})],
+          region=URBAN, urban_rural="城市", benefit=1000, expect_category="DIBAO", expect_alerts=set()),
+        # --- 特困 with income: wrongful inclusion ---------------------------------------------------------
+        H("CA-TK-inc", "civil_affairs", [P("19500101", "贺三二", pension=500, status="退休", status_prev="退休", labor="无")],
+          assistance_type="特困", benefit=1040, expect_category="DIBAO", expect_alerts={"WRONGFUL_INCLUSION"}),
     ]
 
 
@@ -140,7 +227,7 @@ def tables_for(month: str, hhs: list[Household]) -> dict[str, list[dict]]:
     """The ten sources of one month for these households (M-1 carries hr only)."""
     t: dict[str, list[dict]] = {s: [] for s in (
         "civil_affairs_households", "civil_affairs_members", "hr", "rural_revitalization",
-        "education", "housing", "health", "medical_insurance", "emergency")}
+        "education", "housing", "health", "medical_insurance", "emergency", "household_registration")}
     cur = month == M
     for h in hhs:
         if h.source == "civil_affairs":
@@ -158,11 +245,14 @@ def tables_for(month: str, hhs: list[Household]) -> dict[str, list[dict]]:
                     rr_household_id=h.key, region_code=h.region, id_number=p.id, name=p.name, relation=p.relation,
                     category=h.rr_category, risk_eliminated=h.rr_risk_eliminated,
                     annual_net_income_per_capita=h.rr_income, other_income=h.other_income))
+            elif h.source == "household_registration":
+                t["household_registration"].append(dict(
+                    id_number=p.id, name=p.name, hukou_id=h.key, relation=p.relation, region_code=h.region,
+                    urban_rural=h.urban_rural, status=p.register_status))
             status = p.status if cur else p.status_prev
             if status or p.pension:
                 t["hr"].append(dict(id_number=p.id, name=p.name, employment_status=status or "退休",
                                     monthly_wage=p.wage if status in EMPLOYED else None, monthly_pension=p.pension))
-            if cur:
-                for source, row in p.extra.items():
-                    t[source].append(dict(id_number=p.id, name=p.name, **row))
+            for source, row in (p.extra if cur else p.extra_prev).items():
+                t[source].append(dict(id_number=p.id, name=p.name, **row))
     return t

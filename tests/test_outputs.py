@@ -1,0 +1,126 @@
+"""What a town caseworker and an analyst check in the outputs of a run (interface.md)."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from tests import scenario
+from tests.conftest import TEST_POLICY
+from tests.pipeline import run_months
+
+PRIORITY = {"高": 1, "中": 2, "低": 3}
+
+
+def read_csv(path: Path) -> list[dict]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), f"{path.name} must start with a UTF-8 BOM for Excel/WPS"
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_staff_csv_per_town_masked_sorted(county):
+    month_dir = county["out"] / scenario.M
+    rows_all = read_csv(month_dir / "alerts_all.csv")
+    assert len(rows_all) == county["con"].sql("select count(*) from alerts where month = ?", params=[scenario.M]).fetchall()[0][0]
+    header = list(rows_all[0].keys())
+    assert header[:16] == ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
+                           "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施"]
+    town_files = sorted((month_dir / "alerts").glob("*.csv"))
+    assert {p.name for p in town_files} >= {"370322101_青城镇.csv", "370322001_田镇街道.csv"}
+    seen = 0
+    for p in town_files:
+        rows = read_csv(p)
+        seen += len(rows)
+        town_name = p.stem.split("_", 1)[1]
+        assert all(r["乡镇(街道)"] == town_name for r in rows), "a town's file holds only its own households"
+        keys = [(PRIORITY[r["优先级"]], r["村(社区)"]) for r in rows]
+        assert keys == sorted(keys), f"{p.name} not sorted by priority then village"
+        for r in rows:
+            assert re.fullmatch(r"\d{6}\*{8}[\dX]{4}", r["户主身份证号"]), r["户主身份证号"]
+            assert r["预警原因"] and r["依据"] and r["建议措施"]
+    assert seen == len(rows_all)
+    # no full 18-digit ID anywhere in the staff files
+    for p in [month_dir / "alerts_all.csv", *town_files, month_dir / "audit_sample.csv"]:
+        assert not re.search(r"\d{17}[\dX]", p.read_text(encoding="utf-8-sig")), p
+
+
+def test_reason_text_is_plain_chinese_with_numbers(county):
+    rows = read_csv(county["out"] / scenario.M / "alerts_all.csv")
+    by_hh = {(r["家庭编号"], r["预警代码"]): r for r in rows}
+    r = by_hh[("RR-W1", "DIBAO_OMISSION")]
+    assert r["预警原因"].startswith("家庭人均月收入 400 元，低于农村低保标准 800 元")
+    assert "王一 月工资 1500 元" in r["依据"] and "扣减就业成本 300 元" in r["依据"]
+    assert r["优先级"] == "高" and r["状态"] == "持续" and r["首次预警月份"] == scenario.M_PREV
+
+
+def test_priority_and_status(county):
+    con = county["con"]
+    got = dict(con.sql("select household_id || '/' || alert_type, priority || status || first_month from alerts where month = ?",
+                       params=[scenario.M]).fetchall())
+    assert got["RR-REL/RELAPSE_RISK"] == "高新增" + scenario.M          # two shocks (ILLNESS, JOB_LOSS)
+    assert got["RR-LOW/RELAPSE_RISK"].startswith("中")                  # one shock, not DIBAO/TEKUN
+    assert got["CA-W4/GRADUAL_EXIT_END"] == "中新增" + scenario.M       # 17 months in M-1, 18 in M
+    assert got["CA-T70/REVIEW_DUE"] == "低新增" + scenario.M
+    assert got["CA-DEAD/DECEASED_RECIPIENT"] == "高持续" + scenario.M_PREV
+    assert got["REG-DIS/DISASTER_AFFECTED"] == "高新增" + scenario.M
+    members = con.sql("select alert_type, count(*) filter (where member_id_number is null) from alerts where month = ? group by 1",
+                      params=[scenario.M]).fetchall()
+    for alert_type, without_member in members:
+        if alert_type in ("SINGLE_PERSON_DIBAO", "DECEASED_RECIPIENT", "STUDENT_DROPOUT", "DUPLICATE_ASSISTANCE"):
+            assert without_member == 0, alert_type
+        else:
+            assert without_member > 0, alert_type
+
+
+def test_load_log_counts_every_row(county):
+    rows = county["con"].sql("select source, file, rows_in, rows_accepted, rows_quarantined, status from load_log").fetchall()
+    assert rows
+    for source, file, rows_in, accepted, quarantined, status in rows:
+        if status == "accepted":
+            assert rows_in == accepted + quarantined, (source, file)
+    dup = county["con"].sql("select rows_duplicate from load_log where month = ? and source = 'hr'", params=[scenario.M]).fetchall()[0][0]
+    assert dup == 1  # the person listed in two roster households appears twice, identically, in hr
+
+
+def test_manifest_lists_every_file_with_checksums(county):
+    month_dir = county["out"] / scenario.M
+    m = json.loads((month_dir / "manifest.json").read_text(encoding="utf-8"))
+    listed = {o["path"] for o in m["outputs"]}
+    on_disk = {p.relative_to(month_dir).as_posix() for p in month_dir.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert listed == on_disk
+    assert m["policy"]["periods"] == {"370322": "2025-07"}
+    assert {i["source"] for i in m["inputs"]} >= {"hr", "civil_affairs_households"}
+    assert m["full_ids"] is False
+
+
+def test_rerun_is_identical_and_replaces_the_month(county, tmp_path):
+    """Running a month again gives byte-identical files and one copy in every warehouse table."""
+    before = {o["path"]: o["sha256"] for o in json.loads((county["out"] / scenario.M / "manifest.json").read_text())["outputs"]}
+    root = tmp_path / "rerun"
+    shutil.copytree(county["root"], root, ignore=shutil.ignore_patterns("*.wal"))
+    env = run_months(root, [scenario.M], landing=root / "landing", policy=TEST_POLICY)
+    after = {o["path"]: o["sha256"] for o in json.loads((env["out"] / scenario.M / "manifest.json").read_text())["outputs"]}
+    assert after == before
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
+    for table in ("alerts", "determinations", "load_log", "persons_monthly", "households_monthly", "quarantine", "src_hr"):
+        n_run = con.sql(f"select count(*) from {table} where month = ?", params=[scenario.M]).fetchall()[0][0]
+        n_orig = county["con"].sql(f"select count(*) from {table} where month = ?", params=[scenario.M]).fetchall()[0][0]
+        assert n_run == n_orig, table
+    dup = con.sql("select count(*) from (select household_source, household_id, count(*) c from determinations where month = ? group by all having c > 1)",
+                  params=[scenario.M]).fetchall()[0][0]
+    assert dup == 0
+    con.close()
+
+
+def test_full_ids_only_with_flag(county, tmp_path):
+    root = tmp_path / "full"
+    shutil.copytree(county["root"] / "landing", root / "landing")
+    env = run_months(root, [scenario.M], policy=TEST_POLICY, full_ids=True)
+    rows = read_csv(env["out"] / scenario.M / "alerts_all.csv")
+    assert any(re.fullmatch(r"\d{17}[\dX]", r["户主身份证号"]) for r in rows)
+    assert json.loads((env["out"] / scenario.M / "manifest.json").read_text())["full_ids"] is True
