@@ -153,7 +153,7 @@ def _finish(
 
 
 def _nonblank(e: pl.Expr) -> pl.Expr:
-    return e.is_not_null() & (e.str.replace_all(r"[\s\u200b\ufeff]", "").str.len_bytes() > 0)
+    return e.str.contains(r"[^\s\u200b\ufeff]").fill_null(False)
 
 
 def _strip_header_cell(h: str | None) -> str:
