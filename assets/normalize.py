@@ -295,7 +295,7 @@ def amount_stages(src: str, value: str, code: str, required: bool = False) -> li
     """Yuan amount → Float64 rounded to 2 decimals (half away from zero).
 
     Accepts ``1234.5``, ``1,234.50``, ``￥1234``, ``¥1234``, ``1234元``, full-width digits,
-    spaces. Negative → ``negative_amount`` (value kept); unparseable → ``invalid_value``.
+    spaces, and the exponent form a numeric cell may be written in (``1.5e-05``). Negative → ``negative_amount`` (value kept); unparseable → ``invalid_value``.
     """
     t = _Names(value)
     s = pl.col(t("s"))
@@ -313,7 +313,7 @@ def amount_stages(src: str, value: str, code: str, required: bool = False) -> li
             ).alias(t("s"))
         ],
         [
-            pl.when(s.str.contains(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$"))
+            pl.when(s.str.contains(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"))
             .then(s.cast(pl.Float64, strict=False))
             .otherwise(pl.lit(None, pl.Float64))
             .alias(t("x"))

@@ -117,6 +117,17 @@ def test_property_check_digit_and_single_substitution(body, pos, delta):
     assert normalize_id(mutated) == (mutated, "bad_checksum")
 
 
+@settings(max_examples=200, deadline=None)
+@given(body=DIGITS, pos=st.integers(0, 16))
+def test_property_adjacent_transposition_fails(body, pos):
+    good = body + id_check_char(body)
+    a, b = good[pos], good[pos + 1]
+    if a == b or not (a.isdigit() and b.isdigit()):
+        return
+    swapped = good[:pos] + b + a + good[pos + 2 :]
+    assert normalize_id(swapped) == (swapped, "bad_checksum")
+
+
 def test_id_vectorized_matches_scalar():
     vals = [ID, ID.lower(), "'" + ID, ID[:-1] + "0", ID[:6] + ID[8:17], "3.70322E+17", None, ""]
     out = normalize_series("id", vals)
@@ -232,6 +243,7 @@ def test_month_invalid(raw):
         (".5", 0.5),
         (1234.5, 1234.5),
         (800, 800.0),
+        ("1.5e3", 1500.0),  # how a float cell of a Parquet file may be written
     ],
 )
 def test_amount_forms(raw, expected):
