@@ -25,6 +25,7 @@ Choices (see the module functions for details):
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -163,26 +164,47 @@ def _strip_header_cell(h: str | None) -> str:
 # ---------------------------------------------------------------------------
 # CSV
 # ---------------------------------------------------------------------------
+_CHUNK = 1 << 24  # 16 MiB: validate/transcode in slices, never a whole-file str
+
+
 def _decode(data: bytes) -> tuple[bytes, str]:
-    """UTF-8 bytes (BOM removed) of the file and the encoding it was read with."""
+    """UTF-8 bytes (BOM removed) of the file and the encoding it was read with.
+
+    Strict UTF-8 first (validated slice by slice, the bytes are then used as they are);
+    else strict GB18030 (a superset of GBK), transcoded to UTF-8 slice by slice."""
     if b"\x00" in data[:65536]:
         raise ReadError("unreadable", "文件含有 NUL 字节，不是文本 CSV（可能是 UTF-16 或二进制文件）")
     if data.startswith(b"\xef\xbb\xbf"):
-        body, enc = data[3:], "utf-8-sig"
+        body, enc = memoryview(data)[3:], "utf-8-sig"
     else:
-        body, enc = data, "utf-8"
+        body, enc = memoryview(data), "utf-8"
+    if _valid(body, "utf-8"):
+        return bytes(body) if enc == "utf-8-sig" else data, enc
+    dec = codecs.getincrementaldecoder("gb18030")(errors="strict")
+    out: list[bytes] = []
+    view = memoryview(data)
+    pos = 0
     try:
-        body.decode("utf-8", errors="strict")
-        return body, enc
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030", errors="strict")
+        for pos in range(0, len(view), _CHUNK):
+            out.append(dec.decode(view[pos : pos + _CHUNK], final=pos + _CHUNK >= len(view)).encode("utf-8"))
+        if not len(view):
+            dec.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         raise ReadError(
-            "unreadable", f"无法按 UTF-8 或 GBK/GB18030 解码（第 {exc.start} 字节附近）"
+            "unreadable", f"无法按 UTF-8 或 GBK/GB18030 解码（第 {pos + exc.start} 字节附近）"
         ) from exc
-    return text.encode("utf-8"), "gb18030"
+    return b"".join(out), "gb18030"
+
+
+def _valid(view: memoryview, encoding: str) -> bool:
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        for pos in range(0, len(view), _CHUNK):
+            dec.decode(view[pos : pos + _CHUNK], final=pos + _CHUNK >= len(view))
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_csv(path: Path) -> RawTable:
