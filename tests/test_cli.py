@@ -1,0 +1,90 @@
+"""The `lim` command as an operator uses it: a landing folder outside the project, fatal
+problems with one line saying what to fix, quarantine and refusals reported but not fatal."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import TEST_POLICY
+from tests.landing import make_id, write_month
+
+LIM = str(Path(sys.executable).parent / "lim")
+
+
+def lim(*args, cwd=None, env_extra=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([LIM, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory):
+    root = tmp_path_factory.mktemp("outside")
+    pid = make_id("19800101", 7)
+    write_month(root / "landing", "2026-06", {
+        "rural_revitalization": [dict(rr_household_id="RR1", region_code="370322101201", id_number=pid, name="张 三",
+                                      relation="户主", category="脱贫户", risk_eliminated="是", annual_net_income_per_capita=5000)],
+        "hr": [dict(id_number=pid, name="张三", employment_status="就业", monthly_wage=900),
+               dict(id_number="", name="李四", employment_status="就业", monthly_wage=900)],
+    })
+    return root
+
+
+def test_run_on_a_landing_folder_outside_the_project(outside, tmp_path):
+    r = lim("run", "--month", "2026-06", "--landing", str(outside / "landing"), "--warehouse", str(tmp_path / "w.duckdb"),
+            "--out", str(tmp_path / "out"), "--policy", TEST_POLICY, cwd=tmp_path,
+            env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
+    assert r.returncode == 0, r.stderr
+    assert "2026-06：完成" in r.stdout and "隔离行 1 行" in r.stdout
+    assert (tmp_path / "out" / "2026-06" / "alerts_all.csv").exists()
+    assert (tmp_path / "out" / "2026-06" / "quarantine" / "hr.csv").exists()
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    # pci 600 < 800, and 家庭年人均纯收入 5000 < 7300 (LOW_INCOME shock)
+    assert sorted(con.sql("select alert_type from alerts").fetchall()) == [("DIBAO_OMISSION",), ("RELAPSE_RISK",)]
+    con.close()
+
+
+@pytest.mark.parametrize("case", ["no_month", "bad_policy", "bad_warehouse", "bad_month_text"])
+def test_fatal_problems_are_one_clear_line(outside, tmp_path, case):
+    args = ["run", "--month", "2026-06", "--landing", str(outside / "landing"), "--warehouse", str(tmp_path / "w.duckdb"),
+            "--out", str(tmp_path / "out"), "--policy", TEST_POLICY]
+    if case == "no_month":
+        args[2] = "2026-01"
+        expect = "2026-01"
+    elif case == "bad_policy":
+        bad = tmp_path / "p.yaml"
+        bad.write_text("counties:\n  '370322':\n    name: x\n    towns: {}\n    periods: []\n", encoding="utf-8")
+        args[args.index(TEST_POLICY)] = str(bad)
+        expect = "periods"
+    elif case == "bad_warehouse":
+        (tmp_path / "w.duckdb").write_bytes(b"this is not a duckdb file" * 100)
+        expect = "数据仓库"
+    else:
+        args[2] = "2026-6"
+        expect = "YYYY-MM"
+    r = lim(*args, cwd=tmp_path, env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
+    assert r.returncode == 2
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("错误：") and expect in lines[0], r.stderr
+    assert not (tmp_path / "out" / "2026-06").exists()
+
+
+def test_refused_file_is_reported_not_fatal(outside, tmp_path):
+    landing = tmp_path / "landing"
+    import shutil
+    shutil.copytree(outside / "landing", landing)
+    (landing / "2026-06" / "education.csv").write_text("", encoding="utf-8")  # an empty file: refused
+    r = lim("run", "--month", "2026-06", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
+            "--out", str(tmp_path / "out"), "--policy", TEST_POLICY, cwd=tmp_path,
+            env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
+    assert r.returncode == 0, r.stderr
+    assert "拒收 education" in r.stdout
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    status, rows_in, acc, q = con.sql("select status, rows_in, rows_accepted, rows_quarantined from load_log where source='education'").fetchall()[0]
+    assert status == "empty_file" and (rows_in, acc, q) == (0, 0, 0)
+    assert con.sql("select count(*) from quarantine where source='education'").fetchall()[0][0] == 0
+    con.close()
