@@ -38,6 +38,19 @@ COLUMN_TYPES = frozenset(
     {"text", "name", "id", "enum", "region_code", "month", "date", "amount", "integer"}
 )
 
+#: DuckDB type of each column type once staged (polars: Utf8 / Float64 / Int64 / Date).
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "name": "VARCHAR",
+    "id": "VARCHAR",
+    "enum": "VARCHAR",
+    "region_code": "VARCHAR",
+    "month": "VARCHAR",
+    "date": "DATE",
+    "amount": "DOUBLE",
+    "integer": "BIGINT",
+}
+
 #: Reason codes of quarantined rows (interpretations.md #6).
 ROW_REASON_CODES = (
     "missing_required",
@@ -109,6 +122,11 @@ class Column:
     @property
     def empty_is_unknown(self) -> bool:
         return self.empty_means == "unknown"
+
+    @property
+    def sql_type(self) -> str:
+        """DuckDB type of the staged (normalized) column."""
+        return SQL_TYPES[self.type]
 
 
 @dataclass(frozen=True)
@@ -256,3 +274,8 @@ def allowed_values(source: str) -> dict[str, tuple[str, ...]]:
 
 def canonical_columns(source: str) -> list[str]:
     return load_contract(source).canonical_names
+
+
+def header_map(source: str) -> dict[str, str]:
+    """Normalized header or alias → canonical name, for ``source``."""
+    return load_contract(source).header_map()

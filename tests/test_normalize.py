@@ -330,3 +330,24 @@ def test_apply_normalizers_lazy_and_eager_agree():
     assert eager.schema["d_v"] == pl.Date and eager.schema["amt_v"] == pl.Float64
     assert eager["amt_v"].to_list() == [12.0, -3.0]
     assert eager["amt_c"].to_list() == [None, "negative_amount"]
+
+
+# --------------------------------------------------------------------------- contracts
+def test_contracts_load_and_header_map():
+    from checks.contracts import SOURCES, load_contract, normalize_header
+
+    assert SOURCES[0] == "civil_affairs_households" and SOURCES[-1] == "rural_revitalization" and len(SOURCES) == 10
+    hr = load_contract("hr")
+    assert load_contract("hr") is hr  # cached
+    hm = hr.header_map()
+    for h in ("身份证号", "身份证号码", "公民身份号码", "证件号码"):
+        assert hm[normalize_header(h)] == "id_number"
+    assert hm[normalize_header(" *月工资（元/月）")] == "monthly_wage"
+    assert normalize_header("＊学年费用(元)") == "学年费用"
+    assert hr.required_columns == ["id_number", "name", "employment_status"]
+    assert load_contract("health").in_month_columns == ["event_date"]
+    assert load_contract("civil_affairs_households").unknown_when_empty == ["financial_assets"]
+    assert load_contract("medical_insurance").has_oop_identity
+    assert load_contract("household_registration").optional
+    assert load_contract("housing").allowed_values["dangerous_house_grade"] == ("A", "B", "C", "D")
+    assert load_contract("civil_affairs_households").id_column is None
