@@ -1,0 +1,234 @@
+"""generate(): the synthetic county's landing data and its planted ground truth."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import shutil
+import zipfile
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+from .ids import make_id
+from .model import Chunk, Ctx, SOURCES, emit
+from .oracle import History, MonthInput, evaluate
+from .params import Geography, month_add, period_of, periods_for, policy_yaml
+from .render import DATED, RowPlanner, Writer, make_plans, row_renderer
+
+ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
+        "household_registration": "register", "education": "education", "hr": "hr",
+        "housing": "housing", "health": "health", "medical_insurance": "medical",
+        "emergency": "emergency", "rural_revitalization": "rr"}
+DATE_IDX = {"health": 4, "medical_insurance": 2, "emergency": 3}
+
+TRUTH_FILES = {
+    "determinations": ["month", "household_source", "household_id", "category"],
+    "alerts": ["month", "household_source", "household_id", "alert_type", "member_id_number",
+               "priority", "status"],
+    "quarantine": ["month", "source", "row_number", "reason_code"],
+    "links": ["month", "source", "row_number", "true_id_number", "method"],
+    "variants": ["month", "source", "row_number", "variant"],
+}
+
+
+class _TruthSink:
+    """Per-month spill files, concatenated in month order at the end."""
+
+    def __init__(self, tdir: Path, months):
+        self.tdir = tdir
+        self.months = months
+        tmp = tdir / ".tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.files = {}
+        self.writers = {}
+        for name in TRUTH_FILES:
+            for ym in months:
+                f = open(tmp / f"{name}.{ym}.csv", "w", encoding="utf-8", newline="")
+                self.files[(name, ym)] = f
+                self.writers[(name, ym)] = csv.writer(f, lineterminator="\n")
+
+    def add(self, name, ym, rows):
+        if rows:
+            self.writers[(name, ym)].writerows(rows)
+
+    def close(self):
+        for f in self.files.values():
+            f.close()
+        tmp = self.tdir / ".tmp"
+        for name, header in TRUTH_FILES.items():
+            with open(self.tdir / f"{name}.csv", "wb") as out:
+                out.write((",".join(header) + "\n").encode())
+                for ym in self.months:
+                    with open(tmp / f"{name}.{ym}.csv", "rb") as f:
+                        shutil.copyfileobj(f, out)
+        shutil.rmtree(tmp)
+
+
+def _fix_zip(path: Path):
+    """openpyxl stamps the current time into the archive; make XLSX files reproducible."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2000-01-01T00:00:00Z", data)
+            zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+
+
+def _prev_month_date(d: date) -> date:
+    first = date(d.year, d.month, 1)
+    prev_last = first - timedelta(days=1)
+    return prev_last.replace(day=min(d.day, prev_last.day))
+
+
+def generate(out, households: int, months: int, start: str, seed: int, messy_rate: float = 0.0,
+             truth: bool = True, chunk_size: int = 5000, rates: dict | None = None) -> dict:
+    """Write a synthetic county's landing data (and its ground truth) under `out`.
+
+    Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
+    <out>/truth/*.csv. Same arguments -> byte-identical output.
+    """
+    out = Path(out)
+    if households < 1 or months < 1:
+        raise ValueError("households and months must be >= 1")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+        raise ValueError(f"start must be YYYY-MM, got {start!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    geo = Geography(rng, households)
+    month_list = [month_add(start, i) for i in range(months)]
+    periods = periods_for(start, months)
+    pbm = [period_of(periods, m) for m in month_list]
+    (out / "policy.yaml").write_text(policy_yaml(geo, periods), encoding="utf-8")
+
+    plans = make_plans(month_list, messy_rate, seed, households)
+    writers = {}
+    paths = {}
+    for (ym, s), plan in sorted(plans.items()):
+        d = out / ym
+        d.mkdir(parents=True, exist_ok=True)
+        ext = "csv" if plan.refuse in ("unreadable", "empty_file") else plan.fmt
+        for old in d.glob(f"{s}.*"):
+            old.unlink()
+        p = d / f"{s}.{ext}"
+        paths[(ym, s)] = p
+        writers[(ym, s)] = Writer(p, plan)
+
+    tdir = out / "truth"
+    sink = _TruthSink(tdir, month_list) if truth else None
+    ctx = Ctx(seed, geo, month_list, pbm, rates)
+    used = Counter()
+    counts = {ym: Counter() for ym in month_list}
+    order = [s for s in SOURCES if s != "household_registration"] + ["household_registration"]
+
+    for ci, g0 in enumerate(range(0, households, chunk_size)):
+        ch = Chunk(ctx, ci, g0, min(chunk_size, households - g0))
+        recs = emit(ch)
+        hist = History()
+        for m, ym in enumerate(month_list):
+            mi = MonthInput(ym, pbm[m])
+            protected = set()
+            planned = {}
+            for s in order:
+                plan = plans[(ym, s)]
+                items = recs[m][s]
+                if plan.header_only:
+                    items = []
+                if plan.refuse:
+                    rows = []
+                    if plan.refuse in ("missing_column", "wrong_month"):
+                        base = row_renderer(s, plan.fmt)
+                        for rec, _ in items:
+                            if plan.refuse == "wrong_month":
+                                rec = list(rec)
+                                rec[DATE_IDX[s]] = _prev_month_date(rec[DATE_IDX[s]])
+                            rows.append((base(rec), None))
+                    planned[s] = rows
+                    continue
+                rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
+                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used)
+                rows, acc = rp.plan(items)
+                setattr(mi, ATTR[s], acc)
+                mi.present.add(s)
+                planned[s] = rows
+            q, ln, vr = [], [], []
+            for s in SOURCES:
+                plan = plans[(ym, s)]
+                rows = planned[s]
+                cells = []
+                refused = plan.refuse is not None
+                for c, tag in rows:
+                    plan.rows += 1
+                    cells.append(c)
+                    if tag is None or refused:
+                        continue
+                    rn = plan.rows + 1
+                    reason, link, var, dup = tag
+                    if reason:
+                        q.append((ym, s, rn, reason))
+                        plan.quarantined += 1
+                    if link:
+                        ln.append((ym, s, rn, link[0], link[1]))
+                    if dup:
+                        plan.dups += 1
+                        vr.append((ym, s, rn, "duplicate"))
+                    if var:
+                        vr.append((ym, s, rn, var))
+                writers[(ym, s)].write(cells)
+                counts[ym][s] += len(rows)
+            if sink is not None:
+                sink.add("quarantine", ym, q)
+                sink.add("links", ym, ln)
+                sink.add("variants", ym, vr)
+                dets, alerts = evaluate(mi, hist)
+                sink.add("determinations", ym, [(ym, d[0], d[1], d[2]) for d in dets])
+                sink.add("alerts", ym, [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts])
+        del ch, recs
+
+    # a "file of another month" must hold at least one row
+    for (ym, s), plan in sorted(plans.items()):
+        if plan.refuse == "wrong_month" and plan.rows == 0:
+            d = _prev_month_date(date(int(ym[:4]), int(ym[5:7]), 15))
+            fake = make_id(geo.code, date(1980, 1, 1), "001")
+            rec = {"health": (fake, "张三", "慢性病", "高血压", d),
+                   "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
+                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}[s]
+            writers[(ym, s)].write([row_renderer(s, plan.fmt)(rec)])
+            plan.rows += 1
+    for key, w in writers.items():
+        w.close()
+        if plans[key].fmt == "xlsx" and not w.dead:
+            _fix_zip(paths[key])
+
+    summary = {"months": month_list, "county": geo.code, "county_name": geo.name,
+               "households": households, "seed": seed, "messy_rate": messy_rate,
+               "policy": str(out / "policy.yaml"), "counts": {}, "paths": {}, "files": {}}
+    for ym in month_list:
+        summary["counts"][ym] = {s: counts[ym][s] for s in SOURCES}
+        summary["paths"][ym] = {s: str(paths[(ym, s)]) for s in SOURCES}
+    file_rows = []
+    for (ym, s), plan in sorted(plans.items()):
+        status = plan.refuse or "ok"
+        file_rows.append((ym, s, paths[(ym, s)].name, plan.fmt, plan.enc, "|".join(plan.headers),
+                          "|".join(plan.variants), status, plan.rows, plan.quarantined, plan.dups))
+    if sink is not None:
+        sink.close()
+        with open(tdir / "refused_files.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["month", "source", "status"])
+            for (ym, s), plan in sorted(plans.items()):
+                if plan.refuse:
+                    w.writerow([ym, s, plan.refuse])
+        with open(tdir / "files.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["month", "source", "file", "format", "encoding", "headers", "file_variants",
+                        "status", "rows_in", "rows_quarantined", "rows_duplicate"])
+            w.writerows(file_rows)
+        summary["truth"] = {name: str(tdir / f"{name}.csv") for name in
+                            list(TRUTH_FILES) + ["refused_files", "files"]}
+        summary["planted"] = dict(sorted(used.items()))
+    return summary
