@@ -1,6 +1,7 @@
 -- Household income, per-capita income, assets and rigid expenditure
--- (rules.md "Income, assets, rigid expenditure"; seeds 002 哈尔滨 and 001 蛟河: 家庭收入与财产
--- 认定, 就业成本扣减, 刚性支出). "Member" = member living at the end of M.
+-- (rules.md "Income, assets, rigid expenditure"; seeds 002 哈尔滨 / 003 织金 / 004 安徽: 就业成本扣减;
+-- 001 蛟河: 家庭经济状况核对 incl. 金融资产; 000 高青 / 001 / 002: 支出型困难 刚性支出).
+-- "Member" = member living at the end of M.
 --
 --   person income      = monthly_wage + monthly_pension + monthly_unemployment_benefit   (人社局)
 --   household income   = Σ person income − Σ min(wage, employment_cost_deduction) over living

@@ -1,7 +1,7 @@
 -- Determination: one per household and month, the first that applies (rules.md "Determination").
 -- Households with no living member get none; nor do households of a county the policy file
--- does not describe (reported). Seeds: 002 哈尔滨 (低保边缘 = 1.5 倍标准), 001 蛟河 (特困 认定,
--- 支出型困难), 000 高青县 (低保 认定).
+-- does not describe (reported). Seeds: 002 哈尔滨 (人均收入超出低保标准但低于 1.5 倍 → 低保边缘),
+-- 000 高青县 (特困基本生活标准; 支出型困难), 001 蛟河 (支出型困难家庭).
 --   1 OVER_ASSETS  assets not OK
 --   2 TEKUN        every living member aged ≥ 60, < 18, or without labour capacity by disability,
 --                  and household income before deductions = 0

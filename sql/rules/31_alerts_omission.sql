@@ -1,7 +1,7 @@
 -- Omission alerts: households that look eligible but receive nothing (or less than they should).
 -- rules.md: TEKUN_CANDIDATE, DIBAO_OMISSION, MARGINAL_OMISSION, EXPENDITURE_HARDSHIP,
--- SINGLE_PERSON_DIBAO. Seeds: 004 安徽 (主动发现、单人户纳入低保), 002 哈尔滨 (低保边缘 1.5 倍),
--- 001 蛟河 (支出型困难、特困认定).
+-- SINGLE_PERSON_DIBAO. Seeds: 004 安徽 (对低保边缘家庭中的重度残疾人、重病患者“单人户”纳入低保;
+-- 主动发现), 002 哈尔滨 (低保边缘 1.5 倍), 000 高青 / 001 蛟河 (支出型困难、特困).
 
 -- 疑似特困: determination TEKUN, not roster 特困.
 INSERT INTO alert_hits

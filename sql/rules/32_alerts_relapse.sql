@@ -1,5 +1,5 @@
--- 返贫致贫风险 RELAPSE_RISK (rules.md; seeds 004 安徽 防止返贫动态监测 and 000 高青县 低保边缘/
--- 支出型困难 监测). A monitored household — rural revitalization: every 脱贫户 whatever
+-- 返贫致贫风险 RELAPSE_RISK (rules.md; seeds 004 安徽 (民政与乡村振兴部门 监测帮扶 衔接) and
+-- 000 高青县 (低保边缘、支出型困难家庭 监测预警)). A monitored household — rural revitalization: every 脱贫户 whatever
 -- 风险已消除, other categories only with 风险已消除 否; or roster 低保边缘 / 支出型困难 — with at
 -- least one shock in M. Each shock is a reason code:
 --   ILLNESS      重大疾病 event in M (any listed member)

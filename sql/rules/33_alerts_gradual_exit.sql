@@ -1,5 +1,6 @@
--- 低保渐退 (rules.md GRADUAL_EXIT_START / _REVERT / _END; seeds 002 哈尔滨 and 004 安徽:
--- 家庭人均收入超过低保标准但低于 2 倍的，给予 6–18 个月渐退期（有重度残疾人的 24 个月）).
+-- 低保渐退 (rules.md GRADUAL_EXIT_START / _REVERT / _END; seed 001 蛟河: 家庭人均可支配收入超过当地低保
+-- 标准但低于 2 倍的继续享受低保待遇，城乡低保家庭 18 个月，残疾人低保家庭 24 个月；渐退期间重新符合
+-- 低保条件的终止渐退; seeds 002 / 003 / 004: 渐退期政策).
 --   START   roster 低保, not in exit, S ≤ pci < gradual_exit_ceiling_multiplier · S, assets OK
 --   REVERT  roster 低保 in exit, pci < S (assets not tested)
 --   END     roster 低保 in exit, months from 渐退开始月份 to M ≥ gradual_exit_months

@@ -1,6 +1,6 @@
 -- Households that receive what they no longer qualify for (rules.md WRONGFUL_INCLUSION,
--- DECEASED_RECIPIENT, DUPLICATE_ASSISTANCE; seed 004 安徽: 死亡人员未及时停发、重复享受救助 的
--- 比对核查; seed 002 哈尔滨: 退出机制).
+-- DECEASED_RECIPIENT, DUPLICATE_ASSISTANCE; seed 004 安徽: 避免“错保”“漏保”，部门信息比对;
+-- seed 001 蛟河: 跨部门核对户籍等信息; seed 002 哈尔滨: 动态管理、退出).
 --   WRONGFUL_INCLUSION  roster 低保 with pci ≥ gradual_exit_ceiling_multiplier·S or assets not OK (in exit or not);
 --                       roster 特困 with household income before deductions > 0 or assets not OK;
 --                       roster 低保边缘 with pci ≥ marginal_multiplier·S or assets not OK

@@ -1,5 +1,5 @@
--- 保障金额异常 BENEFIT_MISMATCH (rules.md; seeds 000 高青县 补差发放 and 004 安徽 分档/重点
--- 人员增发). Roster 低保 not in exit, or 特困: |paid − expected| > max(10, 10% of expected).
+-- 保障金额异常 BENEFIT_MISMATCH (rules.md; seed 000 高青县: 特困基本生活标准不低于农村低保标准
+-- 1.3 倍; 差额救助 and 对重点人员增发 per rules.md's supplement parameters). Roster 低保 not in exit, or 特困: |paid − expected| > max(10, 10% of expected).
 --   低保 expected = max(S − pci, min_topup_per_person) · n
 --                 + Σ over living members of the single highest supplement rate that applies × S:
 --        supplement_severe          一级/二级 disability, a 重大疾病 event in any landed month up to M,

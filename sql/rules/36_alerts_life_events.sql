@@ -1,6 +1,6 @@
 -- Life events that need a caseworker (rules.md ZERO_EMPLOYMENT, STUDENT_DROPOUT, DANGEROUS_HOUSE,
--- DISASTER_AFFECTED; seeds 004 安徽 and 003 织金: 部门信息比对、就业援助、控辍保学、危房改造、
--- 受灾救助). Members are living members.
+-- DISASTER_AFFECTED; seeds 000–003: 零就业家庭就业援助; 001 蛟河 / 003 织金: 控辍保学、危房改造;
+-- 000–003: 受灾人员救助). Members are living members.
 --   ZERO_EMPLOYMENT    roster 城市 household with a living member aged 18–59, 劳动能力 有, not 在读,
 --                      and no member 就业/灵活就业 in M
 --   STUDENT_DROPOUT    member of a roster or rural-revitalization household with 学籍状态 辍学 in M (per member)

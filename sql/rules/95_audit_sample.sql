@@ -1,5 +1,5 @@
--- 新增审批抽查 audit sample (rules.md "Audit sample"; seed 004 安徽: 县级民政部门对乡镇新审批
--- 对象按比例抽查). Of the k roster households whose 保障开始月份 is M, ceil(audit_sample_rate · k)
+-- 新增审批抽查 audit sample (rules.md "Audit sample"; seed 004 安徽: 县级民政部门对乡镇（街道）审核确认的
+-- 救助对象按照不低于 30% 的比例进行抽查). Of the k roster households whose 保障开始月份 is M, ceil(audit_sample_rate · k)
 -- are drawn: sorted by the lower-case hex SHA-256 of 'M|household_id', the first ones.
 -- Reproducible and independent of row order. Drawn per county (the rate is a county parameter).
 
