@@ -85,12 +85,90 @@ def _prev_month_date(d: date) -> date:
     return prev_last.replace(day=min(d.day, prev_last.day))
 
 
+def _shape(plan, cells):
+    if plan.drop_col is not None:
+        cells = [c for i, c in enumerate(cells) if i != plan.drop_col]
+    if plan.extra:
+        cells = cells + ["" if plan.fmt == "csv" else None]
+    return cells
+
+
+def _encode_csv(plan, rows):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n" if plan.enc in ("gbk", "gb18030") else "\n")
+    if plan.drop_col is None and not plan.extra:
+        w.writerows(rows)
+    else:
+        w.writerows([_shape(plan, r) for r in rows])
+    enc = "utf-8" if plan.enc == "utf-8-sig" else plan.enc
+    return buf.getvalue().encode(enc)
+
+
+def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
+    """Generate one chunk of households for every month: file payloads, tags and truth."""
+    seed = ctx.seed
+    ch = Chunk(ctx, ci, g0, count)
+    recs = emit(ch)
+    hist = History()
+    used = Counter()
+    out_files = {}
+    out_truth = {}
+    order = [s for s in SOURCES if s != "household_registration"] + ["household_registration"]
+    for m, ym in enumerate(ctx.months):
+        mi = MonthInput(ym, ctx.P[m])
+        protected = set()
+        for s in order:
+            plan = plans[(ym, s)]
+            items = recs[m][s]
+            if plan.header_only:
+                items = []
+            if plan.refuse:
+                rows = []
+                if plan.refuse in ("missing_column", "wrong_month"):
+                    base = row_renderer(s, plan.fmt)
+                    for rec, _ in items:
+                        if plan.refuse == "wrong_month":
+                            rec = list(rec)
+                            rec[DATE_IDX[s]] = _prev_month_date(rec[DATE_IDX[s]])
+                        rows.append(base(rec))
+                tags = []
+            else:
+                plan.in_month = 0
+                rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
+                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used)
+                planned, acc = rp.plan(items)
+                setattr(mi, ATTR[s], acc)
+                mi.present.add(s)
+                rows = [c for c, _ in planned]
+                tags = [(i, t) for i, (_, t) in enumerate(planned) if t is not None]
+            if plan.refuse in ("unreadable", "empty_file"):
+                payload = None
+            elif plan.fmt == "csv":
+                payload = _encode_csv(plan, rows)
+            else:
+                payload = [_shape(plan, r) for r in rows]
+            out_files[(ym, s)] = (payload, len(rows), tags)
+        if truth:
+            dets, alerts = evaluate(mi, hist)
+            out_truth[ym] = ([(ym, d[0], d[1], d[2]) for d in dets],
+                             [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts])
+    return out_files, out_truth, used
+
+
+def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
+    for job in jobs:
+        q.put(run_chunk(ctx, plans, *job, messy_rate, truth))
+
+
 def generate(out, households: int, months: int, start: str, seed: int, messy_rate: float = 0.0,
-             truth: bool = True, chunk_size: int = 5000, rates: dict | None = None) -> dict:
+             truth: bool = True, chunk_size: int = 5000, rates: dict | None = None,
+             processes: int | None = None) -> dict:
     """Write a synthetic county's landing data (and its ground truth) under `out`.
 
     Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
-    <out>/truth/*.csv. Same arguments -> byte-identical output.
+    <out>/truth/*.csv. Same arguments -> byte-identical output (whatever `processes`).
+    Chunks of households alternate between two lanes (each with its own share of the
+    ID sequence codes), run in two processes when there is enough work.
     """
     out = Path(out)
     if households < 1 or months < 1:
@@ -120,53 +198,52 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
 
     tdir = out / "truth"
     sink = _TruthSink(tdir, month_list) if truth else None
-    ctx = Ctx(seed, geo, month_list, pbm, rates)
+    jobs = [(ci, g0, min(chunk_size, households - g0))
+            for ci, g0 in enumerate(range(0, households, chunk_size))]
+    lanes = [[j for j in jobs if j[0] % 2 == lane] for lane in (0, 1)]
+    ctxs = []
+    for lane in (0, 1):
+        c = Ctx(seed, geo, month_list, pbm, rates)
+        c.lane = lane
+        ctxs.append(c)
+    if processes is None:
+        processes = 2 if len(jobs) >= 4 else 1
     used = Counter()
     counts = {ym: Counter() for ym in month_list}
-    order = [s for s in SOURCES if s != "household_registration"] + ["household_registration"]
 
-    for ci, g0 in enumerate(range(0, households, chunk_size)):
-        ch = Chunk(ctx, ci, g0, min(chunk_size, households - g0))
-        recs = emit(ch)
-        hist = History()
-        for m, ym in enumerate(month_list):
-            mi = MonthInput(ym, pbm[m])
-            protected = set()
-            planned = {}
-            for s in order:
-                plan = plans[(ym, s)]
-                items = recs[m][s]
-                if plan.header_only:
-                    items = []
-                if plan.refuse:
-                    rows = []
-                    if plan.refuse in ("missing_column", "wrong_month"):
-                        base = row_renderer(s, plan.fmt)
-                        for rec, _ in items:
-                            if plan.refuse == "wrong_month":
-                                rec = list(rec)
-                                rec[DATE_IDX[s]] = _prev_month_date(rec[DATE_IDX[s]])
-                            rows.append((base(rec), None))
-                    planned[s] = rows
-                    continue
-                rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
-                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used)
-                rows, acc = rp.plan(items)
-                setattr(mi, ATTR[s], acc)
-                mi.present.add(s)
-                planned[s] = rows
+    def results():
+        if processes <= 1:
+            iters = [iter(run_chunk(ctxs[j[0] % 2], plans, *j, messy_rate, truth) for j in lane)
+                     for lane in lanes]
+            for ci, _, _ in jobs:
+                yield next(iters[ci % 2])
+            return
+        import multiprocessing as mp
+        mpc = mp.get_context("fork")
+        qs = [mpc.Queue(maxsize=2) for _ in (0, 1)]
+        procs = [mpc.Process(target=_lane_worker, args=(ctxs[k], plans, lanes[k], messy_rate, truth, qs[k]),
+                             daemon=True) for k in (0, 1)]
+        for p in procs:
+            p.start()
+        try:
+            for ci, _, _ in jobs:
+                yield qs[ci % 2].get()
+        finally:
+            for p in procs:
+                p.join(timeout=5)
+                if p.is_alive():
+                    p.terminate()
+
+    for files, tr, u in results():
+        used.update(u)
+        for ym in month_list:
             q, ln, vr = [], [], []
             for s in SOURCES:
                 plan = plans[(ym, s)]
-                rows = planned[s]
-                cells = []
-                refused = plan.refuse is not None
-                for c, tag in rows:
-                    plan.rows += 1
-                    cells.append(c)
-                    if tag is None or refused:
-                        continue
-                    rn = plan.rows + 1
+                payload, n, tags = files[(ym, s)]
+                base_rn = plan.rows + 2
+                for i, tag in tags:
+                    rn = base_rn + i
                     reason, link, var, dup = tag
                     if reason:
                         q.append((ym, s, rn, reason))
@@ -178,16 +255,17 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                         vr.append((ym, s, rn, "duplicate"))
                     if var:
                         vr.append((ym, s, rn, var))
-                writers[(ym, s)].write(cells)
-                counts[ym][s] += len(rows)
+                plan.rows += n
+                counts[ym][s] += n
+                if payload is not None:
+                    writers[(ym, s)].write_payload(payload)
             if sink is not None:
                 sink.add("quarantine", ym, q)
                 sink.add("links", ym, ln)
                 sink.add("variants", ym, vr)
-                dets, alerts = evaluate(mi, hist)
-                sink.add("determinations", ym, [(ym, d[0], d[1], d[2]) for d in dets])
-                sink.add("alerts", ym, [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts])
-        del ch, recs
+                if ym in tr:
+                    sink.add("determinations", ym, tr[ym][0])
+                    sink.add("alerts", ym, tr[ym][1])
 
     # a "file of another month" must hold at least one row
     for (ym, s), plan in sorted(plans.items()):
@@ -197,7 +275,8 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             rec = {"health": (fake, "张三", "慢性病", "高血压", d),
                    "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
                    "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}[s]
-            writers[(ym, s)].write([row_renderer(s, plan.fmt)(rec)])
+            row = _shape(plan, row_renderer(s, plan.fmt)(rec))
+            writers[(ym, s)].write_payload(_encode_csv(plan, [row]) if plan.fmt == "csv" else [row])
             plan.rows += 1
     for key, w in writers.items():
         w.close()

@@ -90,6 +90,32 @@ DISASTERS = ["洪涝", "干旱", "地震", "台风", "风雹", "低温冷冻", "
 DISASTER_W = [30, 15, 3, 5, 20, 12, 5, 10]
 
 
+def _table(pop, weights):
+    acc, cum = 0, []
+    for w in weights:
+        acc += w
+        cum.append(acc)
+    return (list(pop), cum, acc)
+
+
+def _pick(rng, table):
+    pop, cum, total = table
+    x = rng.random() * total
+    for v, c in zip(pop, cum):
+        if x < c:
+            return v
+    return pop[-1]
+
+
+_SIZE_U = _table([1, 2, 3, 4, 5], [18, 30, 30, 13, 9])
+_SIZE_R = _table([1, 2, 3, 4, 5, 6, 7], [12, 25, 22, 20, 13, 6, 2])
+_EMP_U = _table(["就业", "灵活就业", "失业登记", "未就业", None], [70, 13, 3, 3, 11])
+_EMP_R = _table(["就业", "灵活就业", "失业登记", "未就业", None], [32, 42, 1, 3, 22])
+_PROP_U = _table([0, 1, 2, 3], [12, 80, 7, 1])
+_PROP_R = _table([0, 1, 2], [6, 93, 1])
+_GRADE = _table(["A", "B", "C", "D", None], [55, 30, 2, 1, 12])
+
+
 def last_day(ym: str) -> date:
     y, m = int(ym[:4]), int(ym[5:7])
     return date(y, m, calendar.monthrange(y, m)[1])
@@ -178,6 +204,7 @@ class Ctx:
         self.ref = last_day(months[0])
         self.seq = {}
         self.rare = 0
+        self.lane = 0
         self.rates = dict(DEFAULT_RATES)
         if rates:
             self.rates.update(rates)
@@ -187,16 +214,18 @@ class Ctx:
         self._dis = {}
 
     def new_id(self, birth: date, male: bool) -> str:
+        """Unique ID: each lane (chunks of one parity) owns half of the sequence codes."""
+        lane = self.lane
         while True:
             key = birth.toordinal() * 2 + male
-            k = self.seq.get(key, 0)
-            if k < SEQ_CAPACITY:
-                self.seq[key] = k + 1
-                return make_id(self.county, birth, seq_code(k, male, key))
+            c = self.seq.get(key, 0)
+            if c < SEQ_CAPACITY // 2:
+                self.seq[key] = c + 1
+                return make_id(self.county, birth, seq_code(2 * c + lane, male, key))
             birth += timedelta(days=1)
 
     def rare_name(self) -> str:
-        n = N.rare_name(self.rare)
+        n = N.rare_name(2 * self.rare + self.lane)
         self.rare += 1
         return n
 
@@ -255,9 +284,9 @@ def compose(rng, ctx, urban, template):
         return out
     # generic
     if urban:
-        size = rng.choices([1, 2, 3, 4, 5], [18, 30, 30, 13, 9])[0]
+        size = _pick(rng, _SIZE_U)
     else:
-        size = rng.choices([1, 2, 3, 4, 5, 6, 7], [12, 25, 22, 20, 13, 6, 2])[0]
+        size = _pick(rng, _SIZE_R)
     if size == 1:
         a = rng.choice([rng.randint(20, 59), rng.randint(60, 90)])
         return [("户主", _age_birth(rng, ctx, a), rng.random() < 0.55)]
@@ -443,9 +472,9 @@ class Chunk:
             st = None
             if 18 <= a <= 59:
                 if urban:
-                    st = rng.choices(["就业", "灵活就业", "失业登记", "未就业", None], [68, 12, 4, 7, 9])[0]
+                    st = _pick(rng, _EMP_U)
                 else:
-                    st = rng.choices(["就业", "灵活就业", "失业登记", "未就业", None], [30, 38, 2, 9, 21])[0]
+                    st = _pick(rng, _EMP_R)
             elif a >= 60:
                 if rng.random() < (0.85 if urban else 0.8):
                     st = "退休"
@@ -493,11 +522,11 @@ class Chunk:
         # housing for the head (and sometimes the spouse)
         head = hh.members[0]
         if urban:
-            cnt = rng.choices([0, 1, 2, 3], [12, 78, 8, 2])[0]
+            cnt = _pick(rng, _PROP_U)
             grade = None
         else:
-            cnt = rng.choices([0, 1, 2], [6, 92, 2])[0]
-            grade = rng.choices(["A", "B", "C", "D", None], [55, 30, 2, 1, 12])[0]
+            cnt = _pick(rng, _PROP_R)
+            grade = _pick(rng, _GRADE)
         pf = None
         if urban and head.hr[0] and head.hr[0][0] == "就业" and rng.random() < 0.6:
             pf = cents(rng.uniform(200, 1500))
@@ -508,7 +537,7 @@ class Chunk:
                 grades[m:] = [rng.choice(["C", "D"])] * (K - m)
         head.house = [cnt, pf, rental, grades]
         if len(hh.members) > 1 and hh.members[1].rel == "配偶" and rng.random() < 0.15:
-            hh.members[1].house = [rng.choice([0, 1]), None, "否", [None] * K]
+            hh.members[1].house = [1 if cnt == 0 else 0, None, "否", [None] * K]
         # emergencies: village disasters and house fires
         for m in range(K):
             d = ctx.village_disaster(hh.village, m) if not urban else False
@@ -652,6 +681,8 @@ class Chunk:
                 continue
             liv = self.living(hh, m)
             n = len(liv)
+            if n == 0:
+                continue
             other = hh.other if hh.roster is not None or hh.rr is not None else 0
             need = t * n - other
             earners = [p for p in liv if 18 <= _age(p, self.ctx, m) <= 59]

@@ -498,9 +498,9 @@ class Writer:
             return
         self.dead = False
         if plan.fmt == "csv":
-            self.f = open(path, "w", encoding=plan.enc, newline="")
-            self.w = csv.writer(self.f, lineterminator="\r\n" if plan.enc in ("gbk", "gb18030") else "\n")
-            self.w.writerow(hdr)
+            self.f = open(path, "wb")
+            term = "\r\n" if plan.enc in ("gbk", "gb18030") else "\n"
+            self.f.write((",".join(hdr) + term).encode(plan.enc))
         elif plan.fmt == "xlsx":
             from openpyxl import Workbook
             self.wb = Workbook(write_only=True)
@@ -513,26 +513,16 @@ class Writer:
             self.pq = pq.ParquetWriter(str(path), self.schema)
             self._pa = pa
 
-    def write(self, rows):
-        """rows: list of cell lists (already rendered)."""
-        if self.dead or not rows:
+    def write_payload(self, payload):
+        """payload: encoded CSV bytes, or shaped rows for XLSX / Parquet."""
+        if self.dead or not payload:
             return
-        keep = self.keep
-        drop = self.plan.drop_col is not None
-        extra = self.plan.extra
         fmt = self.plan.fmt
-        out = []
-        for cells in rows:
-            if drop:
-                cells = [cells[i] for i in keep]
-            if extra:
-                cells = cells + ["" if fmt == "csv" else None]
-            out.append(cells)
         if fmt == "csv":
-            self.w.writerows(out)
+            self.f.write(payload)
         elif fmt == "xlsx":
             from openpyxl.cell import WriteOnlyCell
-            for cells in out:
+            for cells in payload:
                 row = []
                 for v in cells:
                     if isinstance(v, date):
@@ -543,7 +533,7 @@ class Writer:
                         row.append(v)
                 self.ws.append(row)
         else:
-            colsv = list(zip(*out))
+            colsv = list(zip(*payload))
             arrays = [self._pa.array([None if v is None else str(v) for v in col], type=self._pa.string())
                       for col in colsv]
             self.pq.write_table(self._pa.Table.from_arrays(arrays, schema=self.schema))
