@@ -78,6 +78,10 @@ COVERAGE = [
     ("rr", {"shock": "dropout"}),
     ("rr", {"category": "边缘易致贫户", "risk": "是", "shock": "ill"}),
     ("rr", {"overlap": True}),
+    ("ordinary", {"style": "rare", "amb_src": True}),
+    ("ordinary", {"amb_dst": True}),
+    ("ordinary", {"style": "rare"}),
+    ("ordinary", {"style": "minority"}),
 ]
 
 DIS_TYPES = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
@@ -343,7 +347,7 @@ class Chunk:
         for i in range(count):
             if i < len(kinds):
                 kind, opt = kinds[i]
-                prot = True
+                prot = kind != "ordinary"
             else:
                 kind, opt = self._draw_kind(rkinds, rates), {}
                 prot = False
@@ -379,6 +383,8 @@ class Chunk:
             pool = ctx.urban_villages if want_urban else ctx.rural_villages
             if pool:
                 village, urban = pool[g % len(pool)], bool(want_urban)
+        if opt.get("amb_dst") and self.households:
+            village, urban = self.households[-1].village, self.households[-1].urban
         if kind.startswith("rr") and urban:
             kind = hh.kind = "ordinary" if not prot else kind
         hh.village, hh.urban = village, urban
@@ -425,7 +431,7 @@ class Chunk:
     def _persons(self, hh, comp):
         ctx, rng = self.ctx, self.rng
         r = rng.random()
-        style = "rare" if r < 0.004 else "minority" if r < 0.02 else "han"
+        style = hh.opt.get("style") or ("rare" if r < 0.004 else "minority" if r < 0.02 else "han")
         fam = N.surname(rng)
         out = []
         used = set()
@@ -449,9 +455,11 @@ class Chunk:
         if style == "han" and last is not None and rng.random() < 0.01:
             head.name = last   # same name in one village (different person)
         self._last_head[hh.village] = head.name
-        if style == "rare" and len(out) >= 1 and rng.random() < 0.5:
+        pend = getattr(self, "_pending_twin", None)
+        if style == "rare" and (hh.opt.get("amb_src") or (not hh.prot and rng.random() < 0.5)):
             self._pending_twin = (head, hh)
-        elif getattr(self, "_pending_twin", None) is not None and self._pending_twin[1].village == hh.village:
+        elif pend is not None and (pend[1].village == hh.village or hh.opt.get("amb_dst")) \
+                and (not hh.prot or hh.opt.get("amb_dst")):
             # a person in this household with the same (unique) name and birth date
             a = self._pending_twin[0]
             p = Person()

@@ -300,7 +300,7 @@ class RowPlanner:
         cells[i] = variant_value(rec[i], self.types[i], var)
         return var
 
-    def defect(self, rec, cells, prot_person):
+    def defect(self, rec, cells, prot_person, force=None):
         """Plant one defect; return (reason, removes_record, link) or None when not possible."""
         rng, src = self.rng, self.p.source
         kinds = ["missing_required", "invalid_value"]
@@ -322,7 +322,7 @@ class RowPlanner:
                 kinds = [k for k in kinds if k not in ("typo_1", "transposition")]
                 if rec[0] in self.protected:
                     return None
-        kind = self._want(kinds)
+        kind = force if force in kinds else self._want(kinds)
         ic = self.id_col
         if kind == "missing_required":
             req = [i for i, c in enumerate(self.cols) if c[3] and (i != self.date_col or date_ok)]
@@ -434,8 +434,12 @@ class RowPlanner:
             r = rng.random()
             tag = None
             keep = True
+            force = None
+            if (self.id_col is not None and not prot and src != "household_registration"
+                    and self.chunk.rare_ok(rec[self.id_col]) and rng.random() < min(0.3, 5 * rate)):
+                r, force = 0.0, "same_birth"
             if r < rate and not prot:
-                res = self.defect(rec, cells, prot)
+                res = self.defect(rec, cells, prot, force)
                 if res is None:
                     cells = self.base(rec)
                 else:
