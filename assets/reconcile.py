@@ -68,7 +68,8 @@ def build_source_records(con, month: str, staging: StagingResource) -> dict:
         q = staged_paths(staging.month_dir(month), source)["quarantine"]
         if q.exists():
             con.execute("""INSERT INTO stage.quarantine BY NAME
-                           SELECT ? AS month, ? AS source, ? AS file, row_number, reason_code, reason,
+                           SELECT ? AS month, ? AS source, ? AS file, row_number, reason_code,
+                                  reason_code || '：' || reason AS reason,
                                   "column" AS column_name, raw FROM read_parquet(?)""",
                         [month, source, load["file"], str(q)])
     link_q = dict(con.sql("SELECT source, count(*) FROM stage.quarantine WHERE month = ? AND reason_code IN ('id_unlinked','id_ambiguous') GROUP BY ALL",

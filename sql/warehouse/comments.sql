@@ -11,7 +11,7 @@ COMMENT ON COLUMN load_log.rows_accepted IS '接收行数（含重复行）';
 COMMENT ON COLUMN load_log.rows_duplicate IS '标准化后完全相同的重复行（只保留一行，计入接收）';
 COMMENT ON COLUMN load_log.rows_quarantined IS '隔离行数（含身份证号无法链接的行）';
 COMMENT ON COLUMN load_log.sha256 IS '原始文件的 SHA-256';
-COMMENT ON TABLE quarantine IS '被隔离的行：文件、行号（表头为第 1 行）、原因代码、中文原因、原始内容';
+COMMENT ON TABLE quarantine IS '被隔离的行：文件、行号（表头为第 1 行）、原因代码、原因（“代码：中文说明”）、原始内容';
 COMMENT ON COLUMN quarantine.row_number IS '电子表格行号：表头为第 1 行，第一条数据为第 2 行';
 COMMENT ON COLUMN quarantine.reason_code IS 'missing_required / invalid_id / invalid_value / negative_amount / date_outside_month / oop_mismatch / id_unlinked / id_ambiguous';
 COMMENT ON COLUMN quarantine.raw IS '原始行（JSON，表头 → 单元格原文）';
