@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import math
+from fractions import Fraction
 import random
 import re
 import shutil
@@ -89,7 +92,7 @@ def _shape(plan, cells):
     if plan.drop_col is not None:
         cells = [c for i, c in enumerate(cells) if i != plan.drop_col]
     if plan.extra:
-        cells = cells + ["" if plan.fmt == "csv" else None]
+        cells = list(cells) + ["" if plan.fmt == "csv" else None]
     return cells
 
 
@@ -150,8 +153,9 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             out_files[(ym, s)] = (payload, len(rows), tags)
         if truth:
             dets, alerts = evaluate(mi, hist)
+            new = sorted({r[0] for r in mi.households if r[4] == ym})
             out_truth[ym] = ([(ym, d[0], d[1], d[2]) for d in dets],
-                             [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts])
+                             [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts], new)
     return out_files, out_truth, used
 
 
@@ -210,6 +214,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         processes = 2 if len(jobs) >= 4 else 1
     used = Counter()
     counts = {ym: Counter() for ym in month_list}
+    audit = {ym: [] for ym in month_list}
 
     def results():
         if processes <= 1:
@@ -266,6 +271,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                 if ym in tr:
                     sink.add("determinations", ym, tr[ym][0])
                     sink.add("alerts", ym, tr[ym][1])
+                    audit[ym].extend(tr[ym][2])
 
     # a "file of another month" must hold at least one row
     for (ym, s), plan in sorted(plans.items()):
@@ -302,12 +308,21 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             for (ym, s), plan in sorted(plans.items()):
                 if plan.refuse:
                     w.writerow([ym, s, plan.refuse])
+        with open(tdir / "audit_sample.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["month", "household_id", "new_approvals"])
+            for m, ym in enumerate(month_list):
+                ids = sorted(set(audit[ym]))
+                k = math.ceil(Fraction(str(pbm[m]["audit_sample_rate"])) * len(ids))
+                ids.sort(key=lambda h: hashlib.sha256(f"{ym}|{h}".encode()).hexdigest())
+                for h in ids[:k]:
+                    w.writerow([ym, h, len(ids)])
         with open(tdir / "files.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["month", "source", "file", "format", "encoding", "headers", "file_variants",
                         "status", "rows_in", "rows_quarantined", "rows_duplicate"])
             w.writerows(file_rows)
         summary["truth"] = {name: str(tdir / f"{name}.csv") for name in
-                            list(TRUTH_FILES) + ["refused_files", "files"]}
+                            list(TRUTH_FILES) + ["refused_files", "files", "audit_sample"]}
         summary["planted"] = dict(sorted(used.items()))
     return summary

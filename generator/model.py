@@ -13,7 +13,7 @@ import random
 from datetime import date, timedelta
 
 from . import names as N
-from .ids import make_id, seq_code, SEQ_CAPACITY
+from .ids import add_months, make_id, seq_code, SEQ_CAPACITY
 from .params import month_add
 
 SOURCES = ["civil_affairs_households", "civil_affairs_members", "household_registration",
@@ -38,6 +38,8 @@ COVERAGE = [
     ("db", {"turns": 70}),
     ("db", {"turns_near": 70}),
     ("db", {"dropout": True, "grade": "C", "disaster": True}),
+    ("db", {"zero_emp": True, "review_edge": "at"}),
+    ("db", {"zero_emp": True, "review_edge": "miss"}),
     ("dup", {}),
     ("db_exit_start", {"to": "S"}),
     ("db_exit_start", {"to": "S-"}),
@@ -113,8 +115,8 @@ def _pick(rng, table):
 
 _SIZE_U = _table([1, 2, 3, 4, 5], [18, 30, 30, 13, 9])
 _SIZE_R = _table([1, 2, 3, 4, 5, 6, 7], [12, 25, 22, 20, 13, 6, 2])
-_EMP_U = _table(["就业", "灵活就业", "失业登记", "未就业", None], [70, 13, 3, 3, 11])
-_EMP_R = _table(["就业", "灵活就业", "失业登记", "未就业", None], [32, 42, 1, 3, 22])
+_EMP_U = _table(["就业", "灵活就业", "失业登记", "未就业", None], [72, 14, 2, 2, 10])
+_EMP_R = _table(["就业", "灵活就业", "失业登记", "未就业", None], [38, 48, 1, 2, 11])
 _PROP_U = _table([0, 1, 2, 3], [12, 80, 7, 1])
 _PROP_R = _table([0, 1, 2], [6, 93, 1])
 _GRADE = _table(["A", "B", "C", "D", None], [55, 30, 2, 1, 12])
@@ -569,9 +571,9 @@ class Chunk:
         rng = self.rng
         w = p = u = None
         if st == "就业":
-            w = cents(rng.lognormvariate(8.35 if urban else 7.95, 0.35))
+            w = cents(rng.lognormvariate(8.6 if urban else 8.2, 0.35))
         elif st == "灵活就业":
-            w = cents(rng.lognormvariate(7.75 if urban else 7.45, 0.4))
+            w = cents(rng.lognormvariate(8.0 if urban else 7.9, 0.4))
         elif st == "失业登记":
             u = cents(rng.uniform(1500, 1900)) if rng.random() < 0.6 else None
         elif st == "退休":
@@ -745,8 +747,14 @@ def _roster(ch: Chunk, hh, typ, disabled_share=0.15):
     r.exit = [None] * K
     r.active = [True] * K
     r.fa = None if rng.random() < 0.2 else cents(rng.uniform(0, 6) * ctx.S[0]["农村"] / 100 * len(hh.members))
-    rd = ctx.ref - timedelta(days=rng.randint(20, 400))
+    rd = ctx.ref - timedelta(days=rng.randint(10, 200))
     r.review = [rd] * K
+    if not hh.prot and rng.random() < 0.04:
+        # approved during the window: on the roster from that month, reviewed just before
+        m0 = rng.randrange(K)
+        r.since = ctx.months[m0]
+        r.active = [m >= m0 for m in range(K)]
+        r.review = [last_day(month_add(ctx.months[m0], -1)) - timedelta(days=rng.randint(0, 20))] * K
     r.attrs = {}
     for p in hh.members:
         a = _age(p, ctx, 0)
@@ -776,7 +784,7 @@ def _roster(ch: Chunk, hh, typ, disabled_share=0.15):
     hh.other = 0
     # the bureau updates the review date some months when it is due
     for m in range(1, K):
-        if rng.random() < 0.25:
+        if rng.random() < 0.3 and not hh.prot:
             d = first_day(ctx.months[m]) + timedelta(days=rng.randint(0, 27))
             for k in range(m, K):
                 r.review[k] = d
@@ -817,6 +825,16 @@ def setup_db(ch, hh, opt):
         hh.other = cents(rng.uniform(0, 0.3) * min(hh.target) / 100) * n // 100 * 100
     if opt.get("review_due"):
         r.review = [years_before(ctx.ref, 1)] * K
+    edge = opt.get("review_edge")
+    if edge:
+        # due exactly on the last day of month j (day capped), or on the 1st of month j+1
+        mj = ctx.months[hh.j]
+        cyc = int(ctx.P[hh.j]["review_cycle_months_unstable"])
+        if edge == "at":
+            rd = last_day(month_add(mj, -cyc))
+        else:
+            rd = first_day(month_add(mj, 1 - cyc))
+        r.review = [rd] * K
     if opt.get("mismatch"):
         r.mismatch = opt["mismatch"]
     elif rng.random() < 0.05:

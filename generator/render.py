@@ -240,6 +240,10 @@ def row_renderer(source, fmt):
             parts.append(f"r[{i}]")
         else:
             parts.append(f"(r[{i}] if r[{i}] is not None else '')")
+    if fmt == "csv" and not any(c[2] == "amount" for c in COLS[source]):
+        # csv.writer writes None as "", dates as ISO and integers as digits: no work to do
+        _RENDERERS[key] = tuple
+        return tuple
     if fmt == "csv":
         # inline the common csv cases
         parts = []
@@ -276,7 +280,9 @@ class RowPlanner:
         self.id_col = next((i for i, c in enumerate(self.cols) if c[2] == "id"), None)
         self.name_col = next((i for i, c in enumerate(self.cols) if c[2] == "name"), None)
         self.date_col = next((i for i, c in enumerate(self.cols) if c[0] == DATED.get(plan.source)), None)
-        self._base = row_renderer(plan.source, plan.fmt)
+        fast = row_renderer(plan.source, plan.fmt)
+        self._fast = fast
+        self._base = list if fast is tuple else fast
 
     def base(self, rec):
         return self._base(rec)
@@ -419,6 +425,9 @@ class RowPlanner:
         rows: [(cells, tag)]; tag None, or (reason, link, variant, is_duplicate) where
         reason is a quarantine reason code or None, link is (true_id, method) or None."""
         rate = self.rate
+        if rate <= 0:
+            f = self._fast
+            return [(f(rec), None) for rec, _ in items], [rec for rec, _ in items]
         rows, accepted = [], []
         rng = self.rng
         src = self.p.source
