@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.ingest import ingest_assets
 from assets.publish import publish_assets
+from assets.quality import quality_assets
 from assets.reconcile import reconcile_assets
 from assets.rules import rules_assets
 from pipelines.jobs import monthly_job
@@ -18,7 +19,7 @@ from pipelines.resources import (LandingResource, OutputResource, PolicyResource
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import landing_sensor
 
-ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *publish_assets]
+ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *quality_assets, *publish_assets]
 
 
 def all_checks() -> list:
