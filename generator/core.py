@@ -125,6 +125,9 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             items = recs[m][s]
             if plan.header_only:
                 items = []
+            if plan.missing:
+                out_files[(ym, s)] = (None, 0, [])
+                continue
             if plan.refuse:
                 rows = []
                 if plan.refuse in ("missing_column", "wrong_month"):
@@ -196,6 +199,9 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         ext = "csv" if plan.refuse in ("unreadable", "empty_file") else plan.fmt
         for old in d.glob(f"{s}.*"):
             old.unlink()
+        if plan.missing:
+            paths[(ym, s)] = None
+            continue
         p = d / f"{s}.{ext}"
         paths[(ym, s)] = p
         writers[(ym, s)] = Writer(p, plan)
@@ -294,11 +300,11 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                "policy": str(out / "policy.yaml"), "counts": {}, "paths": {}, "files": {}}
     for ym in month_list:
         summary["counts"][ym] = {s: counts[ym][s] for s in SOURCES}
-        summary["paths"][ym] = {s: str(paths[(ym, s)]) for s in SOURCES}
+        summary["paths"][ym] = {s: str(paths[(ym, s)]) for s in SOURCES if paths[(ym, s)] is not None}
     file_rows = []
     for (ym, s), plan in sorted(plans.items()):
-        status = plan.refuse or "ok"
-        file_rows.append((ym, s, paths[(ym, s)].name, plan.fmt, plan.enc, "|".join(plan.headers),
+        status = "missing" if plan.missing else (plan.refuse or "ok")
+        file_rows.append((ym, s, paths[(ym, s)].name if paths[(ym, s)] else "", plan.fmt, plan.enc, "|".join(plan.headers),
                           "|".join(plan.variants), status, plan.rows, plan.quarantined, plan.dups))
     if sink is not None:
         sink.close()

@@ -339,6 +339,7 @@ class Chunk:
         self.rng = random.Random(ctx.seed * 1_000_003 + index * 7919 + 17)
         self.households = []
         self.amb_pairs = []     # (person A, person B) same name, same birth date
+        self.near_dups = set()  # IDs of twins, same-name neighbours and the pairs above
         self._last_head = {}
         g = g0
         kinds = []
@@ -455,8 +456,16 @@ class Chunk:
         head = out[0]
         last = self._last_head.get(hh.village)
         if style == "han" and last is not None and rng.random() < 0.01:
-            head.name = last   # same name in one village (different person)
-        self._last_head[hh.village] = head.name
+            head.name = last[0]   # same name in one village (different person)
+            self.near_dups.update((head.id, last[1]))
+        if style == "han":
+            self._last_head[hh.village] = (head.name, head.id)
+        by_birth = {}
+        for p in out:
+            by_birth.setdefault(p.birth, []).append(p)
+        for ps in by_birth.values():
+            if len(ps) > 1 and all(p.rel == "子女" for p in ps):
+                self.near_dups.update(p.id for p in ps)   # twins
         pend = getattr(self, "_pending_twin", None)
         if style == "rare" and (hh.opt.get("amb_src") or (not hh.prot and rng.random() < 0.5)):
             self._pending_twin = (head, hh)
@@ -470,6 +479,7 @@ class Chunk:
             p.name = a.name
             out.append(p)
             self.amb_pairs.append((a, p))
+            self.near_dups.update((a.id, p.id))
             self._pending_twin = None
         return out
 

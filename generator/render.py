@@ -42,7 +42,8 @@ def amount_str(c: int) -> str:
 
 class FilePlan:
     __slots__ = ("month", "source", "fmt", "enc", "headers", "extra", "refuse", "drop_col",
-                 "header_only", "cols", "path", "rows", "in_month", "quarantined", "dups", "variants")
+                 "header_only", "cols", "path", "rows", "in_month", "quarantined", "dups", "variants",
+                 "missing")
 
     def __init__(self, month, source):
         self.month, self.source = month, source
@@ -53,6 +54,7 @@ class FilePlan:
         self.refuse = None
         self.drop_col = None
         self.header_only = False
+        self.missing = False
         self.rows = 0
         self.in_month = 0
         self.quarantined = 0
@@ -84,12 +86,15 @@ def make_plans(months, rate, seed, households):
         if p.refuse == "missing_column":
             req = [i for i, c in enumerate(p.cols) if c[3] and c[2] != "id"]
             p.drop_col = rng.choice(req)
+    # a department that did not deliver (the source is missing that month)
+    if K >= 2:
+        plans[(months[0], "health")].missing = True
     # a header-only file (valid: nothing this month)
     ho = plans[(months[0], "emergency")]
     ho.header_only = True
     ho.variants.append("header_only")
     # file formats / encodings: each at least once, then at rate
-    order = sorted((k for k, p in plans.items() if p.refuse is None and not p.header_only),
+    order = sorted((k for k, p in plans.items() if p.refuse is None and not p.header_only and not p.missing),
                    key=lambda k: (k[0] != months[0], k[0], k[1]))
     order = order[:]
     rng.shuffle(order)
@@ -425,9 +430,14 @@ class RowPlanner:
         rows: [(cells, tag)]; tag None, or (reason, link, variant, is_duplicate) where
         reason is a quarantine reason code or None, link is (true_id, method) or None."""
         rate = self.rate
+        nd = self.chunk.near_dups
+        ic = self.id_col
         if rate <= 0:
             f = self._fast
-            return [(f(rec), None) for rec, _ in items], [rec for rec, _ in items]
+            if ic is None or not nd:
+                return [(f(rec), None) for rec, _ in items], [rec for rec, _ in items]
+            return ([(f(rec), (None, (rec[ic], "exact"), None, False) if rec[ic] in nd else None)
+                     for rec, _ in items], [rec for rec, _ in items])
         rows, accepted = [], []
         rng = self.rng
         src = self.p.source
@@ -465,12 +475,14 @@ class RowPlanner:
                         self.used["upgraded_15"] += 1
                         link = (rec[self.id_col], "upgraded_15")
                     tag = (None, link, var, False)
+            if tag is None and ic is not None and rec[ic] in nd:
+                tag = (None, (rec[ic], "exact"), None, False)
             if keep:
                 accepted.append(rec)
                 if dated and rec[self.date_col] is not None:
                     self.p.in_month += 1
             rows.append((cells, tag))
-            if keep and tag is None and 2.2 * rate <= r < 2.5 * rate:
+            if keep and (tag is None or tag[1] and tag[1][1] == "exact") and 2.2 * rate <= r < 2.5 * rate:
                 c2 = self.base(rec)
                 var = self.cosmetic(rec, c2, avoid=("id_15",)) if rng.random() < 0.5 else None
                 self.used["duplicate"] += 1

@@ -141,8 +141,8 @@ def test_every_variant_and_bad_input_planted(messy):
     refused = {r["status"] for r in read_csv(out / "truth" / "refused_files.csv")}
     assert refused == {"missing_column", "unreadable", "empty_file", "wrong_month"}
     links = Counter(r["method"] for r in read_csv(out / "truth" / "links.csv"))
-    assert set(links) == {"upgraded_15", "typo_1", "transposition", "same_birth", "refused_ambiguous",
-                          "refused_unlinked"}
+    assert set(links) == {"exact", "upgraded_15", "typo_1", "transposition", "same_birth",
+                          "refused_ambiguous", "refused_unlinked"}
     variants = {r["variant"] for r in read_csv(out / "truth" / "variants.csv")}
     assert {"id_lower_x", "id_fullwidth", "id_fullwidth_x", "id_spaces", "id_apostrophe", "id_15",
             "date_slash", "date_compact", "date_chinese", "amount_comma", "amount_yen", "amount_yuan",
@@ -154,6 +154,9 @@ def test_every_variant_and_bad_input_planted(messy):
         fv |= set(filter(None, f["file_variants"].split("|")))
     assert {"utf-8-sig", "gbk", "gb18030", "xlsx", "parquet", "header_alias", "extra_column",
             "header_only"} <= fv
+    assert "missing" in {f["status"] for f in files}          # a department that did not deliver
+    links_by_method = Counter(r["method"] for r in read_csv(out / "truth" / "links.csv"))
+    assert links_by_method["exact"] > 0                      # near-duplicates that must stay apart
     exts = {p.suffix for p in out.rglob("*") if p.parent.name[:2] == "20"}
     assert exts == {".csv", ".xlsx", ".parquet"}
 
