@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from operator import mul
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
 SEQ_CAPACITY = 125
 
 
+_W48 = 48 * sum(WEIGHTS)
+
+
 def check_digit(first17: str) -> str:
-    s = 0
-    for w, c in zip(WEIGHTS, first17):
-        s += w * (ord(c) - 48)
-    return CHECK[s % 11]
+    return CHECK[(sum(map(mul, WEIGHTS, first17.encode())) - _W48) % 11]
 
 
 def is_valid(idn: str) -> bool:

@@ -13,7 +13,7 @@ import random
 from datetime import date, timedelta
 
 from . import names as N
-from .ids import add_months, make_id, seq_code, SEQ_CAPACITY
+from .ids import add_months, birth_of, make_id, seq_code, SEQ_CAPACITY
 from .params import month_add
 
 SOURCES = ["civil_affairs_households", "civil_affairs_members", "household_registration",
@@ -442,6 +442,7 @@ class Chunk:
             p = Person()
             p.rel, p.birth, p.male = rel, birth, male
             p.id = ctx.new_id(birth, male)
+            p.birth = birth_of(p.id)   # a full day of codes moves the birth date by a day
             if style == "minority":
                 nm = N.minority_name(rng)
             elif rel in ("户主", "子女", "孙子女") or (rel == "父母" and male):
@@ -476,9 +477,11 @@ class Chunk:
             p = Person()
             p.rel, p.birth, p.male = "其他", a.birth, a.male
             p.id = ctx.new_id(a.birth, a.male)
+            p.birth = birth_of(p.id)
             p.name = a.name
             out.append(p)
-            self.amb_pairs.append((a, p))
+            if p.id[:14] == a.id[:14]:
+                self.amb_pairs.append((a, p))
             self.near_dups.update((a.id, p.id))
             self._pending_twin = None
         return out
