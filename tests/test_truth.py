@@ -17,7 +17,7 @@ MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08"]
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     root = tmp_path_factory.mktemp("generated")
-    generate(out=root / "landing", households=400, months=len(MONTHS), start=MONTHS[0], seed=7, messy_rate=0.05)
+    generate(out=root / "landing", households=400, months=len(MONTHS), start=MONTHS[0], seed=11, messy_rate=0.05)
     env = run_months(root, MONTHS, landing=root / "landing", policy=str(root / "landing" / "policy.yaml"))
     con = duckdb.connect(str(env["warehouse"]), read_only=True)
     result = compare(con, root / "landing" / "truth")
@@ -56,6 +56,12 @@ def test_every_planted_bad_row_quarantined_with_its_reason(generated):
 def test_refused_files(generated):
     r = generated["refused_files"]
     assert r["expected"] >= 4
+    assert (r["precision"], r["recall"]) == (1.0, 1.0), r
+
+
+def test_audit_sample_draw(generated):
+    r = generated["audit_sample"]
+    assert r["expected"] > 0
     assert (r["precision"], r["recall"]) == (1.0, 1.0), r
 
 

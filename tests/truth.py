@@ -42,6 +42,10 @@ def compare(con, truth_dir: Path) -> dict:
     exp_f = {(r["month"], r["source"], r["status"]) for r in read_truth(truth_dir / "refused_files.csv")}
     got_f = set(con.sql("select month, source, status from load_log where status not in ('accepted', 'missing')").fetchall())
     out["refused_files"] = pr(exp_f, got_f)
+    if (truth_dir / "audit_sample.csv").exists():
+        exp_s = {(r["month"], r["household_id"]) for r in read_truth(truth_dir / "audit_sample.csv")}
+        got_s = set(con.sql("select month, household_id from audit_sample").fetchall())
+        out["audit_sample"] = pr(exp_s, got_s)
     # priority and status of the alerts both sides agree on
     truth_ps = {(r["month"], r["household_source"], r["household_id"], r["alert_type"], r["member_id_number"] or ""): (r["priority"], r["status"])
                 for r in read_truth(truth_dir / "alerts.csv")}
@@ -58,7 +62,9 @@ def summary_lines(result: dict) -> list[str]:
     for kind in ("determinations", "alerts"):
         for k, v in result[kind].items():
             lines.append(f"{kind[:5]} {k:22s} exp {v['expected']:5d} got {v['got']:5d} P {v['precision']:.3f} R {v['recall']:.3f}")
-    for kind in ("quarantine", "refused_files"):
+    for kind in ("quarantine", "refused_files", "audit_sample"):
+        if kind not in result:
+            continue
         v = result[kind]
         lines.append(f"{kind:28s} exp {v['expected']:5d} got {v['got']:5d} P {v['precision']:.3f} R {v['recall']:.3f}")
     return lines
