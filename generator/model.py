@@ -391,7 +391,7 @@ class Chunk:
         if kind.startswith("rr") and urban:
             kind = hh.kind = "ordinary" if not prot else kind
         hh.village, hh.urban = village, urban
-        hh.hukou = f"{village}{g % 100000:05d}{g // 100000 % 10}"
+        hh.hukou = f"{village[6:]}{g:08d}"
         hh.j = ctx.j if prot else rng.randrange(ctx.K)
         K = ctx.K
         template = "generic"
@@ -1145,7 +1145,7 @@ def setup_rr(ch, hh, opt):
     else:
         annual = cents(rng.uniform(7400, 24000))
     other = None if rng.random() < 0.2 else cents(rng.uniform(0, 600))
-    hh.rr = [f"TP{hh.village}{hh.g % 10000:04d}", cat, risk, annual, other]
+    hh.rr = [f"TP{hh.village[6:]}{hh.g:08d}", cat, risk, annual, other]
     hh.other = other or 0
     if hh.prot:
         _kill_none(hh)
