@@ -185,10 +185,12 @@ def map_headers(contract: Contract, header: list[str]) -> tuple[dict[str, int], 
 
 
 def _fmt2(e: pl.Expr) -> pl.Expr:
-    """Float → string with exactly two decimals (``-12.5`` → ``-12.50``)."""
-    cents = (e * 100).round(0, mode="half_away_from_zero").cast(pl.Int64)
+    """Float → string with exactly two decimals (``-12.5`` → ``-12.50``). Magnitudes of 1e15 and
+    more (an ID number typed into an amount cell) would overflow the cents: shown as polars prints them."""
+    small = e.abs() < 1e15
+    cents = (pl.when(small).then(e).otherwise(pl.lit(0.0)) * 100).round(0, mode="half_away_from_zero").cast(pl.Int64)
     a = cents.abs()
-    return pl.concat_str(
+    exact = pl.concat_str(
         [
             pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
             (a // 100).cast(pl.Utf8),
@@ -196,6 +198,7 @@ def _fmt2(e: pl.Expr) -> pl.Expr:
             (a % 100).cast(pl.Utf8).str.zfill(2),
         ]
     )
+    return pl.when(small).then(exact).otherwise(e.cast(pl.Utf8))
 
 
 _INVALID_TEXT = {
