@@ -20,10 +20,19 @@ def main(argv=None) -> int:
     ap.add_argument("--messy-rate", type=float, default=0.0)
     ap.add_argument("--no-truth", action="store_true", help="skip the truth files")
     ap.add_argument("--chunk-size", type=int, default=5000)
+    ap.add_argument("--rate", action="append", default=[], metavar="SCENARIO=SHARE",
+                    help="share of households of a planted scenario (see model.DEFAULT_RATES), repeatable")
     a = ap.parse_args(argv)
+    from .model import DEFAULT_RATES
+    rates = {}
+    for item in a.rate:
+        k, _, v = item.partition("=")
+        if k not in DEFAULT_RATES:
+            ap.error(f"unknown scenario {k!r}; one of {', '.join(sorted(DEFAULT_RATES))}")
+        rates[k] = float(v)
     t0 = time.time()
     s = generate(a.out, a.households, a.months, a.start, a.seed, messy_rate=a.messy_rate,
-                 truth=not a.no_truth, chunk_size=a.chunk_size)
+                 truth=not a.no_truth, chunk_size=a.chunk_size, rates=rates or None)
     brief = {k: s[k] for k in ("county", "county_name", "months", "households", "seed", "messy_rate")}
     brief["rows"] = {ym: sum(c.values()) for ym, c in s["counts"].items()}
     brief["seconds"] = round(time.time() - t0, 1)
