@@ -124,3 +124,16 @@ def test_full_ids_only_with_flag(county, tmp_path):
     rows = read_csv(env["out"] / scenario.M / "alerts_all.csv")
     assert any(re.fullmatch(r"\d{17}[\dX]", r["户主身份证号"]) for r in rows)
     assert json.loads((env["out"] / scenario.M / "manifest.json").read_text())["full_ids"] is True
+
+
+def test_analyst_tables_documented_in_the_database(county):
+    """Every column of the analyst-facing tables carries a COMMENT (interface.md)."""
+    con = county["con"]
+    for table in ("alerts", "determinations", "persons_monthly", "households_monthly", "household_members_monthly",
+                  "audit_sample", "quarantine", "load_log"):
+        assert con.sql("select comment from duckdb_tables() where table_name = ?", params=[table]).fetchall()[0][0], table
+    undocumented = con.sql("""select table_name, column_name from duckdb_columns()
+                              where schema_name = 'main' and comment is null
+                                and table_name in ('alerts', 'determinations', 'persons_monthly', 'households_monthly',
+                                                   'household_members_monthly')""").fetchall()
+    assert undocumented == []
