@@ -142,11 +142,9 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
                 plan.in_month = 0
                 rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
                 rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used)
-                planned, acc = rp.plan(items)
+                rows, tags, acc = rp.plan(items)
                 setattr(mi, ATTR[s], acc)
                 mi.present.add(s)
-                rows = [c for c, _ in planned]
-                tags = [(i, t) for i, (_, t) in enumerate(planned) if t is not None]
             if plan.refuse in ("unreadable", "empty_file"):
                 payload = None
             elif plan.fmt == "csv":

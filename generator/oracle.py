@@ -128,15 +128,10 @@ def evaluate(mi: MonthInput, hist: History):
     P = Params(mi.params)
     end = last_day(M)
 
-    hr = {}
-    for r in mi.hr:
-        hr.setdefault(r[0], r)
-    edu = {}
-    for r in mi.education:
-        edu.setdefault(r[0], r)
-    housing = {}
-    for r in mi.housing:
-        housing.setdefault(r[0], r)
+    # one row per person in these sources; if a person had two, the first would count
+    hr = {r[0]: r for r in reversed(mi.hr)}
+    edu = {r[0]: r for r in reversed(mi.education)}
+    housing = {r[0]: r for r in reversed(mi.housing)}
     ill_m, death_m = set(), set()
     for r in mi.health:
         if r[2] == "重大疾病":
@@ -196,7 +191,6 @@ def evaluate(mi: MonthInput, hist: History):
     for pid, r in hr.items():
         if r[2] in ("失业登记", "未就业"):
             signal.add(pid)
-    signal |= set(oop_m) if "medical_insurance" in mi.present else set()
     for r in mi.medical:
         signal.add(r[0])
     for r in mi.health:

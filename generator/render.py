@@ -426,18 +426,21 @@ class RowPlanner:
         return cells, a.id
 
     def plan(self, items):
-        """items: [(record, protected)] -> (rows, accepted records).
-        rows: [(cells, tag)]; tag None, or (reason, link, variant, is_duplicate) where
+        """items: [(record, protected)] -> (row cells, [(row index, tag)], accepted records).
+        A tag is (reason, link, variant, is_duplicate) where
         reason is a quarantine reason code or None, link is (true_id, method) or None."""
         rate = self.rate
         nd = self.chunk.near_dups
         ic = self.id_col
         if rate <= 0:
             f = self._fast
-            if ic is None or not nd:
-                return [(f(rec), None) for rec, _ in items], [rec for rec, _ in items]
-            return ([(f(rec), (None, (rec[ic], "exact"), None, False) if rec[ic] in nd else None)
-                     for rec, _ in items], [rec for rec, _ in items])
+            accepted = [rec for rec, _ in items]
+            cells = [f(rec) for rec in accepted] if f is not tuple else accepted
+            tags = []
+            if ic is not None and nd:
+                tags = [(i, (None, (rec[ic], "exact"), None, False))
+                        for i, rec in enumerate(accepted) if rec[ic] in nd]
+            return cells, tags, accepted
         rows, accepted = [], []
         rng = self.rng
         src = self.p.source
@@ -493,7 +496,7 @@ class RowPlanner:
                 cells2, aid = self.ambiguous_row(rec)
                 self.used["id_ambiguous"] += 1
                 rows.append((cells2, ("id_ambiguous", (aid, "refused_ambiguous"), None, False)))
-        return rows, accepted
+        return [c for c, _ in rows], [(i, t) for i, (_, t) in enumerate(rows) if t is not None], accepted
 
 
 # ---------------------------------------------------------------------------------
