@@ -33,10 +33,16 @@ def _write_parquet(df: pl.DataFrame, path: Path) -> None:
 def stage_one(source: str, month: str, landing: LandingResource, staging: StagingResource) -> dict:
     from assets.staging import stage_source  # polars-heavy module, imported when a run needs it
 
-    result = stage_source(source, month, landing.month_dir(month), Path(landing.root))
     paths = staged_paths(staging.month_dir(month), source)
     for p in paths.values():  # a rerun replaces the month as a whole: no stale file survives
         p.unlink(missing_ok=True)
+    from assets.streaming import stage_streamed
+
+    load = stage_streamed(source, month, landing.month_dir(month), Path(landing.root), paths)
+    if load is not None:  # a big UTF-8 CSV, staged in batches (assets/streaming.py)
+        _write_load(load, paths["load"])
+        return load
+    result = stage_source(source, month, landing.month_dir(month), Path(landing.root))
     if result.status == "accepted":
         _write_parquet(result.accepted, paths["accepted"])
         _write_parquet(result.quarantine, paths["quarantine"])
@@ -46,10 +52,14 @@ def stage_one(source: str, month: str, landing: LandingResource, staging: Stagin
             "accepted": result.accepted.height if result.status == "accepted" else 0,
             "quarantined": result.quarantine.height if result.status == "accepted" else 0,
             "ignored_files": result.ignored_files}
-    tmp = paths["load"].with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(load, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, paths["load"])
+    _write_load(load, paths["load"])
     return load
+
+
+def _write_load(load: dict, path: Path) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(load, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:

@@ -1,0 +1,392 @@
+"""End-to-end benchmark: one month through the same code path as `lim run`, at a given size.
+
+    python -m bench.run --size county|prefecture|province [--households N] [--reuse DIR]
+                        [--out bench/results] [--data bench/data] [--duckdb-memory 6GB]
+
+1. Landing data: `python -m generator --households N --months 1 --start 2026-06 --seed 1
+   --no-truth` into <data>/<size>-<N>/ (git-ignored), reused when it is already there (or the
+   folder given with --reuse). Generation time is reported but is not part of the pipeline.
+2. The month: a child process imports the project and calls `pipelines.runner.run_month`
+   (what `lim run` calls: `dagster.materialize` of every asset and check of the month,
+   in-process, recorded in a Dagster instance under the work folder) against a fresh warehouse.
+   Per-stage wall time comes from the run's STEP_START/STEP_SUCCESS events; the total is the
+   child's wall time from interpreter start to exit (imports, Dagster, everything).
+3. The floor (bench/floor.py), in the same benchmark run, on the month's staged Parquet.
+4. Peak memory: the child's ru_maxrss (wait4), and the sum of RSS over the child's process
+   tree sampled every 0.2 s from /proc; the larger is reported.
+
+Results: <out>/<size>.json (small), and a one-line summary on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"county": 50_000, "prefecture": 500_000, "province": 5_000_000}
+MONTH = "2026-06"
+SEED = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# machine and process measurements
+# ---------------------------------------------------------------------------------------------
+def machine() -> dict:
+    mem = {}
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            k, v = line.split(":", 1)
+            mem[k] = int(v.split()[0])
+    except OSError:
+        pass
+    model = ""
+    try:
+        model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                      if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": model, "memory_gb": round(mem.get("MemTotal", 0) / 1024 / 1024, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def versions() -> dict:
+    out = {}
+    for mod in ("dagster", "duckdb", "polars", "pyarrow", "great_expectations"):
+        try:
+            from importlib.metadata import version
+            out[mod] = version(mod.replace("_", "-"))
+        except Exception:  # noqa: BLE001
+            out[mod] = None
+    return out
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Sum of VmRSS over pid and its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total
+
+
+def run_measured(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:
+    """Run cmd; wall time, exit code, peak RSS (max of ru_maxrss and the sampled tree sum)."""
+    peak = [0]
+    t0 = time.perf_counter()
+    fh = open(log, "w", encoding="utf-8") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT if log else None)
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            done.wait(0.2)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    done.set()
+    th.join()
+    if log:
+        fh.close()
+    return {"seconds": round(wall, 2), "returncode": proc.returncode,
+            "peak_rss_mb": round(max(ru.ru_maxrss, peak[0]) / 1024, 1),
+            "ru_maxrss_mb": round(ru.ru_maxrss / 1024, 1), "sampled_tree_rss_mb": round(peak[0] / 1024, 1),
+            "user_cpu_s": round(ru.ru_utime, 1), "sys_cpu_s": round(ru.ru_stime, 1)}
+
+
+# ---------------------------------------------------------------------------------------------
+# landing data
+# ---------------------------------------------------------------------------------------------
+def ensure_landing(size: str, households: int, data: Path, reuse: str | None, messy_rate: float) -> tuple[Path, dict]:
+    if reuse:
+        landing = Path(reuse)
+        if not (landing / MONTH).is_dir():
+            raise SystemExit(f"--reuse {landing}: no {MONTH}/ folder in it")
+        return landing, {"generated": False, "reused": str(landing)}
+    name = f"{size}-{households}" + (f"-messy{messy_rate}" if messy_rate else "")
+    landing = data / name
+    marker = landing / ".complete"
+    if marker.exists():
+        return landing, {"generated": False, "reused": str(landing), **json.loads(marker.read_text())}
+    shutil.rmtree(landing, ignore_errors=True)
+    cmd = [sys.executable, "-m", "generator", "--households", str(households), "--months", "1", "--start", MONTH,
+           "--seed", str(SEED), "--out", str(landing), "--no-truth", "--messy-rate", str(messy_rate)]
+    print(f"generating {households:,} households into {landing} ...", file=sys.stderr, flush=True)
+    m = run_measured(cmd, log=data / f"{name}.generate.log")
+    if m["returncode"] != 0:
+        raise SystemExit(f"generator failed, see {data / f'{name}.generate.log'}")
+    info = {"generate_seconds": m["seconds"], "generate_peak_rss_mb": m["peak_rss_mb"]}
+    marker.write_text(json.dumps(info))
+    return landing, {"generated": True, **info}
+
+
+def landing_bytes(landing: Path) -> int:
+    return sum(p.stat().st_size for p in (landing / MONTH).iterdir() if p.is_file())
+
+
+# ---------------------------------------------------------------------------------------------
+# the child: one month through run_month
+# ---------------------------------------------------------------------------------------------
+class _ArrowInsertConnection:
+    """Delegates to a DuckDB connection; `executemany("INSERT INTO <t> VALUES (?, ?)", rows)`
+    becomes one INSERT from an Arrow table (same rows, same table: DuckDB's executemany runs
+    one statement per row, ~0.8 ms each)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def executemany(self, sql, rows):
+        m = re.fullmatch(r"INSERT INTO (\S+) VALUES \((\?(?:, \?)*)\)", sql.strip())
+        rows = list(rows)
+        if not m or not rows:
+            return self._con.executemany(sql, rows)
+        import pyarrow as pa
+        n = m.group(2).count("?")
+        batch = pa.table({f"c{i}": [r[i] for r in rows] for i in range(n)})
+        self._con.register("_bench_batch", batch)
+        try:
+            self._con.execute(f"INSERT INTO {m.group(1)} SELECT * FROM _bench_batch")
+        finally:
+            self._con.unregister("_bench_batch")
+
+
+def patch_analyst_keys() -> None:
+    """Bench-only, opt-in (--patch-analyst-keys): the analysts' copy inserts its key tables
+    through _ArrowInsertConnection. Proposed as a fix in bench/PERF.md; results are identical."""
+    from pipelines import analyst_copy
+
+    original = analyst_copy._build
+    analyst_copy._build = lambda con, key: original(_ArrowInsertConnection(con), key)
+
+
+# ---------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+def child(cfg_path: str) -> int:
+    t_start = time.perf_counter()
+    cfg = json.loads(Path(cfg_path).read_text())
+    os.environ["DAGSTER_HOME"] = cfg["dagster_home"]
+    import dagster as dg
+
+    from pipelines.definitions import ALL_ASSETS, all_checks, build_resources
+    from pipelines.runner import dagster_instance, run_month
+    t_imported = time.perf_counter()
+
+    if cfg.get("patch_analyst_keys"):
+        patch_analyst_keys()
+    resources = build_resources(warehouse=cfg["warehouse"], landing=cfg["landing"], out=cfg["out"],
+                                policy=cfg["policy"], staged=cfg["staged"])
+    # CPU seconds of this process over time, to give each step its CPU time (wall time on a
+    # shared machine mostly measures the other processes)
+    cpu_marks: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def sample_cpu():
+        while not stop.is_set():
+            t = os.times()
+            cpu_marks.append((time.time(), t.user + t.system))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample_cpu, daemon=True)
+    sampler.start()
+    t_run0 = time.perf_counter()
+    outcome = run_month(cfg["month"], resources, instance=dagster_instance())
+    t_run1 = time.perf_counter()
+    stop.set()
+    sampler.join()
+
+    def cpu_at(ts: float) -> float:
+        import bisect
+        i = bisect.bisect_right([m[0] for m in cpu_marks], ts)
+        return cpu_marks[max(0, min(i, len(cpu_marks)) - 1)][1] if cpu_marks else 0.0
+
+    groups = {}
+    for a in ALL_ASSETS:
+        for g in a.group_names_by_key.values():
+            groups[a.op.name] = g
+    for c in all_checks():
+        groups[c.op.name] = "checks"
+    instance = dg.DagsterInstance.get()
+    starts, steps = {}, {}
+    for e in instance.all_logs(outcome.run_id):
+        ev = e.dagster_event
+        if ev is None or not ev.step_key:
+            continue
+        if ev.event_type == dg.DagsterEventType.STEP_START:
+            starts[ev.step_key] = e.timestamp
+        elif ev.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            t0 = starts.get(ev.step_key, e.timestamp)
+            steps[ev.step_key] = {"seconds": round(e.timestamp - t0, 3),
+                                  "cpu_seconds": round(cpu_at(e.timestamp) - cpu_at(t0), 2),
+                                  "group": groups.get(ev.step_key, "other"),
+                                  "ok": ev.event_type == dg.DagsterEventType.STEP_SUCCESS}
+    stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}
+    for s in steps.values():
+        stages[s["group"]] = round(stages.get(s["group"], 0) + s["seconds"], 3)
+        stages_cpu[s["group"]] = round(stages_cpu.get(s["group"], 0) + s["cpu_seconds"], 2)
+
+    import duckdb
+    con = duckdb.connect(cfg["warehouse"], read_only=True)
+    q = lambda sql: con.sql(sql, params=[cfg["month"]]).fetchall()[0][0]  # noqa: E731
+    counts = {"landing_rows": q("SELECT sum(rows_in) FROM load_log WHERE month = ?"),
+              "accepted_rows": q("SELECT sum(rows_accepted) FROM load_log WHERE month = ?"),
+              "persons": q("SELECT count(*) FROM persons_monthly WHERE month = ?"),
+              "households_considered": q("SELECT count(*) FROM households_monthly WHERE month = ?"),
+              "alerts": q("SELECT count(*) FROM alerts WHERE month = ?"),
+              "register_rows": q("SELECT rows_in FROM load_log WHERE month = ? AND source = 'household_registration'")}
+    con.close()
+    res = {"success": outcome.success, "message": outcome.message, "run_id": outcome.run_id,
+           "import_seconds": round(t_imported - t_start, 2), "run_month_seconds": round(t_run1 - t_run0, 2),
+           "steps": dict(sorted(steps.items(), key=lambda kv: -kv[1]["seconds"])), "stages": stages,
+           "stages_cpu": stages_cpu, "run_month_cpu_seconds": round(cpu_marks[-1][1] - cpu_marks[0][1], 2) if cpu_marks else None,
+           "steps_sum_seconds": round(sum(s["seconds"] for s in steps.values()), 2), "counts": counts}
+    Path(cfg["result"]).write_text(json.dumps(res, ensure_ascii=False, indent=1))
+    return 0 if outcome.success else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# the benchmark
+# ---------------------------------------------------------------------------------------------
+STAGE_ORDER = ["ingest", "reconcile", "rules", "quality", "checks", "publish"]
+
+
+def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, memory: str | None,
+          keep: bool, messy_rate: float, skip_floor: bool, patch_analyst_keys: bool = False) -> dict:
+    data.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    landing, gen = ensure_landing(size, households, data, reuse, messy_rate)
+    work = data / f"work-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    cfg = {"month": MONTH, "landing": str(landing), "warehouse": str(work / "wh" / "warehouse.duckdb"),
+           "out": str(work / "out"), "staged": str(work / "staged"), "dagster_home": str(work / "dagster_home"),
+           "policy": str(landing / "policy.yaml"), "result": str(work / "child.json"),
+           "patch_analyst_keys": patch_analyst_keys}
+    (work / "cfg.json").write_text(json.dumps(cfg))
+    env = dict(os.environ)
+    env.pop("LIM_FAULT", None)
+    if memory:
+        env["LIM_DUCKDB_MEMORY"] = memory
+    load0 = os.getloadavg()
+    print(f"running {MONTH} of {landing} (load {load0[0]:.1f}) ...", file=sys.stderr, flush=True)
+    m = run_measured([sys.executable, "-m", "bench.run", "--_child", str(work / "cfg.json")], env=env,
+                     log=work / "child.log")
+    if not Path(cfg["result"]).exists():
+        raise SystemExit(f"the month did not finish, see {work / 'child.log'}")
+    child_res = json.loads(Path(cfg["result"]).read_text())
+    floor = None
+    if not skip_floor:
+        fl = run_measured([sys.executable, "-m", "bench.floor", "--staged", str(Path(cfg["staged"]) / MONTH),
+                           "--memory", memory or env.get("LIM_DUCKDB_MEMORY", "6GB"), "--workdir", str(work),
+                           "--json", str(work / "floor.json")], env=env, log=work / "floor.log")
+        floor = json.loads((work / "floor.json").read_text())
+        floor["process_seconds"] = fl["seconds"]
+        floor["process_peak_rss_mb"] = fl["peak_rss_mb"]
+    load1 = os.getloadavg()
+    counts = child_res["counts"]
+    total = m["seconds"]
+    res = {
+        "size": size, "households": households, "month": MONTH, "seed": SEED, "messy_rate": messy_rate,
+        "command": " ".join(["python -m bench.run", "--size", size]
+                            + (["--households", str(households)] if households != SIZES[size] else [])
+                            + (["--duckdb-memory", memory] if memory else [])
+                            + (["--patch-analyst-keys"] if patch_analyst_keys else [])),
+        "patch_analyst_keys": patch_analyst_keys,
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(), "versions": versions(),
+        "load_average_before": [round(x, 2) for x in load0], "load_average_after": [round(x, 2) for x in load1],
+        "duckdb_memory_limit": memory or os.environ.get("LIM_DUCKDB_MEMORY", "6GB"), "duckdb_threads": 2,
+        "landing": {"path": str(landing), "bytes": landing_bytes(landing), **gen},
+        "success": child_res["success"], "message": child_res["message"],
+        "total_seconds": total, "run_month_seconds": child_res["run_month_seconds"],
+        "import_seconds": child_res["import_seconds"],
+        "stages": {k: child_res["stages"].get(k, 0) for k in STAGE_ORDER if k in child_res["stages"]}
+                  | {k: v for k, v in child_res["stages"].items() if k not in STAGE_ORDER},
+        "stages_cpu_seconds": {k: child_res["stages_cpu"].get(k, 0) for k in STAGE_ORDER if k in child_res["stages_cpu"]},
+        "cpu_seconds": round(m["user_cpu_s"] + m["sys_cpu_s"], 1),
+        "dagster_overhead_seconds": round(child_res["run_month_seconds"] - child_res["steps_sum_seconds"], 2),
+        "steps": child_res["steps"],
+        "peak_rss_mb": m["peak_rss_mb"], "process": m,
+        "counts": counts,
+        "rows_per_second": round((counts["landing_rows"] or 0) / total) if total else None,
+        "floor_seconds": floor["seconds"] if floor else None,
+        "floor_cpu_seconds": round(fl["user_cpu_s"] + fl["sys_cpu_s"], 1) if floor else None,
+        "ratio_to_floor": round(total / floor["seconds"], 2) if floor and floor["seconds"] else None,
+        "floor": {k: v for k, v in (floor or {}).items() if k != "sql"} or None,
+    }
+    (out / f"{size}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def summary(r: dict) -> str:
+    st = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+    fl = f"floor {r['floor_seconds']:.1f} s (x{r['ratio_to_floor']})" if r["floor_seconds"] else "floor not run"
+    cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.get("stages_cpu_seconds", {}).items())
+    return (f"{r['size']} {r['households']:,} households, {r['counts']['landing_rows']:,} landing rows: "
+            f"CPU {r.get('cpu_seconds')} s [{cpu}], floor CPU {r.get('floor_cpu_seconds')} s; "
+            f"total {r['total_seconds']:.1f} s [{st}; dagster+imports "
+            f"{r['total_seconds'] - sum(r['stages'].values()):.1f}], {fl}, peak RSS {r['peak_rss_mb']:,.0f} MB, "
+            f"{r['rows_per_second']:,} rows/s, success={r['success']}")
+
+
+def main(argv=None) -> int:
+    if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--_child":
+        return child(sys.argv[2])
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    ap.add_argument("--size", choices=sorted(SIZES), default="county")
+    ap.add_argument("--households", type=int, default=None, help="override the size's household count")
+    ap.add_argument("--reuse", default=None, help="an existing landing folder (with 2026-06/ and policy.yaml)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--data", default=str(ROOT / "bench" / "data"), help="generated landing and work folders")
+    ap.add_argument("--duckdb-memory", default=None, help="DuckDB memory_limit (LIM_DUCKDB_MEMORY, default 6GB)")
+    ap.add_argument("--messy-rate", type=float, default=0.0)
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (warehouse, staged, outputs)")
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--patch-analyst-keys", action="store_true",
+                    help="bench-only: insert the analysts' copy key tables from Arrow instead of executemany "
+                         "(the fix proposed in bench/PERF.md; identical results)")
+    a = ap.parse_args(argv)
+    households = a.households or SIZES[a.size]
+    r = bench(a.size, households, Path(a.data), Path(a.out), a.reuse, a.duckdb_memory, a.keep, a.messy_rate,
+              a.no_floor,
+              a.patch_analyst_keys)
+    print(summary(r))
+    return 0 if r["success"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
