@@ -8,10 +8,10 @@ and publishing goes on.
 
 | check (asset)                                   | WARN when                          | ERROR (blocks) when                 |
 |-------------------------------------------------|------------------------------------|-------------------------------------|
-| sources_delivered (source_records)              | a required source missing/refused  | a critical source missing/refused   |
+| sources_delivered (source_records)              | a required source missing/refused  | a *critical* source (none by default)|
 | row_volume_vs_previous_month (source_records)   | rows in changed > 20 % vs M-1      | > 50 % (state sources only)         |
-| quarantine_share (source_records)               | > 5 % of a file's rows quarantined | > 50 %                              |
-| members_have_household (households_monthly)     | any member row without household   | > 50 % of member rows               |
+| quarantine_share (source_records)               | > 5 % of a file's rows quarantined | off by default (e.g. 0.5)           |
+| members_have_household (households_monthly)     | any member row without household   | > 50 % (both files accepted)        |
 | one_determination_per_household (determinations)| —                                  | any household with 2+ rows          |
 | alert_counts_vs_previous_month (alerts)         | a type changed > 50 % vs M-1       | a type grew > 300 % (×4)            |
 | expectations_pass (quality_results)             | a `warning` expectation failed     | an `error` expectation failed       |
@@ -20,8 +20,10 @@ Thresholds are configuration: environment variables `LIM_QUALITY_<FIELD>` (upper
 of QualityConfig, e.g. `LIM_QUALITY_VOLUME_ERROR=0.8`; `off` disables an ERROR level). Small
 files are not judged on shares (`*_min_rows`, `alerts_min_count`). Dated (event) sources —
 health, medical_insurance, emergency — vary by nature, so their volume change only warns
-unless `LIM_QUALITY_VOLUME_ERROR_EVENTS=1`. A refused or missing non-critical source is
-reported and not fatal (extracts.md: the run goes on with what is there).
+unless `LIM_QUALITY_VOLUME_ERROR_EVENTS=1`. By default a missing or refused source and
+quarantined rows only warn — extracts.md and interface.md: the run goes on with what is there,
+and "a refused file or quarantined rows are reported, not fatal"; a deployment that wants them
+to stop the month sets `LIM_QUALITY_CRITICAL_SOURCES` / `LIM_QUALITY_QUARANTINE_ERROR`.
 """
 
 import json
@@ -40,13 +42,13 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 @dataclass(frozen=True)
 class QualityConfig:
-    critical_sources: tuple[str, ...] = ("civil_affairs_households", "civil_affairs_members")
+    critical_sources: tuple[str, ...] = ()  # e.g. civil_affairs_households,civil_affairs_members
     volume_warn: float | None = 0.20
     volume_error: float | None = 0.50
     volume_min_rows: int = 50
     volume_error_events: bool = False
     quarantine_warn: float | None = 0.05
-    quarantine_error: float | None = 0.50
+    quarantine_error: float | None = None
     quarantine_min_rows: int = 20
     orphan_members_warn: float | None = 0.0
     orphan_members_error: float | None = 0.50
@@ -180,10 +182,12 @@ def judge_members(con, month: str, cfg: QualityConfig):
         WHERE m.month = ?""", params=[month, month]).fetchall()[0]
     errors, warns = [], []
     share = orphans / members if members else 0.0
+    loads = _loads(con, "stage", month)
+    both = all(loads.get(s, {}).get("status") == "accepted" for s in ("civil_affairs_households", "civil_affairs_members"))
     if orphans:
         text = (f"民政局 家庭成员 中 {orphans}/{members} 行（{share:.1%}）的家庭编号不在救助家庭台账中"
                 f"（如 {'、'.join(sample or [])}），这些成员不属于任何在册家庭")
-        if _over(share, cfg.orphan_members_error):
+        if both and _over(share, cfg.orphan_members_error):  # a refused households file: sources_delivered says so
             errors.append(text + f"，超过 {_pct(cfg.orphan_members_error)}")
         elif _over(share, cfg.orphan_members_warn):
             warns.append(text)
@@ -260,13 +264,13 @@ def _make_check(name: str, asset: str, judge, what: str, description: str):
 
 CHECKS = [
     ("sources_delivered", "source_records", judge_sources, "来源报送检查",
-     "每个来源本月是否报送并被接收；关键来源（默认民政救助台账与家庭成员）缺失或被拒收为错误，其他为警告。"),
+     "每个来源本月是否报送并被接收；缺失或被拒收为警告，LIM_QUALITY_CRITICAL_SOURCES 所列的关键来源为错误。"),
     ("row_volume_vs_previous_month", "source_records", judge_volume, "行数变化检查",
      "各来源行数与上月相比：变化超过 20% 警告，超过 50% 错误（事件类来源只警告）。"),
     ("quarantine_share", "source_records", judge_quarantine, "隔离比例检查",
-     "各来源被隔离行的比例：超过 5% 警告，超过 50% 错误。"),
+     "各来源被隔离行的比例：超过 5% 警告；设置 LIM_QUALITY_QUARANTINE_ERROR 后超过该比例为错误。"),
     ("members_have_household", "households_monthly", judge_members, "家庭成员归属检查",
-     "参照完整性：每个家庭成员行的家庭编号都在救助家庭台账中；有缺失警告，超过 50% 错误。"),
+     "参照完整性：每个家庭成员行的家庭编号都在救助家庭台账中；有缺失警告，超过 50% 错误（两个文件都被接收时）。"),
     ("one_determination_per_household", "determinations", judge_determinations, "认定唯一性检查",
      "每户每月只有一个认定结果。"),
     ("alert_counts_vs_previous_month", "alerts", judge_alerts, "预警数量变化检查",

@@ -147,6 +147,18 @@ class SourceValidation:
 
 
 _CACHE_BUSTER = re.compile(r"\?d=\d{8}T\d{6}\.\d+Z")
+_TIMESTAMP = re.compile(r"\b\d{8}T\d{6}\.\d{6}Z\b")
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
+def stable_page(text: str, run_time: str) -> str:
+    """Data Docs as GX writes them change on every build (the clock in a logo URL and in the
+    validation time, random ids of collapsible blocks). Make them a function of the data: drop
+    the cache buster, show the month's fixed run time, number the ids in order of appearance."""
+    text = _CACHE_BUSTER.sub("", text)
+    text = _TIMESTAMP.sub(run_time, text)
+    ids: dict[str, str] = {}
+    return _UUID.sub(lambda m: ids.setdefault(m.group(0), f"00000000-0000-0000-0000-{len(ids) + 1:012d}"), text)
 
 
 def _expectation(i: int, spec: ExpectationSpec, gxe):
@@ -223,9 +235,10 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctx.build_data_docs(site_names=["lim"])
-    for page in docs_dir.rglob("*.html"):  # GX stamps the current time into a logo URL: drop it
+    stamp = first.strftime("%Y%m%dT%H%M%S.000000Z")
+    for page in sorted(docs_dir.rglob("*.html")):  # same data → same bytes (a rerun changes nothing)
         text = page.read_text(encoding="utf-8")
-        clean = _CACHE_BUSTER.sub("", text)
+        clean = stable_page(text, stamp)
         if clean != text:
             page.write_text(clean, encoding="utf-8")
     for source, v in out.items():

@@ -55,7 +55,9 @@ def test_sources_delivered(con):
     assert verdict(ac.judge_sources, con) == "warn"
     con.execute("UPDATE stage.load_log SET status = 'missing' WHERE source = 'civil_affairs_members'")
     load(con, "main", PREV, "civil_affairs_members")
-    errors, _, _, _ = ac.judge_sources(con, M, CFG)
+    assert verdict(ac.judge_sources, con) == "warn"  # the run goes on with what is there (extracts.md)
+    critical = ac.QualityConfig(critical_sources=("civil_affairs_members",))
+    errors, _, _, _ = ac.judge_sources(con, M, critical)
     assert any("家庭成员" in e and "迟报" in e for e in errors)
 
 
@@ -83,7 +85,8 @@ def test_row_volume_first_month(con):
 @pytest.mark.parametrize("q,expected", [(2, "pass"), (10, "warn"), (60, "error")])
 def test_quarantine_share(con, q, expected):
     all_delivered(con, hr={"quarantined": q})
-    assert verdict(ac.judge_quarantine, con) == expected
+    assert verdict(ac.judge_quarantine, con, ac.QualityConfig(quarantine_error=0.5)) == expected
+    assert verdict(ac.judge_quarantine, con) == ("pass" if q == 2 else "warn")  # default: reported, not fatal
 
 
 # ---- members_have_household ---------------------------------------------------------------------
@@ -92,12 +95,15 @@ def test_members_have_household(con, orphans, expected):
     con.execute("CREATE TABLE stage.src_civil_affairs_households AS SELECT * FROM main.src_civil_affairs_households WITH NO DATA")
     con.execute("CREATE TABLE stage.src_civil_affairs_members AS SELECT * FROM main.src_civil_affairs_members WITH NO DATA")
     con.execute("INSERT INTO stage.src_civil_affairs_households (month, household_id) VALUES (?, 'H1')", [M])
+    all_delivered(con)
     for i in range(10):
         con.execute("INSERT INTO stage.src_civil_affairs_members (month, household_id, id_number) VALUES (?, ?, ?)",
                     [M, "H9" if i < orphans else "H1", f"P{i}"])
     errors, warns, _, md = ac.judge_members(con, M, CFG)
     assert verdict(ac.judge_members, con) == expected
     assert md["orphan_rows"] == orphans
+    con.execute("UPDATE stage.load_log SET status = 'unreadable' WHERE source = 'civil_affairs_households'")
+    assert verdict(ac.judge_members, con) == ("pass" if orphans == 0 else "warn")  # refused file: only warn
 
 
 # ---- one_determination_per_household ---------------------------------------------------------------
@@ -236,7 +242,8 @@ def test_good_months_pass_the_error_checks():
     assert (env["out"] / scenario.M / "data_docs" / "index.html").exists()
 
 
-def test_missing_roster_members_blocks_publishing():
+def test_missing_critical_source_blocks_publishing():
+    """LIM_QUALITY_CRITICAL_SOURCES names the roster: its member file missing stops the month."""
     env = county()
     result = env["bad_result"]
     assert not result.success

@@ -1,10 +1,13 @@
 """The hand-built county of tests/scenario.py run once per test process for the quality and
 report tests: 2026-05 and 2026-06 (good data), 2026-06 again (rerun: the report must not
-change), then 2026-07 with the roster's member file missing (a blocking check must stop it).
+change), then 2026-07 with the roster's member file missing and the roster declared critical
+(LIM_QUALITY_CRITICAL_SOURCES): the blocking check must stop it.
 Also the targeting-metrics tests, which read that warehouse."""
 from __future__ import annotations
 
+import atexit
 import functools
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,6 +17,7 @@ import duckdb
 import pytest
 
 from tests import scenario
+from tests.conftest import TEST_POLICY
 from tests.landing import write_month
 from tests.pipeline import run_months
 
@@ -26,21 +30,26 @@ def county() -> dict:
     from pipelines.runner import preflight
 
     root = Path(tempfile.mkdtemp(prefix="lim-quality-"))
+    atexit.register(shutil.rmtree, root, True)
     hhs = scenario.households()
     for month in (scenario.M_PREV, scenario.M):
         write_month(root / "landing", month, scenario.tables_for(month, hhs))
-    env = run_months(root, [scenario.M_PREV, scenario.M])
+    env = run_months(root, [scenario.M_PREV, scenario.M], policy=TEST_POLICY)
     report = Path(env["out"]) / scenario.M / "report.html"
     env["report_first_run"] = report.read_bytes()
-    run_months(root, [scenario.M])                      # rerun of the same month
+    run_months(root, [scenario.M], policy=TEST_POLICY)  # rerun of the same month
     env["report_rerun"] = report.read_bytes()
     # 2026-07: June's files again, but the roster's member file did not arrive.
     shutil.copytree(root / "landing" / scenario.M, root / "landing" / BAD_MONTH)
     (root / "landing" / BAD_MONTH / "civil_affairs_members.csv").unlink()
     preflight(BAD_MONTH, env["resources"])
-    env["bad_result"] = dg.materialize([*ALL_ASSETS, *all_checks()], partition_key=BAD_MONTH, resources=env["resources"],
+    os.environ["LIM_QUALITY_CRITICAL_SOURCES"] = "civil_affairs_households,civil_affairs_members"
+    try:
+        env["bad_result"] = dg.materialize([*ALL_ASSETS, *all_checks()], partition_key=BAD_MONTH, resources=env["resources"],
                                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
                                        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+    finally:
+        del os.environ["LIM_QUALITY_CRITICAL_SOURCES"]
     env["root"] = root
     return env
 
@@ -58,6 +67,7 @@ def test_targeting_metrics_match_determinations(con):
         "SELECT household_source, household_id, town_code, roster_type, monthly_benefit FROM households_monthly WHERE month = ?",
         params=[scenario.M]).fetchall()}
     det = con.sql("SELECT household_source, household_id, category FROM determinations WHERE month = ?", params=[scenario.M]).fetchall()
+    assert det, "the scenario month has determinations"
     expect: dict[str, dict] = {}
     for s, h, cat in det:
         town, roster_type, benefit = hh[(s, h)]
