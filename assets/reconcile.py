@@ -34,13 +34,18 @@ def _load_staged(con, month: str, staging: StagingResource) -> dict[str, dict]:
             "source": source, "file": None, "sha256": None, "status": "missing", "rows_in": 0, "duplicates": 0,
             "accepted": 0, "quarantined": 0, "message": f"{source}：本月未暂存（未报送）", "ignored_files": []}
         loads[source] = load
+        con.execute(f"DROP VIEW IF EXISTS in_{source}")
+        con.execute(f"DROP TABLE IF EXISTS in_{source}")
         if paths["accepted"].exists():
-            con.execute(f"CREATE OR REPLACE TEMP TABLE in_{source} AS SELECT * FROM read_parquet(?)", [str(paths["accepted"])])
+            # a view, not a copy: the staged Parquet is scanned where it is used (columns and
+            # _id_status filters pushed down), instead of being materialized once more
+            parquet = "read_parquet('" + str(paths["accepted"]).replace("'", "''") + "')"
+            names = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {parquet}").fetchall()]
+            id_status = "" if "_id_status" in names else ", 'valid' AS _id_status"
+            con.execute(f"CREATE TEMP VIEW in_{source} AS SELECT *{id_status} FROM {parquet}")
         else:
             cols = ", ".join(f"{c.canonical} {_POLARS_DUCK[c.type]}" for c in contract.columns)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE in_{source} ({cols}, _row_number BIGINT, _id_status VARCHAR, _raw VARCHAR)")
-        if "_id_status" not in [r[0] for r in con.sql(f"DESCRIBE in_{source}").fetchall()]:
-            con.execute(f"ALTER TABLE in_{source} ADD COLUMN _id_status VARCHAR DEFAULT 'valid'")
+            con.execute(f"CREATE TEMP TABLE in_{source} ({cols}, _row_number BIGINT, _id_status VARCHAR, _raw VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE in_files (source VARCHAR, file VARCHAR)")
     con.executemany("INSERT INTO in_files VALUES (?, ?)", [(s, l["file"]) for s, l in loads.items()])
     return loads

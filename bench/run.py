@@ -209,14 +209,18 @@ def child(cfg_path: str) -> int:
                                 policy=cfg["policy"], staged=cfg["staged"])
     # CPU seconds of this process over time, to give each step its CPU time (wall time on a
     # shared machine mostly measures the other processes)
-    cpu_marks: list[tuple[float, float]] = []
+    cpu_marks: list[tuple[float, float, int]] = []
     stop = threading.Event()
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
 
     def sample_cpu():
-        while not stop.is_set():
-            t = os.times()
-            cpu_marks.append((time.time(), t.user + t.system))
-            stop.wait(0.05)
+        with open("/proc/self/statm") as statm:
+            while not stop.is_set():
+                t = os.times()
+                statm.seek(0)
+                rss_kb = int(statm.read().split()[1]) * page_kb
+                cpu_marks.append((time.time(), t.user + t.system, rss_kb))
+                stop.wait(0.05)
 
     sampler = threading.Thread(target=sample_cpu, daemon=True)
     sampler.start()
@@ -225,6 +229,10 @@ def child(cfg_path: str) -> int:
     t_run1 = time.perf_counter()
     stop.set()
     sampler.join()
+
+    def rss_between(a: float, b: float) -> float:
+        vals = [m[2] for m in cpu_marks if a <= m[0] <= b]
+        return round(max(vals) / 1024, 1) if vals else 0.0
 
     def cpu_at(ts: float) -> float:
         import bisect
@@ -249,6 +257,7 @@ def child(cfg_path: str) -> int:
             t0 = starts.get(ev.step_key, e.timestamp)
             steps[ev.step_key] = {"seconds": round(e.timestamp - t0, 3),
                                   "cpu_seconds": round(cpu_at(e.timestamp) - cpu_at(t0), 2),
+                                  "peak_rss_mb": rss_between(t0, e.timestamp),
                                   "group": groups.get(ev.step_key, "other"),
                                   "ok": ev.event_type == dg.DagsterEventType.STEP_SUCCESS}
     stages: dict[str, float] = {}
