@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import getpass
@@ -38,6 +39,16 @@ def mask_id(id_number: str | None, full: bool) -> str:
     if full or len(id_number) < 10:
         return id_number
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx])(?![0-9])")
+
+
+def mask_ids_in_text(text: str | None, full: bool) -> str | None:
+    """Every 18- or 15-digit run in a free text (quarantine reasons, raw rows) shown as mask_id does."""
+    if full or not text:
+        return text
+    return _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
 
 
 def money(v) -> str:
@@ -108,8 +119,8 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     q = con.sql("""SELECT month, source, file, row_number, reason_code, reason, column_name, raw
                    FROM stage.quarantine WHERE month = ? ORDER BY source, row_number, reason_code""", params=[month]).fetchall()
     by_source: dict[str, list] = {}
-    for r in q:
-        by_source.setdefault(r[1], []).append(list(r))
+    for r in q:  # reasons and raw rows quote the ID as delivered: masked like the alert lists
+        by_source.setdefault(r[1], []).append([*r[:5], mask_ids_in_text(r[5], full_ids), r[6], mask_ids_in_text(r[7], full_ids)])
     for source, rows in by_source.items():
         write_csv(folder / "quarantine" / f"{source}.csv", QUARANTINE_COLUMNS, rows)
 
@@ -143,7 +154,7 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / month
     tmp = out_root / f".{month}.partial-{run_id[:8]}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    recover_outputs(out_root, month)
     tmp.mkdir(mode=0o700)
     info = write_month_files(con, month, tmp, policy, full_ids)
     maybe_fail("published_month")  # after the files are written aside, before anything is swapped
@@ -151,37 +162,50 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
     (tmp / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=1), encoding="utf-8")
     os.chmod(tmp / "manifest.json", 0o600)
 
-    # Warehouse: policy tables (current file) and the month's slice of every table, one transaction.
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM policy_parameters; DELETE FROM towns; DELETE FROM villages; DELETE FROM counties;")
-        con.executemany("INSERT INTO policy_parameters VALUES (?, ?, ?, ?, ?)", policy.parameter_rows())
+    # Warehouse: policy tables (current file), the month's slice of every table and the run audit
+    # row, in one transaction: a run killed before COMMIT leaves the warehouse as it was.
+    def policy_and_audit(c) -> None:
+        c.execute("DELETE FROM policy_parameters; DELETE FROM towns; DELETE FROM villages; DELETE FROM counties;")
+        c.executemany("INSERT INTO policy_parameters VALUES (?, ?, ?, ?, ?)", policy.parameter_rows())
         if policy.town_rows():
-            con.executemany("INSERT INTO towns VALUES (?, ?, ?)", policy.town_rows())
+            c.executemany("INSERT INTO towns VALUES (?, ?, ?)", policy.town_rows())
         if policy.village_rows():
-            con.executemany("INSERT INTO villages VALUES (?, ?, ?)", policy.village_rows())
-        con.executemany("INSERT INTO counties VALUES (?, ?)", [(c, v.name) for c, v in sorted(policy.counties.items())])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    maybe_fail("published_month:before_swap")
-    counts = wh.publish_month(con, month, wh.monthly_tables(con))
-    wh.apply_comments(con)
+            c.executemany("INSERT INTO villages VALUES (?, ?, ?)", policy.village_rows())
+        c.executemany("INSERT INTO counties VALUES (?, ?)", [(k, v.name) for k, v in sorted(policy.counties.items())])
+        c.execute("INSERT INTO run_audit VALUES (?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  [run_id, month, started, datetime.now(timezone.utc).replace(tzinfo=None), requested_by or _user(),
+                   socket.gethostname(), landing, policy.path, m["policy"]["sha256"],
+                   json.dumps(m["inputs"], ensure_ascii=False), sha256_file(tmp / "manifest.json"), full_ids,
+                   f"alerts={info['alerts']}"])
 
-    # Files: swap the finished folder into place.
+    maybe_fail("published_month:before_swap")
+    counts = wh.publish_month(con, month, wh.monthly_tables(con), also=policy_and_audit)
+    wh.apply_comments(con)
+    maybe_fail("published_month:after_commit")
+
+    # Files: swap the finished folder into place (two renames; recover_outputs mends a kill between them).
     old = out_root / f".{month}.old-{run_id[:8]}"
     if final.exists():
         os.replace(final, old)
+    maybe_fail("published_month:mid_swap")
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
-
-    con.execute("INSERT INTO run_audit VALUES (?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, month, started, datetime.now(timezone.utc).replace(tzinfo=None), requested_by or _user(),
-                 socket.gethostname(), landing, policy.path, m["policy"]["sha256"],
-                 json.dumps(m["inputs"], ensure_ascii=False), sha256_file(final / "manifest.json"), full_ids,
-                 f"alerts={info['alerts']}"])
     return {"folder": str(final), "counts": counts, **info}
+
+
+def recover_outputs(out_root: Path, month: str) -> None:
+    """Mend what a killed run of `month` left in <out>: if it died between the two renames of the
+    swap, <out>/<M> is missing and the previous good folder is `.M.old-*`: put it back. Then remove
+    the hidden leftovers (`.M.partial-*`, `.M.old-*`). Called under the month lock only."""
+    out_root = Path(out_root)
+    if not out_root.is_dir():
+        return
+    final = out_root / month
+    olds = sorted(out_root.glob(f".{month}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not final.exists() and olds:
+        os.replace(olds.pop(0), final)
+    for p in [*olds, *out_root.glob(f".{month}.partial-*")]:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _user() -> str:

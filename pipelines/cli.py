@@ -124,6 +124,27 @@ def cmd_ui(args) -> int:
     return 0
 
 
+def cmd_analyst_copy(args) -> int:
+    """Rebuild the analysts' pseudonymized DuckDB file from the restricted warehouse."""
+    from pipelines.analyst_copy import AnalystCopyError, PseudonymKeyError, build_analyst_copy, default_dest
+    warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
+    if not Path(warehouse).is_file():
+        print(f"错误：数据仓库不存在：{warehouse}（检查 --warehouse）", file=sys.stderr)
+        return 2
+    dest = Path(args.dest) if args.dest else default_dest(warehouse)
+    old_umask = os.umask(0o077)
+    try:
+        info = build_analyst_copy(warehouse, dest)
+    except (PseudonymKeyError, AnalystCopyError) as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    finally:
+        os.umask(old_umask)
+    print(f"分析库：{info['path']}（{len(info['tables'])} 张表，月份 {', '.join(info['months']) or '无'}，"
+          f"密钥指纹 {info['key_fingerprint']}）")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lim", description="低收入人口动态监测月度数据管道")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--messy-rate", type=float, default=0.0)
     p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("analyst-copy", help="重建分析人员使用的假名化数据库副本（无姓名、无身份证号）")
+    p.add_argument("--warehouse", help="数据仓库文件，默认 var/warehouse.duckdb")
+    p.add_argument("--dest", help="副本文件，默认为数据仓库旁的 analyst.duckdb（或 LIM_ANALYST_DB）")
+    p.set_defaults(func=cmd_analyst_copy)
     p = sub.add_parser("ui", help="启动 Dagster UI")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=3000)

@@ -8,6 +8,7 @@ import os
 
 import dagster as dg
 
+from assets.analyst_copy import analyst_copy_assets
 from assets.ingest import ingest_assets
 from assets.publish import publish_assets
 from assets.quality import quality_assets
@@ -19,7 +20,7 @@ from pipelines.resources import (LandingResource, OutputResource, PolicyResource
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import landing_sensor
 
-ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *quality_assets, *publish_assets]
+ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *quality_assets, *publish_assets, *analyst_copy_assets]
 
 
 def all_checks() -> list:

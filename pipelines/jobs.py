@@ -10,4 +10,7 @@ monthly_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="低收入人口动态监测月度任务：接收 → 核对 → 认定与预警 → 发布。",
     tags={"dagster/max_runtime": "3600"},
+    # Run concurrency (dagster.yaml written by pipelines/runner.py): at most one run tagged
+    # lim/warehouse in progress (one DuckDB writer), and one per month (dagster/partition).
+    run_tags={"dagster/max_runtime": "3600", "lim/warehouse": "main"},
 )

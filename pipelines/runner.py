@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -29,10 +30,41 @@ def dagster_instance() -> dg.DagsterInstance:
     home = os.environ.get("DAGSTER_HOME") or str(DEFAULT_VAR / "dagster_home")
     os.environ["DAGSTER_HOME"] = home
     Path(home).mkdir(parents=True, exist_ok=True)
-    cfg = Path(home) / "dagster.yaml"
-    if not cfg.exists():  # one run at a time: DuckDB has one writer
-        cfg.write_text("run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n", encoding="utf-8")
+    write_instance_config(Path(home) / "dagster.yaml")
     return dg.DagsterInstance.get()
+
+
+# Run concurrency of the local Dagster instance (UI, schedule, sensor, backfills): one run in
+# progress at a time (DuckDB has one writer), and per month at most one (`dagster/partition`),
+# matching the per-month lock that `lim run` takes (pipelines/locks.py). The job carries the
+# tag `lim/warehouse` (pipelines/jobs.py), limited to one run as well; op pools default to 1.
+INSTANCE_CONFIG = """# Written by lim (pipelines/runner.py); delete this line to keep your own edits.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+    tag_concurrency_limits:
+      - key: "dagster/partition"
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      - key: "lim/warehouse"
+        limit: 1
+  pools:
+    default_limit: 1
+run_monitoring:
+  enabled: true
+telemetry:
+  enabled: false
+"""
+_OLD_CONFIG = "run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"
+
+
+def write_instance_config(cfg: Path) -> None:
+    """Write (or bring up to date) the managed dagster.yaml; a file the operator wrote is kept."""
+    current = cfg.read_text(encoding="utf-8") if cfg.exists() else None
+    managed = current is None or current == _OLD_CONFIG or current.startswith("# Written by lim")
+    if managed and current != INSTANCE_CONFIG:
+        cfg.write_text(INSTANCE_CONFIG, encoding="utf-8")
 
 
 def preflight(month: str, resources: dict) -> None:
@@ -54,23 +86,128 @@ def preflight(month: str, resources: dict) -> None:
             pass
     except WarehouseError as e:
         raise FatalError(str(e)) from e
+    from pipelines.analyst_copy import PseudonymKeyError, load_key
+    try:
+        load_key()  # the analysts' copy needs it; in production a missing key stops the run here
+    except PseudonymKeyError as e:
+        raise FatalError(str(e)) from None
+
+
+def other_runs_in_progress(instance: dg.DagsterInstance, month: str) -> list[str]:
+    """Runs of `month` in progress that were launched elsewhere (UI, schedule, sensor). Runs
+    launched by `lim` are covered by the month lock, which a killed process cannot leave behind."""
+    runs = instance.get_runs(filters=dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+                  dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING],
+        tags={"dagster/partition": month}))
+    return [r.run_id for r in runs if r.tags.get("lim/launcher") != "lim"]
 
 
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
+    """One month through Dagster, holding the month's lock; FatalError if it cannot start."""
+    from pipelines.locks import MonthLocked, month_lock
+
+    if not MONTH_RE.match(month):
+        raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    instance = instance or dagster_instance()
+    try:
+        with month_lock(resources["warehouse"].path, month):
+            others = other_runs_in_progress(instance, month)
+            if others:
+                raise FatalError(f"{month} 月已有 Dagster 运行在进行或排队（运行 {', '.join(r[:8] for r in others)}），"
+                                 f"拒绝同时再运行一次；请等待其结束或在 Dagster UI 中终止")
+            return _run_locked(month, resources, instance, quiet)
+    except MonthLocked as e:
+        raise FatalError(str(e)) from None
+
+
+def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet: bool) -> RunOutcome:
+    from assets.publish import recover_outputs
     from pipelines.definitions import ALL_ASSETS, all_checks
 
     preflight(month, resources)
-    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
-    result = dg.materialize(
-        [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
-        instance=instance or dagster_instance(), raise_on_error=False, run_config=run_config,
-        tags={"lim/month": month},
-    )
+    # Everything this run creates (warehouse, staged Parquet, outputs, analysts' copy) is the
+    # owner's only: the files hold ID numbers, diagnoses and incomes.
+    previous_umask = os.umask(0o077)
+    try:
+        restrict_warehouse_files(resources["warehouse"].path)
+        recover_outputs(Path(resources["output"].root), month)  # a run killed mid-swap left <out>/<M> aside
+        run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        result = dg.materialize(
+            [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
+            instance=instance, raise_on_error=False, run_config=run_config,
+            tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main"},
+        )
+        restrict_warehouse_files(resources["warehouse"].path)
+    finally:
+        os.umask(previous_umask)
     folder = str(Path(resources["output"].root) / month)
     if result.success:
         return RunOutcome(month, True, result.run_id, folder)
+    failed_steps = sorted({ev.step_key for ev in result.all_events if ev.is_step_failure and ev.step_key})
     message = "; ".join(
-        (ev.event_specific_data.error.message.strip().splitlines() or [""])[-1]
+        f"{ev.step_key}: {_root_cause(ev.event_specific_data.error)}"
         for ev in result.all_events if ev.is_step_failure and ev.event_specific_data and ev.event_specific_data.error
     ) or "运行失败（见 Dagster 运行日志）"
+    audit_failure(resources, month, result.run_id, started, failed_steps)
     return RunOutcome(month, False, result.run_id, folder, message)
+
+
+def _root_cause(error) -> str:
+    """Last line of the innermost cause (Dagster wraps the asset's exception in its own)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return (error.message.strip().splitlines() or [""])[-1]
+
+
+def restrict_warehouse_files(path: str) -> None:
+    """The restricted warehouse (full IDs and names) and its WAL: readable by the owner only."""
+    for p in (Path(path), Path(f"{path}.wal")):
+        try:
+            if p.exists() and p.stat().st_uid == os.getuid():
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
+
+
+def audit_failure(resources: dict, month: str, run_id: str, started: datetime, failed_steps: list[str]) -> None:
+    """A run_audit row for a failed run (a successful run writes its own inside the publish
+    transaction). Only the failed step names are kept: error texts may quote data."""
+    import getpass
+    import hashlib
+    import socket
+
+    try:
+        user = resources["output"].requested_by or getpass.getuser()
+    except Exception:  # noqa: BLE001
+        user = "unknown"
+    policy_path = resources["policy"].path
+    try:
+        policy_sha = hashlib.sha256(Path(policy_path).read_bytes()).hexdigest()
+    except OSError:
+        policy_sha = None
+    try:
+        with resources["warehouse"].connect() as con:
+            con.execute("INSERT INTO run_audit VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                        [run_id, month, started, datetime.now(timezone.utc).replace(tzinfo=None), user,
+                         socket.gethostname(), resources["landing"].root, policy_path, policy_sha,
+                         _staged_inputs(resources, month), resources["output"].full_ids,
+                         "failed_steps=" + ",".join(failed_steps)])
+    except Exception:  # noqa: BLE001 - the audit of a failure must not hide the failure itself
+        pass
+
+
+def _staged_inputs(resources: dict, month: str) -> str:
+    """The input files' sha256 as far as ingestion got (from <staged>/<M>/<source>.load.json)."""
+    import json
+
+    rows = []
+    folder = Path(resources["staging"].root) / month
+    for p in sorted(folder.glob("*.load.json")) if folder.is_dir() else []:
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        rows.append({k: d.get(k) for k in ("source", "file", "status", "sha256")})
+    return json.dumps(rows, ensure_ascii=False)

@@ -113,11 +113,14 @@ def replace_stage_month(con, table: str, month: str) -> None:
     con.execute(f"DELETE FROM stage.{table} WHERE month = ?", [month])
 
 
-def publish_month(con, month: str, tables: list[str]) -> dict[str, int]:
-    """Replace `month` of every table in main with stage's rows, in one transaction."""
+def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, int]:
+    """Replace `month` of every table in main with stage's rows, in one transaction.
+    `also(con)`, if given, runs inside the same transaction (policy tables, run audit)."""
     counts = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        if also is not None:
+            also(con)
         for t in tables:
             if not _exists(con, "stage", t):
                 continue

@@ -1,0 +1,272 @@
+"""The analysts' database: a second DuckDB file in which persons, households and alerts are
+pseudonymous keys and no name or ID number appears.
+
+    build_analyst_copy(con_or_path, dest)      # every month of the restricted warehouse
+
+Keys are HMAC-SHA256 over the normalized value with a secret kept outside the repository:
+
+* `LIM_PSEUDONYM_KEY` (the secret itself, at least 32 characters) or
+  `LIM_PSEUDONYM_KEY_FILE` (a file holding it, readable by its owner only);
+* neither set: refused when `LIM_ENV=production`; otherwise (development) a random key is
+  generated once per installation in `var/secrets/pseudonym_key.DEV-ONLY` and used from then on.
+
+The same key gives the same keys every month, so analysts can follow a person or household over
+time; without the key, a key cannot be turned back into an ID number (unlike a plain hash, which
+anyone can compute for every possible ID). Rotating the key re-keys the whole file.
+
+What the copy contains, table by table, follows `RULES` below: ID columns become `*_key`
+columns, name columns, raw rows, free-text reasons and birth dates are left out, quarantine keeps
+its reason codes only. The build then scans every text column of the new file for an 18- or
+15-digit ID number and for every name of the restricted warehouse, and refuses to publish the file
+if one is found. The file is written aside and moved into place in one rename.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pipelines.paths import DEFAULT_VAR
+
+DEV_KEY_FILE = DEFAULT_VAR / "secrets" / "pseudonym_key.DEV-ONLY"
+MIN_KEY_CHARS = 32
+
+
+class PseudonymKeyError(RuntimeError):
+    """The pseudonymization key is missing or unusable; the message says what to fix."""
+
+
+class AnalystCopyError(RuntimeError):
+    """The copy would contain personal data; it is not published."""
+
+
+# --- the key ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PseudonymKey:
+    secret: bytes
+    source: str  # "env", "file:<path>" or "dev:<path>"
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the key (which key made a file) without revealing it."""
+        return hmac.new(self.secret, b"lim/fingerprint", hashlib.sha256).hexdigest()[:12]
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        digest = hmac.new(self.secret, f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{kind}{digest[:24]}"
+
+
+def production() -> bool:
+    return os.environ.get("LIM_ENV", "").strip().lower() in ("production", "prod")
+
+
+def load_key() -> PseudonymKey:
+    env_key = os.environ.get("LIM_PSEUDONYM_KEY", "")
+    key_file = os.environ.get("LIM_PSEUDONYM_KEY_FILE", "")
+    if env_key:
+        if len(env_key.strip()) < MIN_KEY_CHARS:
+            raise PseudonymKeyError(f"LIM_PSEUDONYM_KEY 太短（至少 {MIN_KEY_CHARS} 个字符），请用随机生成的密钥")
+        return PseudonymKey(env_key.strip().encode("utf-8"), "env")
+    if key_file:
+        p = Path(key_file)
+        try:
+            text = p.read_text(encoding="utf-8").strip()
+            mode = p.stat().st_mode
+        except OSError as e:
+            raise PseudonymKeyError(f"无法读取假名化密钥文件 {p}：{e.strerror}（检查 LIM_PSEUDONYM_KEY_FILE）") from None
+        if len(text) < MIN_KEY_CHARS:
+            raise PseudonymKeyError(f"假名化密钥文件 {p} 中的密钥太短（至少 {MIN_KEY_CHARS} 个字符）")
+        if production() and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise PseudonymKeyError(f"假名化密钥文件 {p} 可被其他用户读取：请执行 chmod 600 {p}")
+        return PseudonymKey(text.encode("utf-8"), f"file:{p}")
+    if production():
+        raise PseudonymKeyError("生产模式（LIM_ENV=production）下未配置假名化密钥：请设置 LIM_PSEUDONYM_KEY "
+                                "或 LIM_PSEUDONYM_KEY_FILE（密钥保存在代码仓库之外）")
+    return _dev_key()
+
+
+def _dev_key() -> PseudonymKey:
+    """A random key for this installation, created once; for development and tests only."""
+    p = DEV_KEY_FILE
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600) if not p.exists() else None
+        if fd is not None:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(secrets.token_hex(32) + "\n")
+    return PseudonymKey(p.read_text(encoding="utf-8").strip().encode("utf-8"), f"dev:{p}")
+
+
+# --- what goes into the copy -----------------------------------------------------------------------
+PERSON, HOUSEHOLD, ALERT = "P", "H", "A"
+
+# column → (kind of key, new name); every table that has the column gets the same treatment
+KEYED = {
+    "id_number": (PERSON, "person_key"),
+    "head_id_number": (PERSON, "head_person_key"),
+    "member_id_number": (PERSON, "member_person_key"),
+    "household_id": (HOUSEHOLD, "household_key"),
+    "rr_household_id": (HOUSEHOLD, "rr_household_key"),
+    "hukou_id": (HOUSEHOLD, "hukou_key"),
+    "alert_id": (ALERT, "alert_key"),
+}
+# Left out wherever they appear: names, raw rows and raw IDs, free texts that quote names and
+# values, the audit draw's digest (computable from a household number), exact birth dates.
+DROPPED = {"name", "head_name", "member_name", "id_raw", "raw", "reason", "reason_text", "evidence",
+           "digest", "birth_date", "candidates_list", "observed_value", "exception", "message"}
+# Whole tables left out: operational (who ran what, from where) and the schema bookkeeping.
+DROPPED_TABLES = {"run_audit"}
+# Kept although the name ends in _name: they name places, codes and rules, not persons.
+PLACE_NAMES = {"county_name", "town_name", "village_name", "alert_name", "department_name", "source_name"}
+
+
+def column_plan(table: str, columns: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """[(column, kind or None, output name or None=drop)] for one table."""
+    plan = []
+    for c in columns:
+        if c in KEYED:
+            kind, new = KEYED[c]
+            plan.append((c, kind, new))
+        elif c in DROPPED or (c.endswith("_name") and c not in PLACE_NAMES) or c.endswith("_id_number"):
+            plan.append((c, None, None))
+        else:
+            plan.append((c, None, c))
+    return plan
+
+
+# An 18-digit ID (6-digit area, birth date, 3 digits, check character) or a 15-digit old one, not
+# inside a longer run of letters or digits (hex digests are not IDs).
+ID_PATTERN = (r"(^|[^0-9A-Za-z])([1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+              r"|[1-9][0-9]{5}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3})([^0-9A-Za-z]|$)")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None = None) -> dict:
+    """Write the pseudonymized copy of every month of the restricted warehouse to `dest`.
+    `source` is an open DuckDB connection to the warehouse or its path (opened read-only)."""
+    key = key or load_key()
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    own = not isinstance(source, duckdb.DuckDBPyConnection)
+    con = duckdb.connect(str(source), read_only=True) if own else source
+    tmp = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    for p in (tmp, Path(f"{tmp}.wal")):
+        p.unlink(missing_ok=True)
+    try:
+        con.execute(f"ATTACH '{tmp.as_posix()}' AS ana (READ_ONLY false)")
+        try:
+            info = _build(con, key)
+        finally:
+            con.execute("DETACH ana")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, dest)
+    except BaseException:
+        for p in (tmp, Path(f"{tmp}.wal")):
+            p.unlink(missing_ok=True)
+        raise
+    finally:
+        if own:
+            con.close()
+    return {"path": str(dest), **info}
+
+
+def _tables(con) -> dict[str, list[str]]:
+    out = {}
+    for (t,) in con.sql("select table_name from duckdb_tables() where database_name = current_database() "
+                        "and schema_name = 'main' order by 1").fetchall():
+        out[t] = [r[0] for r in con.sql(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = ? order by column_index", params=[t]).fetchall()]
+    return out
+
+
+def _build(con, key: PseudonymKey) -> dict:
+    tables = {t: cols for t, cols in _tables(con).items() if t not in DROPPED_TABLES}
+    plans = {t: column_plan(t, cols) for t, cols in tables.items()}
+
+    # One mapping table per kind: every distinct value → its key (HMAC computed in Python once per value).
+    values: dict[str, set[str]] = {PERSON: set(), HOUSEHOLD: set(), ALERT: set()}
+    for t, plan in plans.items():
+        for c, kind, _ in plan:
+            if kind:
+                values[kind].update(v for (v,) in con.sql(f"select distinct {_q(c)} from main.{_q(t)} where {_q(c)} is not null").fetchall())
+    for kind, vals in values.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _keys_{kind} (v VARCHAR PRIMARY KEY, k VARCHAR)")
+        if vals:
+            con.executemany(f"INSERT INTO _keys_{kind} VALUES (?, ?)", [(v, key.pseudonym(kind, str(v))) for v in sorted(map(str, vals))])
+
+    rows = {}
+    prepare_name_scan(con)
+    if True:  # the file is written aside: a failure leaves nothing behind (build_analyst_copy)
+        for t, plan in plans.items():
+            select, joins = [], []
+            for i, (c, kind, new) in enumerate(plan):
+                if new is None:
+                    continue
+                if kind:
+                    joins.append(f"LEFT JOIN _keys_{kind} j{i} ON j{i}.v = CAST(s.{_q(c)} AS VARCHAR)")
+                    select.append(f"j{i}.k AS {_q(new)}")
+                else:
+                    select.append(f"s.{_q(c)} AS {_q(new)}")
+            if not select:
+                continue
+            con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {', '.join(select)} FROM main.{_q(t)} s {' '.join(joins)}")
+            rows[t] = con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0]
+            dropped = [c for c, _, new in plan if new is None]
+            note = "假名化副本：人员、家庭、预警编号为 HMAC-SHA256 假名键" + (f"；已删除列：{'、'.join(dropped)}" if dropped else "")
+            con.execute(f"COMMENT ON TABLE ana.main.{_q(t)} IS '{note}'")
+            for c, kind, new in plan:
+                if kind and new:
+                    con.execute(f"COMMENT ON COLUMN ana.main.{_q(t)}.{_q(new)} IS "
+                                f"'{c} 的假名键（HMAC-SHA256，密钥指纹 {key.fingerprint}；同一密钥下各月一致）'")
+        months = sorted({m for t in ("load_log", "alerts") if t in rows
+                         for (m,) in con.sql(f"select distinct month from ana.main.{_q(t)}").fetchall()})
+        con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
+        con.execute("INSERT INTO ana.main.about_this_copy VALUES (?, ?, ?, ?)",
+                    [datetime.now(timezone.utc).replace(tzinfo=None), key.fingerprint, ",".join(months),
+                     "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、出生日期；"
+                     "隔离行只保留原因代码"])
+        leaks = scan_for_personal_data(con, "ana")
+        if leaks:
+            raise AnalystCopyError("分析库副本中发现个人信息，未发布：" + "；".join(leaks[:5]))
+    return {"tables": rows, "months": months, "key_fingerprint": key.fingerprint,
+            "persons": len(values[PERSON]), "households": len(values[HOUSEHOLD])}
+
+
+def prepare_name_scan(con) -> None:
+    """TEMP table _names: every person's name in the restricted warehouse (`con`'s main schema)."""
+    name_cols = [(t, c) for t, cols in _tables(con).items() for c in cols if c in ("name", "head_name", "member_name")]
+    union = " UNION ".join(f"select {_q(c)} as n from main.{_q(t)}" for t, c in name_cols) or "select NULL::VARCHAR as n"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS SELECT DISTINCT n FROM ({union}) WHERE length(n) >= 2")
+
+
+def scan_for_personal_data(con, database: str) -> list[str]:
+    """Text columns of `database` holding something shaped like an ID number, or exactly a name of
+    the TEMP table _names (prepare_name_scan). Our own keys and digests are not scanned (hex)."""
+    leaks = []
+    cols = con.sql("select table_name, column_name from duckdb_columns() where database_name = ? and data_type = 'VARCHAR'",
+                   params=[database]).fetchall()
+    for t, c in cols:
+        ref = f"{database}.main.{_q(t)}"
+        if not (c.endswith("_key") or c in ("sha256", "key_fingerprint")):
+            n = con.sql(f"select count(*) from {ref} where regexp_matches({_q(c)}, '{ID_PATTERN}')").fetchall()[0][0]
+            if n:
+                leaks.append(f"{t}.{c} 有 {n} 个值含身份证号样式的数字")
+        n = con.sql(f"select count(*) from {ref} where {_q(c)} in (select n from _names)").fetchall()[0][0]
+        if n:
+            leaks.append(f"{t}.{c} 有 {n} 个值是人员姓名")
+    return leaks
+
+
+def default_dest(warehouse_path: str) -> Path:
+    return Path(os.environ.get("LIM_ANALYST_DB") or Path(os.path.abspath(warehouse_path)).parent / "analyst.duckdb")
