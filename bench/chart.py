@@ -20,13 +20,33 @@ SERIES = [("total_seconds", "total (end to end)", "#000000", 2.5), ("ingest", "i
           ("floor_seconds", "floor (DuckDB alone)", "#7f7f7f", 2.0)]
 
 
-def load(results: Path) -> list[dict]:
+def load(results: Path, extrapolate: bool = True) -> list[dict]:
     out = []
-    for size in ORDER:
-        p = results / f"{size}.json"
-        if p.exists():
-            out.append(json.loads(p.read_text(encoding="utf-8")))
+    for p in sorted(results.glob("*.json")):
+        r = json.loads(p.read_text(encoding="utf-8"))
+        if "households" in r and "total_seconds" in r:
+            out.append(r)
+    out.sort(key=lambda r: r["households"])
+    if extrapolate and out and out[-1]["households"] < 5_000_000 and len(out) >= 2:
+        out.append(extrapolated(out[-1], 5_000_000))
     return out
+
+
+def extrapolated(r: dict, households: int) -> dict:
+    """A size not measured: every time of `r` times households / r's households (linear), marked
+    as such. Peak memory is not extrapolated (bounded by the DuckDB limit and the batch sizes)."""
+    k = households / r["households"]
+    e = {key: r[key] for key in ("machine", "versions", "month")}
+    e.update({"size": "province", "households": households, "extrapolated_from": r["size"], "extrapolated": True,
+              "factor": round(k, 2),
+              "total_seconds": r["total_seconds"] * k, "floor_seconds": r["floor_seconds"] * k if r["floor_seconds"] else None,
+              "ratio_to_floor": r["ratio_to_floor"], "cpu_seconds": r.get("cpu_seconds", 0) * k,
+              "floor_cpu_seconds": (r.get("floor_cpu_seconds") or 0) * k,
+              "stages": {s: v * k for s, v in r["stages"].items()},
+              "stages_cpu_seconds": {s: v * k for s, v in r.get("stages_cpu_seconds", {}).items()},
+              "counts": {"landing_rows": int(r["counts"]["landing_rows"] * k)}, "peak_rss_mb": None,
+              "rows_per_second": r["rows_per_second"]})
+    return e
 
 
 def value(r: dict, key: str):
@@ -66,8 +86,8 @@ def svg(rows: list[dict]) -> str:
         x = px(r["households"])
         e.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{T}" y2="{H - B}" stroke="#eee"/>')
         e.append(f'<text x="{x:.1f}" y="{H - B + 16}" text-anchor="middle">{r["households"]:,}</text>')
-        e.append(f'<text x="{x:.1f}" y="{H - B + 30}" text-anchor="middle" fill="#555">{r["size"]}, '
-                 f'{r["peak_rss_mb"] / 1024:.1f} GB peak</text>')
+        mem = "extrapolated" if r.get("extrapolated") else f'{r["peak_rss_mb"] / 1024:.1f} GB peak'
+        e.append(f'<text x="{x:.1f}" y="{H - B + 30}" text-anchor="middle" fill="#555">{r["size"]}, {mem}</text>')
     e.append(f'<text x="{(L + W - R) / 2}" y="{H - 6}" text-anchor="middle">households (one month)</text>')
     base = rows[0]
     if value(base, "total_seconds"):
@@ -77,35 +97,47 @@ def svg(rows: list[dict]) -> str:
                  f'stroke="#000" stroke-dasharray="2,4"/>')
     ly = T + 10
     for key, label, color, width in SERIES:
-        pts = [(px(r["households"]), py(value(r, key))) for r in rows if value(r, key)]
+        pts = [(px(r["households"]), py(value(r, key)), r.get("extrapolated")) for r in rows if value(r, key)]
         if not pts:
             continue
         dash = ' stroke-dasharray="6,3"' if key == "floor_seconds" else ""
+        measured = [(x, y) for x, y, ex in pts if not ex]
         e.append(f'<polyline fill="none" stroke="{color}" stroke-width="{width}"{dash} points="'
-                 + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
-        for x, y in pts:
-            e.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
+                 + " ".join(f"{x:.1f},{y:.1f}" for x, y in measured) + '"/>')
+        if len(pts) > len(measured) and measured:
+            (xa, ya), (xb, yb, _) = measured[-1], pts[-1]
+            e.append(f'<line x1="{xa:.1f}" y1="{ya:.1f}" x2="{xb:.1f}" y2="{yb:.1f}" stroke="{color}" '
+                     f'stroke-width="1" stroke-dasharray="1,3"/>')
+        for x, y, ex in pts:
+            fill = "white" if ex else color
+            e.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}" stroke="{color}"/>')
         e.append(f'<line x1="{W - R + 12}" x2="{W - R + 36}" y1="{ly}" y2="{ly}" stroke="{color}" '
                  f'stroke-width="{width}"{dash}/><text x="{W - R + 42}" y="{ly + 4}">{label}</text>')
         ly += 18
     e.append(f'<line x1="{W - R + 12}" x2="{W - R + 36}" y1="{ly}" y2="{ly}" stroke="#000" stroke-dasharray="2,4"/>'
              f'<text x="{W - R + 42}" y="{ly + 4}">linear from county</text>')
+    if any(r.get("extrapolated") for r in rows):
+        e.append(f'<circle cx="{W - R + 24}" cy="{ly + 18}" r="3.5" fill="white" stroke="#000"/>'
+                 f'<text x="{W - R + 42}" y="{ly + 22}">extrapolated (not run)</text>')
     e.append("</svg>")
     return "\n".join(e) + "\n"
 
 
 def table(rows: list[dict]) -> str:
     head = ("| size | households | landing rows | total s | ingest | reconcile | rules | quality | checks | publish "
-            "| Dagster + imports | floor s | total / floor | peak RSS | rows/s |")
+            "| Dagster + imports | floor s | total / floor | CPU s (floor) | peak RSS | rows/s |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         st = r["stages"]
         other = r["total_seconds"] - sum(st.values())
+        ex = r.get("extrapolated")
+        name = f"{r['size']} (extrapolated ×{r['factor']:g} from {r['extrapolated_from']}, not run)" if ex else r["size"]
+        mem = "—" if ex else f"{r['peak_rss_mb'] / 1024:.2f} GB"
         lines.append(
-            f"| {r['size']} | {r['households']:,} | {r['counts']['landing_rows']:,} | **{r['total_seconds']:.1f}** "
+            f"| {name} | {r['households']:,} | {r['counts']['landing_rows']:,} | **{r['total_seconds']:.0f}** "
             + "".join(f"| {st.get(k, 0):.1f} " for k in ("ingest", "reconcile", "rules", "quality", "checks", "publish"))
             + f"| {other:.1f} | {r['floor_seconds'] or float('nan'):.1f} | {r['ratio_to_floor'] or float('nan'):.1f}× "
-            f"| {r['peak_rss_mb'] / 1024:.2f} GB | {r['rows_per_second']:,} |")
+            f"| {r.get('cpu_seconds') or 0:.0f} ({r.get('floor_cpu_seconds') or 0:.1f}) | {mem} | {r['rows_per_second']:,} |")
     return "\n".join(lines)
 
 
@@ -113,8 +145,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.chart")
     ap.add_argument("--results", default=str(Path(__file__).resolve().parent / "results"))
     ap.add_argument("--out", default=None)
+    ap.add_argument("--no-extrapolation", action="store_true")
     a = ap.parse_args(argv)
-    rows = load(Path(a.results))
+    rows = load(Path(a.results), not a.no_extrapolation)
     if not rows:
         raise SystemExit(f"no results in {a.results}")
     out = Path(a.out) if a.out else Path(a.results) / "scaling.svg"

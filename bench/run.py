@@ -296,7 +296,7 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
     data.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     landing, gen = ensure_landing(size, households, data, reuse, messy_rate)
-    work = data / f"work-{size}"
+    work = data / f"work-{size}-{households}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     cfg = {"month": MONTH, "landing": str(landing), "warehouse": str(work / "wh" / "warehouse.duckdb"),
@@ -355,7 +355,9 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
         "ratio_to_floor": round(total / floor["seconds"], 2) if floor and floor["seconds"] else None,
         "floor": {k: v for k, v in (floor or {}).items() if k != "sql"} or None,
     }
-    (out / f"{size}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if households != SIZES[size]:  # a size of its own: named by its households
+        res["size"] = f"{households // 1000}k"
+    (out / f"{res['size']}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return res
