@@ -194,53 +194,62 @@ def _build(con, key: PseudonymKey) -> dict:
     tables = {t: cols for t, cols in _tables(con).items() if t not in DROPPED_TABLES}
     plans = {t: column_plan(t, cols) for t, cols in tables.items()}
 
-    # One mapping table per kind: every distinct value → its key (HMAC computed in Python once per value).
-    values: dict[str, set[str]] = {PERSON: set(), HOUSEHOLD: set(), ALERT: set()}
-    for t, plan in plans.items():
-        for c, kind, _ in plan:
-            if kind:
-                values[kind].update(v for (v,) in con.sql(f"select distinct {_q(c)} from main.{_q(t)} where {_q(c)} is not null").fetchall())
-    for kind, vals in values.items():
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _keys_{kind} (v VARCHAR PRIMARY KEY, k VARCHAR)")
-        if vals:
-            con.executemany(f"INSERT INTO _keys_{kind} VALUES (?, ?)", [(v, key.pseudonym(kind, str(v))) for v in sorted(map(str, vals))])
-
+    # Keys are computed by DuckDB itself (HMAC-SHA256, _hmac_key below): no Python per value, no set
+    # of every ID in memory; byte-identical to PseudonymKey.pseudonym (tests/test_privacy.py).
+    _hmac_key(con, key)
     rows = {}
     prepare_name_scan(con)
-    if True:  # the file is written aside: a failure leaves nothing behind (build_analyst_copy)
-        for t, plan in plans.items():
-            select, joins = [], []
-            for i, (c, kind, new) in enumerate(plan):
-                if new is None:
-                    continue
-                if kind:
-                    joins.append(f"LEFT JOIN _keys_{kind} j{i} ON j{i}.v = CAST(s.{_q(c)} AS VARCHAR)")
-                    select.append(f"j{i}.k AS {_q(new)}")
-                else:
-                    select.append(f"s.{_q(c)} AS {_q(new)}")
-            if not select:
+    for t, plan in plans.items():
+        select = []
+        for c, kind, new in plan:
+            if new is None:
                 continue
-            con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {', '.join(select)} FROM main.{_q(t)} s {' '.join(joins)}")
-            rows[t] = con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0]
-            dropped = [c for c, _, new in plan if new is None]
-            note = "假名化副本：人员、家庭、预警编号为 HMAC-SHA256 假名键" + (f"；已删除列：{'、'.join(dropped)}" if dropped else "")
-            con.execute(f"COMMENT ON TABLE ana.main.{_q(t)} IS '{note}'")
-            for c, kind, new in plan:
-                if kind and new:
-                    con.execute(f"COMMENT ON COLUMN ana.main.{_q(t)}.{_q(new)} IS "
-                                f"'{c} 的假名键（HMAC-SHA256，密钥指纹 {key.fingerprint}；同一密钥下各月一致）'")
-        months = sorted({m for t in ("load_log", "alerts") if t in rows
-                         for (m,) in con.sql(f"select distinct month from ana.main.{_q(t)}").fetchall()})
-        con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
-        con.execute("INSERT INTO ana.main.about_this_copy VALUES (?, ?, ?, ?)",
-                    [datetime.now(timezone.utc).replace(tzinfo=None), key.fingerprint, ",".join(months),
-                     "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、出生日期；"
-                     "隔离行只保留原因代码"])
-        leaks = scan_for_personal_data(con, "ana")
-        if leaks:
-            raise AnalystCopyError("分析库副本中发现个人信息，未发布：" + "；".join(leaks[:5]))
+            if kind:
+                select.append(f"_pseudonym('{kind}', CAST(s.{_q(c)} AS VARCHAR)) AS {_q(new)}")
+            else:
+                select.append(f"s.{_q(c)} AS {_q(new)}")
+        if not select:
+            continue
+        con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {', '.join(select)} FROM main.{_q(t)} s")
+        rows[t] = con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0]
+        dropped = [c for c, _, new in plan if new is None]
+        note = "假名化副本：人员、家庭、预警编号为 HMAC-SHA256 假名键" + (f"；已删除列：{'、'.join(dropped)}" if dropped else "")
+        con.execute(f"COMMENT ON TABLE ana.main.{_q(t)} IS '{note}'")
+        for c, kind, new in plan:
+            if kind and new:
+                con.execute(f"COMMENT ON COLUMN ana.main.{_q(t)}.{_q(new)} IS "
+                            f"'{c} 的假名键（HMAC-SHA256，密钥指纹 {key.fingerprint}；同一密钥下各月一致）'")
+    months = sorted({m for t in ("load_log", "alerts") if t in rows
+                     for (m,) in con.sql(f"select distinct month from ana.main.{_q(t)}").fetchall()})
+    con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
+    con.execute("INSERT INTO ana.main.about_this_copy VALUES (?, ?, ?, ?)",
+                [datetime.now(timezone.utc).replace(tzinfo=None), key.fingerprint, ",".join(months),
+                 "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、出生日期；"
+                 "隔离行只保留原因代码"])
+    leaks = scan_for_personal_data(con, "ana")
+    if leaks:
+        raise AnalystCopyError("分析库副本中发现个人信息，未发布：" + "；".join(leaks[:5]))
+    counts = {}
+    for kind in (PERSON, HOUSEHOLD):
+        cols = [f"select {_q(new)} as k from ana.main.{_q(t)}" for t, plan in plans.items() if t in rows
+                for _, k, new in plan if k == kind and new]
+        counts[kind] = con.sql(f"select count(distinct k) from ({' UNION ALL '.join(cols)})").fetchall()[0][0] if cols else 0
+    con.execute("DROP TABLE IF EXISTS _hmac")
     return {"tables": rows, "months": months, "key_fingerprint": key.fingerprint,
-            "persons": len(values[PERSON]), "households": len(values[HOUSEHOLD])}
+            "persons": counts[PERSON], "households": counts[HOUSEHOLD]}
+
+
+def _hmac_key(con, key: PseudonymKey) -> None:
+    """TEMP macro _pseudonym(kind, value) = kind || first 24 hex of HMAC-SHA256(secret, 'kind:value'),
+    computed in SQL from the key padded to the block size (RFC 2104): H((K^opad) || H((K^ipad) || m)).
+    The padded key lives in a TEMP table of this connection only, never in a statement's text."""
+    k = key.secret if len(key.secret) <= 64 else hashlib.sha256(key.secret).digest()
+    k = k.ljust(64, b"\0")
+    con.execute("CREATE OR REPLACE TEMP TABLE _hmac (ipad BLOB, opad BLOB)")
+    con.execute("INSERT INTO _hmac VALUES (?, ?)", [bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)])
+    con.execute("CREATE OR REPLACE TEMP MACRO _pseudonym(kind, v) AS "
+                "CASE WHEN v IS NOT NULL THEN kind || left(sha256((SELECT opad FROM _hmac) || "
+                "unhex(sha256((SELECT ipad FROM _hmac) || encode(kind || ':' || v)))), 24) END")
 
 
 def prepare_name_scan(con) -> None:

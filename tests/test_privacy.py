@@ -155,6 +155,12 @@ def test_analyst_db_keys_are_stable_and_keyed(county, tmp_path):
         by_month.setdefault(m, set()).add(k)
     assert by_month[M_PREV] & by_month[M]  # the same person has the same key in both months
     assert all(re.fullmatch(r"P[0-9a-f]{24}", k) for _, k in keys)
+    # the keys DuckDB computed are exactly HMAC-SHA256 of Python's hmac module, person by person
+    wh = duckdb.connect(str(county["wh"]), read_only=True)
+    ids = wh.sql("select month, id_number from persons_monthly").fetchall()
+    wh.close()
+    py_key = load_key()
+    assert {(m, py_key.pseudonym("P", i)) for m, i in ids} == set(keys)
     # another key, other pseudonyms: nobody without the key can recompute them from ID numbers
     os.environ["LIM_PSEUDONYM_KEY"] = "z" * 40
     try:
