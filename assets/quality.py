@@ -9,6 +9,7 @@
 Both are upstream of `published_month`, so their month is swapped into main with the rest.
 """
 
+import functools
 import json
 import time
 
@@ -36,13 +37,13 @@ def build_quality_results(con, month: str, staging: StagingResource) -> dict:
 
     cfg = QualityConfig.from_env()
     month_dir = staging.month_dir(month)
-    loads, frames = {}, {}
+    loads, frames = {}, {}  # frames: source -> loader, called one source at a time by run_suites
     for source in SOURCES:
         paths = staged_paths(month_dir, source)
         load = json.loads(paths["load"].read_text(encoding="utf-8")) if paths["load"].exists() else {"status": "missing", "rows_in": 0}
         loads[source] = load
         if load["status"] == "accepted":
-            frames[source] = frame_for_validation(load_contract(source), paths["accepted"])
+            frames[source] = functools.partial(frame_for_validation, load_contract(source), paths["accepted"])
     docs_dir = month_dir / "data_docs"
     started = time.perf_counter()
     validations = run_suites(month, frames, docs_dir, id_validity=cfg.id_validity_min) if frames else {}
@@ -57,7 +58,7 @@ def build_quality_results(con, month: str, staging: StagingResource) -> dict:
         for r in v.results:
             rows.append((month, source, r["expectation"], r["column"], r["rule"], r["severity"], r["success"],
                          r["element_count"], r["unexpected_count"], r["unexpected_percent"], r["observed_value"],
-                         r["kwargs"], r["exception"], load["status"], load.get("rows_in"), len(frames[source]),
+                         r["kwargs"], r["exception"], load["status"], load.get("rows_in"), v.rows,
                          page, str(docs_dir)))
     if rows:  # one INSERT from an Arrow table (executemany is slow for a few hundred rows)
         import pyarrow as pa

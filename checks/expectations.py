@@ -144,6 +144,7 @@ class SourceValidation:
     success: bool
     results: list[dict]        # one per expectation
     docs_page: str | None      # relative to the Data Docs folder
+    rows: int = 0              # rows validated
 
 
 _CACHE_BUSTER = re.compile(r"\?d=\d{8}T\d{6}\.\d+Z")
@@ -176,7 +177,9 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
                id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
     """Validate each source's frame with its suite; write Data Docs under `docs_dir`.
 
-    `frames` maps source -> pandas DataFrame (sources not delivered are simply absent).
+    `frames` maps source -> pandas DataFrame, or a callable that makes it (sources not delivered
+    are simply absent). A callable's frame is made when its source's turn comes and dropped after
+    it, so only one source's rows are held in memory at a time.
     """
     import logging
     import warnings
@@ -215,8 +218,11 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # partial_unexpected_count 0: no sample values (ID numbers, names) in results or Data Docs
-            vr = vd.run(batch_parameters={"dataframe": frames[source]}, run_id=run_id,
+            frame = frames[source]() if callable(frames[source]) else frames[source]
+            n_rows = len(frame)
+            vr = vd.run(batch_parameters={"dataframe": frame}, run_id=run_id,
                         result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
+            del frame
         results = []
         # GX does not keep the suite's order in its results: map each back through meta.spec
         ordered = sorted(vr.results, key=lambda r: r.expectation_config.meta["spec"])
@@ -231,7 +237,7 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
                 "element_count": res.get("element_count"), "unexpected_count": res.get("unexpected_count"),
                 "unexpected_percent": res.get("unexpected_percent"), "observed_value": _observed(res),
                 "exception": ((r.exception_info or {}).get("exception_message") or None) if raised else None})
-        out[source] = SourceValidation(source, all(x["success"] for x in results), results, None)
+        out[source] = SourceValidation(source, all(x["success"] for x in results), results, None, n_rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctx.build_data_docs(site_names=["lim"])
