@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -156,42 +155,6 @@ def landing_bytes(landing: Path) -> int:
 # ---------------------------------------------------------------------------------------------
 # the child: one month through run_month
 # ---------------------------------------------------------------------------------------------
-class _ArrowInsertConnection:
-    """Delegates to a DuckDB connection; `executemany("INSERT INTO <t> VALUES (?, ?)", rows)`
-    becomes one INSERT from an Arrow table (same rows, same table: DuckDB's executemany runs
-    one statement per row, ~0.8 ms each)."""
-
-    def __init__(self, con):
-        self._con = con
-
-    def __getattr__(self, name):
-        return getattr(self._con, name)
-
-    def executemany(self, sql, rows):
-        m = re.fullmatch(r"INSERT INTO (\S+) VALUES \((\?(?:, \?)*)\)", sql.strip())
-        rows = list(rows)
-        if not m or not rows:
-            return self._con.executemany(sql, rows)
-        import pyarrow as pa
-        n = m.group(2).count("?")
-        batch = pa.table({f"c{i}": [r[i] for r in rows] for i in range(n)})
-        self._con.register("_bench_batch", batch)
-        try:
-            self._con.execute(f"INSERT INTO {m.group(1)} SELECT * FROM _bench_batch")
-        finally:
-            self._con.unregister("_bench_batch")
-
-
-def patch_analyst_keys() -> None:
-    """Bench-only, opt-in (--patch-analyst-keys): the analysts' copy inserts its key tables
-    through _ArrowInsertConnection. Proposed as a fix in bench/PERF.md; results are identical."""
-    from pipelines import analyst_copy
-
-    original = analyst_copy._build
-    analyst_copy._build = lambda con, key: original(_ArrowInsertConnection(con), key)
-
-
-# ---------------------------------------------------------------------------------------------
 # ---------------------------------------------------------------------------------------------
 def child(cfg_path: str) -> int:
     t_start = time.perf_counter()
@@ -203,8 +166,6 @@ def child(cfg_path: str) -> int:
     from pipelines.runner import dagster_instance, run_month
     t_imported = time.perf_counter()
 
-    if cfg.get("patch_analyst_keys"):
-        patch_analyst_keys()
     resources = build_resources(warehouse=cfg["warehouse"], landing=cfg["landing"], out=cfg["out"],
                                 policy=cfg["policy"], staged=cfg["staged"])
     # CPU seconds of this process over time, to give each step its CPU time (wall time on a
@@ -292,7 +253,7 @@ STAGE_ORDER = ["ingest", "reconcile", "rules", "quality", "checks", "publish"]
 
 
 def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, memory: str | None,
-          keep: bool, messy_rate: float, skip_floor: bool, patch_analyst_keys: bool = False) -> dict:
+          keep: bool, messy_rate: float, skip_floor: bool) -> dict:
     data.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     landing, gen = ensure_landing(size, households, data, reuse, messy_rate)
@@ -301,8 +262,7 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
     work.mkdir(parents=True)
     cfg = {"month": MONTH, "landing": str(landing), "warehouse": str(work / "wh" / "warehouse.duckdb"),
            "out": str(work / "out"), "staged": str(work / "staged"), "dagster_home": str(work / "dagster_home"),
-           "policy": str(landing / "policy.yaml"), "result": str(work / "child.json"),
-           "patch_analyst_keys": patch_analyst_keys}
+           "policy": str(landing / "policy.yaml"), "result": str(work / "child.json")}
     (work / "cfg.json").write_text(json.dumps(cfg))
     env = dict(os.environ)
     env.pop("LIM_FAULT", None)
@@ -330,9 +290,7 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
         "size": size, "households": households, "month": MONTH, "seed": SEED, "messy_rate": messy_rate,
         "command": " ".join(["python -m bench.run", "--size", size]
                             + (["--households", str(households)] if households != SIZES[size] else [])
-                            + (["--duckdb-memory", memory] if memory else [])
-                            + (["--patch-analyst-keys"] if patch_analyst_keys else [])),
-        "patch_analyst_keys": patch_analyst_keys,
+                            + (["--duckdb-memory", memory] if memory else [])),
         "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(), "versions": versions(),
         "load_average_before": [round(x, 2) for x in load0], "load_average_after": [round(x, 2) for x in load1],
@@ -387,14 +345,10 @@ def main(argv=None) -> int:
     ap.add_argument("--messy-rate", type=float, default=0.0)
     ap.add_argument("--keep", action="store_true", help="keep the work folder (warehouse, staged, outputs)")
     ap.add_argument("--no-floor", action="store_true")
-    ap.add_argument("--patch-analyst-keys", action="store_true",
-                    help="bench-only: insert the analysts' copy key tables from Arrow instead of executemany "
-                         "(the fix proposed in bench/PERF.md; identical results)")
     a = ap.parse_args(argv)
     households = a.households or SIZES[a.size]
     r = bench(a.size, households, Path(a.data), Path(a.out), a.reuse, a.duckdb_memory, a.keep, a.messy_rate,
-              a.no_floor,
-              a.patch_analyst_keys)
+              a.no_floor)
     print(summary(r))
     return 0 if r["success"] else 1
 

@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-from .ids import make_id
+from .ids import id_areas, make_id
 from .model import Chunk, Ctx, SOURCES, emit
 from .oracle import History, MonthInput, evaluate
 from .params import Geography, month_add, period_of, periods_for, policy_yaml
@@ -211,7 +211,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     lanes = [[j for j in jobs if j[0] % 2 == lane] for lane in (0, 1)]
     ctxs = []
     for lane in (0, 1):
-        c = Ctx(seed, geo, month_list, pbm, rates)
+        c = Ctx(seed, geo, month_list, pbm, rates, id_areas(geo.code, households))
         c.lane = lane
         ctxs.append(c)
     if processes is None:

@@ -39,6 +39,21 @@ def seq_code(k: int, male: bool, date_key: int) -> str:
     return f"{p15}{p16}{p17}"
 
 
+# A run of more than this many households can hold more persons born on one day than one
+# address code's sequence codes allow (about 9 M IDs per code over a century of birth dates).
+ONE_AREA_HOUSEHOLDS = 1_000_000
+
+
+def id_areas(county: str, households: int) -> tuple[str, ...]:
+    """The address codes (ID positions 1–6) IDs are issued under: the county's own and, for a run
+    of more than ONE_AREA_HOUSEHOLDS, other county codes of the same prefecture (people born there),
+    one more per million households. Runs up to that size are unchanged: one code."""
+    if households <= ONE_AREA_HOUSEHOLDS:
+        return (county,)
+    others = [f"{county[:4]}{i:02d}" for i in range(1, 100) if f"{county[:4]}{i:02d}" != county]
+    return (county, *others[:households // ONE_AREA_HOUSEHOLDS])
+
+
 def make_id(county: str, birth: date, seq3: str) -> str:
     f17 = f"{county}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq3}"
     return f17 + check_digit(f17)
@@ -53,9 +68,10 @@ def birth_of(idn: str) -> date:
     return date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
 
 
-def _plausible(idn: str, county: str) -> bool:
-    """Could this string be the valid ID of a person of the synthetic county?"""
-    if idn[:6] != county or not idn[:17].isdigit():
+def _plausible(idn: str, county: str | tuple[str, ...]) -> bool:
+    """Could this string be the valid ID of a person of the synthetic county? `county` is its code
+    or every address code its IDs are issued under (id_areas)."""
+    if idn[:6] not in ((county,) if isinstance(county, str) else county) or not idn[:17].isdigit():
         return False
     try:
         y, m, d = int(idn[6:10]), int(idn[10:12]), int(idn[12:14])

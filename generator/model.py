@@ -196,10 +196,11 @@ class Roster:
 class Ctx:
     """Run-wide context: months, parameters and the shared counters."""
 
-    def __init__(self, seed, geo, months, params_by_month, rates=None):
+    def __init__(self, seed, geo, months, params_by_month, rates=None, id_areas=None):
         self.seed = seed
         self.geo = geo
         self.county = geo.code
+        self.id_areas = tuple(id_areas or (geo.code,))  # address codes of the IDs (ids.id_areas)
         self.months = months
         self.K = len(months)
         self.P = params_by_month
@@ -221,13 +222,14 @@ class Ctx:
 
     def new_id(self, birth: date, male: bool) -> str:
         """Unique ID: each lane (chunks of one parity) owns half of the sequence codes."""
-        lane = self.lane
+        lane, half = self.lane, SEQ_CAPACITY // 2
+        capacity = half * len(self.id_areas)  # a birth date's codes under every address code
         while True:
             key = birth.toordinal() * 2 + male
             c = self.seq.get(key, 0)
-            if c < SEQ_CAPACITY // 2:
+            if c < capacity:
                 self.seq[key] = c + 1
-                return make_id(self.county, birth, seq_code(2 * c + lane, male, key))
+                return make_id(self.id_areas[c // half], birth, seq_code(2 * (c % half) + lane, male, key))
             birth += timedelta(days=1)
 
     def rare_name(self) -> str:

@@ -389,17 +389,17 @@ class RowPlanner:
                                     pid[:10] + "ABCD" + pid[14:]])
             return ("invalid_id", True, None, kind)
         if kind == "id_unlinked":
-            cells[ic] = I.corrupt_unlinkable(pid, self.ctx.county, rng)
+            cells[ic] = I.corrupt_unlinkable(pid, self.ctx.id_areas, rng)
             return ("id_unlinked", True, (pid, "refused_unlinked"), kind)
         if kind == "typo_1":
-            x = I.corrupt_typo(pid, self.ctx.county, rng)
+            x = I.corrupt_typo(pid, self.ctx.id_areas, rng)
             if x is None:
                 return None
             cells[ic] = x
             self.protected.add(pid)
             return (None, False, (pid, "typo_1"), kind)
         if kind == "transposition":
-            x = I.corrupt_transposition(pid, self.ctx.county, rng)
+            x = I.corrupt_transposition(pid, self.ctx.id_areas, rng)
             if x is None:
                 return None
             cells[ic] = x

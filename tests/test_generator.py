@@ -217,3 +217,29 @@ def test_cli(tmp_path):
     assert (tmp_path / "2026-04" / "household_registration.csv").exists() or \
         list((tmp_path / "2026-04").glob("household_registration.*"))
     assert (tmp_path / "truth" / "alerts.csv").exists()
+
+
+def test_ids_of_a_province_sized_run_spread_over_address_codes():
+    """Past a million households one address code's sequence codes run out for common birth dates
+    (about 9 M IDs per code); IDs then take other county codes of the same prefecture instead of
+    moving the person's birth date. Up to a million households: the county's code only."""
+    from datetime import date
+
+    from generator.ids import SEQ_CAPACITY, birth_of, id_areas, is_valid
+    from generator.model import Ctx
+    from generator.params import Geography, period_of, periods_for
+    import random
+
+    assert id_areas("370322", 1_000_000) == ("370322",)
+    areas = id_areas("370322", 5_000_000)
+    assert areas[0] == "370322" and len(set(areas)) == 6 and all(a[:4] == "3703" for a in areas)
+    geo = Geography(random.Random(1), 100)
+    periods = periods_for("2026-06", 1)
+    ctx = Ctx(1, geo, ["2026-06"], [period_of(periods, "2026-06")], id_areas=areas[:2])
+    born = date(1970, 5, 17)
+    half = SEQ_CAPACITY // 2
+    ids = [ctx.new_id(born, True) for _ in range(2 * half + 5)]
+    assert len(set(ids)) == len(ids) and all(is_valid(i) for i in ids)
+    assert [i[:6] for i in ids[:2 * half]] == ["370322"] * half + [areas[1]] * half
+    assert all(birth_of(i) == born for i in ids[:2 * half])  # the birth date holds while codes last
+    assert all(birth_of(i) > born for i in ids[2 * half:])   # then, as before, the next free day
