@@ -11,6 +11,7 @@ Both are upstream of `published_month`, so their month is swapped into main with
 
 import functools
 import json
+import os
 import time
 
 import dagster as dg
@@ -30,23 +31,38 @@ QUALITY_COLUMNS = """month VARCHAR NOT NULL, source VARCHAR NOT NULL, expectatio
     load_status VARCHAR, rows_in BIGINT, rows_validated BIGINT, data_docs_page VARCHAR, docs_built_in VARCHAR"""
 
 
+GX_CHILD_ROWS = 1_000_000  # accepted rows of a month above which GX runs in a child process
+
+
+def gx_child_rows() -> int:
+    """LIM_GX_CHILD_ROWS overrides GX_CHILD_ROWS (0: always in a child)."""
+    return int(os.environ.get("LIM_GX_CHILD_ROWS", GX_CHILD_ROWS))
+
+
 def build_quality_results(con, month: str, staging: StagingResource) -> dict:
     """Run the suites of every delivered source and write stage.quality_results for M."""
     from checks.asset_checks import QualityConfig
-    from checks.expectations import frame_for_validation, run_suites
+    from checks.expectations import frame_for_validation, run_suites, run_suites_in_child
 
     cfg = QualityConfig.from_env()
     month_dir = staging.month_dir(month)
-    loads, frames = {}, {}  # frames: source -> loader, called one source at a time by run_suites
+    loads, staged = {}, {}
     for source in SOURCES:
         paths = staged_paths(month_dir, source)
         load = json.loads(paths["load"].read_text(encoding="utf-8")) if paths["load"].exists() else {"status": "missing", "rows_in": 0}
         loads[source] = load
         if load["status"] == "accepted":
-            frames[source] = functools.partial(frame_for_validation, load_contract(source), paths["accepted"])
+            staged[source] = paths["accepted"]
     docs_dir = month_dir / "data_docs"
     started = time.perf_counter()
-    validations = run_suites(month, frames, docs_dir, id_validity=cfg.id_validity_min) if frames else {}
+    n_rows = sum(loads[s].get("accepted") or 0 for s in staged)
+    if not staged:
+        validations = {}
+    elif n_rows > gx_child_rows():  # a big month: GX's pandas frames live and die in a child process
+        validations = run_suites_in_child(month, staged, docs_dir, id_validity=cfg.id_validity_min)
+    else:  # frames made one source at a time (loaders), in this process
+        frames = {s: functools.partial(frame_for_validation, load_contract(s), p) for s, p in staged.items()}
+        validations = run_suites(month, frames, docs_dir, id_validity=cfg.id_validity_min)
     seconds = time.perf_counter() - started
 
     con.execute(f"CREATE TABLE IF NOT EXISTS stage.quality_results ({QUALITY_COLUMNS})")

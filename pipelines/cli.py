@@ -24,6 +24,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--staged", help="暂存 Parquet 目录，默认为数据仓库旁的 staged/")
     p.add_argument("--full-ids", action="store_true", help="工作人员 CSV 中写出完整身份证号（记录在 manifest 中）")
     p.add_argument("--verbose", action="store_true", help="显示 Dagster 运行日志")
+    p.add_argument("--no-history", action="store_true",
+                   help="不先补跑已到达但尚未运行的更早月份（默认先按顺序补跑：规则需要上月和近 12 个月的历史）")
 
 
 def _resources(args) -> dict:
@@ -32,10 +34,44 @@ def _resources(args) -> dict:
                            staged=args.staged, full_ids=args.full_ids, requested_by=os.environ.get("USER", ""))
 
 
+def months_run(warehouse_path: str) -> set[str]:
+    """Months already run into the warehouse (empty if it does not exist or cannot be read now)."""
+    import duckdb
+    if not Path(warehouse_path).is_file():
+        return set()
+    try:
+        con = duckdb.connect(warehouse_path, read_only=True)
+    except duckdb.Error:
+        return set()  # held by another run: the run itself reports it
+    try:
+        return {m for (m,) in con.sql("SELECT DISTINCT month FROM load_log").fetchall()}
+    except duckdb.Error:
+        return set()
+    finally:
+        con.close()
+
+
+def history_first(months: list[str], resources: dict) -> list[str]:
+    """Landed months before the first requested one that this warehouse has not run, in order.
+    rules.md reads history from the months that have landed (deaths and serious illness in any
+    landed month up to M, out-of-pocket over M-11..M, employment in M-1); the pipeline reads it
+    from the months it has run, so those come first."""
+    done = months_run(resources["warehouse"].path)
+    return [m for m in landing_months(Path(resources["landing"].root)) if m < months[0] and m not in done]
+
+
 def _run_months(months: list[str], args) -> int:
     from pipelines.runner import FatalError, run_month
 
+    from assets.months import MONTH_RE
+
     resources = _resources(args)
+    if months and MONTH_RE.match(months[0]) and not getattr(args, "no_history", False):
+        earlier = history_first(months, resources)
+        if earlier:
+            print(f"更早月份 {'、'.join(earlier)} 已到达但尚未运行：先按顺序运行（规则需要上月和近 12 个月的历史；"
+                  f"--no-history 跳过）")
+            months = earlier + months
     failed = 0
     for month in months:
         try:

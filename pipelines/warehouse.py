@@ -5,12 +5,15 @@ month from `stage` into `main` in one transaction, so analysts never see half a 
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import duckdb
 
 from pipelines.paths import SQL_DIR
+
+log = logging.getLogger("lim.warehouse")
 
 # Tables whose month is swapped from stage into main by publish (order irrelevant: one transaction).
 MONTHLY_TABLES = [
@@ -74,11 +77,30 @@ def source_table_ddl(contract) -> str:
 
 
 def run_sql(con, path: Path, **variables) -> None:
-    """Run one SQL file; `variables` are available in it as getvariable('name')."""
+    """Run one SQL file, statement by statement; `variables` are available in it as
+    getvariable('name').
+
+    A statement that fails with a DuckDB *internal* error (an assertion inside DuckDB, not a
+    problem of the data or the SQL) is run once more on one thread. DuckDB 2.0.0's
+    dictionary-surviving hash join (duckdb/duckdb#24807) raised "dict-surviving join: narrowed
+    column … build pipeline is not single-source" once in 90_alerts_finish.sql on a 5 M-household
+    month under memory pressure and not when the same statement ran again; a statement either
+    completes or changes nothing, so running it again is safe. Any other error is raised at once."""
     for k, v in variables.items():
         con.execute(f"SET VARIABLE {k} = ?", [v])
     sql = Path(path).read_text(encoding="utf-8")
-    con.execute(sql)
+    for statement in duckdb.extract_statements(sql):
+        try:
+            con.execute(statement)
+        except duckdb.InternalException as first:
+            threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+            log.warning("%s: DuckDB internal error, statement run again on one thread: %s",
+                        Path(path).name, str(first).splitlines()[0])
+            con.execute("SET threads = 1")
+            try:
+                con.execute(statement)
+            finally:
+                con.execute(f"SET threads = {int(threads)}")
 
 
 def run_sql_dir(con, folder: Path, **variables) -> list[str]:

@@ -88,3 +88,43 @@ def test_refused_file_is_reported_not_fatal(outside, tmp_path):
     assert status == "empty_file" and (rows_in, acc, q) == (0, 0, 0)
     assert con.sql("select count(*) from quarantine where source='education'").fetchall()[0][0] == 0
     con.close()
+
+
+def _two_month_landing(root: Path) -> tuple[Path, str]:
+    """A roster household whose member died in 2026-05 (卫健委), still listed in 2026-06."""
+    head, dead = make_id("19500101", 11), make_id("19520202", 12)
+    hh = dict(household_id="MZH1", region_code="370322101201", urban_rural="农村", assistance_type="低保",
+              since_month="2024-01", monthly_benefit=900, other_income=0, last_review_date="2026-03-01")
+    members = [dict(household_id="MZH1", id_number=head, name="王一", relation="户主", labor_capacity="无"),
+               dict(household_id="MZH1", id_number=dead, name="王二", relation="配偶", labor_capacity="无")]
+    landing = root / "landing"
+    write_month(landing, "2026-05", {"civil_affairs_households": [hh], "civil_affairs_members": members,
+                                     "health": [dict(id_number=dead, name="王二", event_type="死亡", event_date="2026-05-20")]})
+    write_month(landing, "2026-06", {"civil_affairs_households": [hh], "civil_affairs_members": members,
+                                     "health": []})
+    return landing, dead
+
+
+@pytest.mark.parametrize("history", [True, False])
+def test_run_takes_earlier_landed_months_first(tmp_path, history):
+    """rules.md reads history from the months that have landed (a death in any landed month up to M):
+    `lim run --month M` on a fresh warehouse first runs the earlier landed months, in order, unless
+    told not to (--no-history)."""
+    landing, dead = _two_month_landing(tmp_path)
+    args = ["run", "--month", "2026-06", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
+            "--out", str(tmp_path / "out"), "--policy", TEST_POLICY] + ([] if history else ["--no-history"])
+    r = lim(*args, cwd=tmp_path, env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    months = [m for (m,) in con.sql("select distinct month from load_log order by 1").fetchall()]
+    deceased = con.sql("select member_id_number from alerts where month = '2026-06' and alert_type = 'DECEASED_RECIPIENT'").fetchall()
+    con.close()
+    if history:
+        assert "更早月份 2026-05 已到达但尚未运行" in r.stdout and "2026-05：完成" in r.stdout
+        assert months == ["2026-05", "2026-06"] and deceased == [(dead,)]
+    else:
+        assert "更早月份" not in r.stdout and months == ["2026-06"] and deceased == []
+    # a second run of 2026-06 has nothing earlier left to run
+    r = lim(*args[:-1] if not history else args, cwd=tmp_path, env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
+    assert r.returncode == 0, r.stderr
+    assert ("更早月份" in r.stdout) == (not history)

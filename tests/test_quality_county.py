@@ -111,3 +111,27 @@ def test_metrics_and_quality_results_published_for_every_month(con):
     assert months == [scenario.M_PREV, scenario.M]
     q = con.sql("SELECT month, count(DISTINCT source) FROM quality_results GROUP BY 1 ORDER BY 1").fetchall()
     assert [m for m, _ in q] == [scenario.M_PREV, scenario.M] and all(n >= 9 for _, n in q)
+
+
+def test_gx_in_a_child_process_gives_the_same_results(tmp_path, monkeypatch):
+    """A big month runs GX in a child process (LIM_GX_CHILD_ROWS; 0 = always): the same
+    expectations and results as in the pipeline process, and byte-identical Data Docs."""
+    from assets.quality import build_quality_results
+    from pipelines import warehouse as wh
+    from pipelines.resources import StagingResource
+
+    env = county()
+    staging = StagingResource(root=str(tmp_path / "staged"))
+    shutil.copytree(Path(env["resources"]["staging"].root) / scenario.M, tmp_path / "staged" / scenario.M)
+    docs = tmp_path / "staged" / scenario.M / "data_docs"
+    results = {}
+    for label, threshold in (("here", "1000000000"), ("child", "0")):
+        monkeypatch.setenv("LIM_GX_CHILD_ROWS", threshold)
+        con = wh.connect(str(tmp_path / f"{label}.duckdb"), "1GB", 2)
+        info = build_quality_results(con, scenario.M, staging)
+        rows = con.sql("SELECT * EXCLUDE (docs_built_in) FROM stage.quality_results ORDER BY ALL").fetchall()
+        con.close()
+        pages = {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.html"))}
+        results[label] = (info["validated"], info["expectations"], rows, pages)
+    assert results["here"][0] and results["here"][1] > 50
+    assert results["child"] == results["here"]
