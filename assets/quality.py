@@ -31,7 +31,7 @@ QUALITY_COLUMNS = """month VARCHAR NOT NULL, source VARCHAR NOT NULL, expectatio
     load_status VARCHAR, rows_in BIGINT, rows_validated BIGINT, data_docs_page VARCHAR, docs_built_in VARCHAR"""
 
 
-GX_CHILD_ROWS = 1_000_000  # accepted rows of a month above which GX runs in a child process
+GX_CHILD_ROWS = 8_000_000  # accepted rows of a month above which GX runs in a child process (~1 M households)
 
 
 def gx_child_rows() -> int:

@@ -80,7 +80,7 @@ def svg(rows: list[dict]) -> str:
             y = m * 10 ** d
             if 10 ** y0 <= y <= 10 ** y1:
                 e.append(f'<line x1="{L}" x2="{W - R}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#ddd"/>')
-                label = f"{y:g} s" if y < 60 else f"{y / 60:g} min"
+                label = f"{y:g} s"
                 e.append(f'<text x="{L - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{label}</text>')
     for r in rows:
         x = px(r["households"])

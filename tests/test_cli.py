@@ -105,14 +105,17 @@ def _two_month_landing(root: Path) -> tuple[Path, str]:
     return landing, dead
 
 
-def test_run_takes_earlier_landed_months_first(tmp_path):
+def test_run_takes_earlier_landed_months_first(tmp_path, monkeypatch, capsys):
     """rules.md reads history from the months that have landed (a death in any landed month up to M):
     `lim run --month M` first runs the earlier landed months the warehouse has not run, in order,
-    unless told not to (--no-history)."""
+    unless told not to (--no-history). (The CLI's main() in this process: the subprocess path is
+    covered by the tests above.)"""
+    from pipelines.cli import main
+
     landing, dead = _two_month_landing(tmp_path)
     args = ["run", "--month", "2026-06", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
             "--out", str(tmp_path / "out"), "--policy", TEST_POLICY]
-    env = {"DAGSTER_HOME": str(tmp_path / "dh")}
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
 
     def state():
         con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
@@ -123,10 +126,10 @@ def test_run_takes_earlier_landed_months_first(tmp_path):
         finally:
             con.close()
 
-    r = lim(*args, "--no-history", cwd=tmp_path, env_extra=env)
-    assert r.returncode == 0, r.stderr
-    assert "更早月份" not in r.stdout and state() == (["2026-06"], [])  # May's death unseen
-    r = lim(*args, cwd=tmp_path, env_extra=env)
-    assert r.returncode == 0, r.stderr
-    assert "更早月份 2026-05 已到达但尚未运行" in r.stdout and "2026-05：完成" in r.stdout
+    assert main([*args, "--no-history"]) == 0
+    out = capsys.readouterr().out
+    assert "更早月份" not in out and state() == (["2026-06"], [])  # May's death unseen
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "更早月份 2026-05 已到达但尚未运行" in out and "2026-05：完成" in out
     assert state() == (["2026-05", "2026-06"], [(dead,)])
