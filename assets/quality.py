@@ -9,7 +9,6 @@
 Both are upstream of `published_month`, so their month is swapped into main with the rest.
 """
 
-import functools
 import json
 import os
 import time
@@ -19,7 +18,7 @@ import dagster as dg
 from assets.ingest import staged_paths
 from assets.months import month_variables
 from assets.partitions import monthly_partitions
-from checks.contracts import SOURCES, load_contract
+from checks.contracts import SOURCES
 from pipelines import warehouse as wh
 from pipelines.faults import maybe_fail
 from pipelines.paths import SQL_DIR
@@ -42,7 +41,7 @@ def gx_child_rows() -> int:
 def build_quality_results(con, month: str, staging: StagingResource) -> dict:
     """Run the suites of every delivered source and write stage.quality_results for M."""
     from checks.asset_checks import QualityConfig
-    from checks.expectations import frame_for_validation, run_suites, run_suites_in_child
+    from checks.expectations import run_suites_from_files, run_suites_in_child
 
     cfg = QualityConfig.from_env()
     month_dir = staging.month_dir(month)
@@ -56,13 +55,9 @@ def build_quality_results(con, month: str, staging: StagingResource) -> dict:
     docs_dir = month_dir / "data_docs"
     started = time.perf_counter()
     n_rows = sum(loads[s].get("accepted") or 0 for s in staged)
-    if not staged:
-        validations = {}
-    elif n_rows > gx_child_rows():  # a big month: GX's pandas frames live and die in a child process
-        validations = run_suites_in_child(month, staged, docs_dir, id_validity=cfg.id_validity_min)
-    else:  # frames made one source at a time (loaders), in this process
-        frames = {s: functools.partial(frame_for_validation, load_contract(s), p) for s, p in staged.items()}
-        validations = run_suites(month, frames, docs_dir, id_validity=cfg.id_validity_min)
+    # a big month: GX's pandas frames live and die in a child process
+    run = run_suites_in_child if n_rows > gx_child_rows() else run_suites_from_files
+    validations = run(month, staged, docs_dir, id_validity=cfg.id_validity_min) if staged else {}
     seconds = time.perf_counter() - started
 
     con.execute(f"CREATE TABLE IF NOT EXISTS stage.quality_results ({QUALITY_COLUMNS})")

@@ -253,8 +253,10 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
     return out
 
 
-def _run_suites_from_files(month: str, staged: dict[str, str | None], docs_dir: str,
-                           id_validity: float) -> dict[str, SourceValidation]:
+def run_suites_from_files(month: str, staged: dict[str, str | Path | None], docs_dir: str | Path,
+                          id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
+    """run_suites on each source's staged Parquet (source -> path), each frame made when its
+    source's turn comes."""
     import functools
 
     frames = {s: functools.partial(frame_for_validation, load_contract(s), Path(p) if p else None) for s, p in staged.items()}
@@ -263,11 +265,11 @@ def _run_suites_from_files(month: str, staged: dict[str, str | None], docs_dir: 
 
 def run_suites_in_child(month: str, staged: dict[str, Path | None], docs_dir: Path,
                         id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
-    """run_suites in a fresh process reading the staged Parquet files itself: the pandas frames
-    of a big month (the register of a province: 15 M rows) are freed with the process instead of
-    staying in the pipeline process's heap. Same results, same Data Docs."""
+    """run_suites_from_files in a fresh process: the pandas frames of a big month (the register of
+    a province: 15 M rows) are freed with the process instead of staying in the pipeline process's
+    heap. Same results, same Data Docs."""
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_run_suites_from_files,
+        return pool.apply(run_suites_from_files,
                           (month, {s: str(p) if p else None for s, p in staged.items()}, str(docs_dir), id_validity))

@@ -68,10 +68,10 @@ def birth_of(idn: str) -> date:
     return date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
 
 
-def _plausible(idn: str, county: str | tuple[str, ...]) -> bool:
-    """Could this string be the valid ID of a person of the synthetic county? `county` is its code
-    or every address code its IDs are issued under (id_areas)."""
-    if idn[:6] not in ((county,) if isinstance(county, str) else county) or not idn[:17].isdigit():
+def _plausible(idn: str, areas: tuple[str, ...]) -> bool:
+    """Could this string be the valid ID of a person of the synthetic county, whose IDs are issued
+    under the address codes `areas` (id_areas)?"""
+    if idn[:6] not in areas or not idn[:17].isdigit():
         return False
     try:
         y, m, d = int(idn[6:10]), int(idn[10:12]), int(idn[12:14])
@@ -97,11 +97,11 @@ def neighbours(x: str):
             yield x[:i] + x[i + 1] + x[i] + x[i + 2:]
 
 
-def only_neighbour_is(x: str, true_id: str, county: str) -> bool:
+def only_neighbour_is(x: str, true_id: str, areas: tuple[str, ...]) -> bool:
     """True when the only plausible valid ID one edit away from x is true_id."""
     found = False
     for y in neighbours(x):
-        if _plausible(y, county):
+        if _plausible(y, areas):
             if y != true_id:
                 return False
             found = True
@@ -113,7 +113,7 @@ def _wrong_check(first17: str, rng) -> str:
     return rng.choice([c for c in "0123456789X" if c != good])
 
 
-def corrupt_typo(idn: str, county: str, rng) -> str | None:
+def corrupt_typo(idn: str, areas: tuple[str, ...], rng) -> str | None:
     """One substitution in the county or birth-date part, linkable to idn only."""
     for _ in range(20):
         p = rng.choice([0, 1, 2, 3, 4, 5, 6, 10, 12])
@@ -128,17 +128,17 @@ def corrupt_typo(idn: str, county: str, rng) -> str | None:
         if c == idn[p]:
             continue
         x = idn[:p] + c + idn[p + 1:]
-        if not is_valid(x) and only_neighbour_is(x, idn, county):
+        if not is_valid(x) and only_neighbour_is(x, idn, areas):
             return x
     return None
 
 
-def corrupt_transposition(idn: str, county: str, rng) -> str | None:
+def corrupt_transposition(idn: str, areas: tuple[str, ...], rng) -> str | None:
     cands = [i for i in range(14) if idn[i] != idn[i + 1]]
     rng.shuffle(cands)
     for i in cands:
         x = idn[:i] + idn[i + 1] + idn[i] + idn[i + 2:]
-        if not is_valid(x) and only_neighbour_is(x, idn, county):
+        if not is_valid(x) and only_neighbour_is(x, idn, areas):
             return x
     return None
 
@@ -149,8 +149,10 @@ def corrupt_same_birth(idn: str, rng) -> str:
     return f17 + _wrong_check(f17, rng)
 
 
-def corrupt_unlinkable(idn: str, county: str, rng) -> str:
-    """Two non-adjacent substitutions in the county code plus a failing check digit."""
+def corrupt_unlinkable(idn: str, areas: tuple[str, ...], rng) -> str:
+    """Two non-adjacent substitutions in the county code plus a failing check digit, with no
+    plausible ID one edit away (with one area code that always holds: one edit restores only one
+    of the two digits; with several, one edit could land on another area's code)."""
     while True:
         i, j = sorted(rng.sample(range(6), 2))
         if j - i < 2:
@@ -160,7 +162,9 @@ def corrupt_unlinkable(idn: str, county: str, rng) -> str:
         x = list(idn[:17])
         x[i], x[j] = a, b
         f17 = "".join(x)
-        return f17 + _wrong_check(f17, rng)
+        x = f17 + _wrong_check(f17, rng)
+        if not any(_plausible(y, areas) for y in neighbours(x)):
+            return x
 
 
 def add_months(d: date, k: int) -> date:
