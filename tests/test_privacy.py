@@ -25,6 +25,7 @@ from tests.landing import write_month
 
 M_PREV, M = scenario.M_PREV, scenario.M
 ID18 = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+HEX_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32,}(?![0-9A-Za-z])")
 KEY = "k" * 16 + "0123456789abcdef0123"
 
 
@@ -257,7 +258,10 @@ def test_no_personal_data_in_the_dagster_event_log(county, monkeypatch):
     blob = "\n".join(texts)
     assert len(blob) > 10000  # the log is really there
     assert not [i for i in county["ids"] if i in blob]
-    assert not ID18.search(blob)
+    # Dagster's own dagster/data_version tags are SHA-256 hex digests that change every run; about
+    # one in 250 holds 18 decimal digits in a row. Digests are not text: leave them out of the
+    # ID-shape search (the exact input IDs are searched for in the whole log above).
+    assert not ID18.search(HEX_DIGEST.sub("", blob))
     assert not [n for n in county["names"] if n in blob]
 
 
