@@ -7,6 +7,8 @@ department, looking back on the months already published for M-1 and M-11..M.
 """
 
 import json
+import math
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -104,11 +106,34 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                                           "sources": json.dumps(statuses, ensure_ascii=False)})
 
 
-def build_persons(con, month: str) -> None:
+# About this many source rows of the month per bucket of persons_monthly (sql/reconcile/40_persons.sql).
+PERSONS_BUCKET_ROWS = int(os.environ.get("LIM_PERSONS_BUCKET_ROWS", "1000000"))
+MAX_PERSONS_BUCKETS = 64
+
+
+def persons_buckets(con, month: str, bucket_rows: int = PERSONS_BUCKET_ROWS) -> int:
+    """How many hash buckets persons_monthly is built in: one per `bucket_rows` rows that month's
+    person-level sources hold (1 for a county, 4 for a 500,000-household prefecture)."""
+    rows = sum(con.sql(f"SELECT count(*) FROM stage.src_{s} WHERE month = ?", params=[month]).fetchall()[0][0]
+               for s in SOURCES if s != "civil_affairs_households")
+    return max(1, min(MAX_PERSONS_BUCKETS, math.ceil(rows / max(1, bucket_rows))))
+
+
+def build_persons(con, month: str, buckets: int | None = None) -> int:
+    """stage.persons_monthly of `month`, written bucket by bucket; returns the number of buckets."""
     prev = month_variables(month)["prev_month"]
     landed = con.sql("SELECT count(*) > 0 FROM main.load_log WHERE month = ? AND source = 'hr' AND status = 'accepted'",
                      params=[prev]).fetchall()[0][0]
-    wh.run_sql(con, SQL_DIR / "reconcile" / "40_persons.sql", prev_hr_landed=bool(landed), **month_variables(month))
+    buckets = buckets or persons_buckets(con, month)
+    wh.run_sql(con, SQL_DIR / "reconcile" / "40_persons.sql", prev_hr_landed=bool(landed), buckets=buckets, bucket=0,
+               **month_variables(month))
+    # No transaction needed: a run that stops half-way leaves a stage table that the next run of
+    # this asset replaces, and nothing in stage is published before every asset has succeeded.
+    wh.run_statement(con, "CREATE OR REPLACE TABLE stage.persons_monthly AS SELECT * FROM persons_bucket", "40_persons.sql")
+    for b in range(1, buckets):
+        con.execute("SET VARIABLE bucket = ?", [b])
+        wh.run_statement(con, "INSERT INTO stage.persons_monthly SELECT * FROM persons_bucket", "40_persons.sql")
+    return buckets
 
 
 def build_households(con, month: str) -> None:
@@ -123,9 +148,9 @@ def build_households(con, month: str) -> None:
 def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     maybe_fail("persons_monthly")
     with warehouse.connect() as con:
-        build_persons(con, context.partition_key)
+        buckets = build_persons(con, context.partition_key)
         n = con.sql("SELECT count(*), count(*) FILTER (WHERE is_dead) FROM stage.persons_monthly").fetchall()[0]
-    return dg.MaterializeResult(metadata={"persons": n[0], "deceased": n[1]})
+    return dg.MaterializeResult(metadata={"persons": n[0], "deceased": n[1], "buckets": buckets})
 
 
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[persons_monthly],

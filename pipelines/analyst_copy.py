@@ -261,18 +261,40 @@ def prepare_name_scan(con) -> None:
 
 def scan_for_personal_data(con, database: str) -> list[str]:
     """Text columns of `database` holding something shaped like an ID number, or exactly a name of
-    the TEMP table _names (prepare_name_scan). Our own keys and digests are not scanned (hex)."""
+    the TEMP table _names (prepare_name_scan); key columns (`*_key`) holding anything but our keys.
+
+    Each column's distinct values are collected once into one TEMP table and checked in one pass
+    (most text columns hold a few codes, and the names' hash table is built once, not once per
+    column); rows are counted only for a finding. Key columns are checked for the key's shape
+    (kind letter and 24 hex digits), which neither an ID number nor a name has."""
     leaks = []
     cols = con.sql("select table_name, column_name from duckdb_columns() where database_name = ? and data_type = 'VARCHAR'",
                    params=[database]).fetchall()
-    for t, c in cols:
-        ref = f"{database}.main.{_q(t)}"
-        if not (c.endswith("_key") or c in ("sha256", "key_fingerprint")):
-            n = con.sql(f"select count(*) from {ref} where regexp_matches({_q(c)}, '{ID_PATTERN}')").fetchall()[0][0]
-            if n:
-                leaks.append(f"{t}.{c} 有 {n} 个值含身份证号样式的数字")
-        n = con.sql(f"select count(*) from {ref} where {_q(c)} in (select n from _names)").fetchall()[0][0]
+    ref = lambda t: f"{database}.main.{_q(t)}"  # noqa: E731
+    keys = [(t, c) for t, c in cols if c.endswith("_key")]
+    texts = [(t, c) for t, c in cols if not c.endswith("_key")]
+    for t, c in keys:
+        n = con.sql(f"select count(*) from {ref(t)} where {_q(c)} is not null "
+                    f"and not regexp_full_match({_q(c)}, '[{PERSON}{HOUSEHOLD}{ALERT}][0-9a-f]{{24}}')").fetchall()[0][0]
         if n:
+            leaks.append(f"{t}.{c} 有 {n} 个值不是假名键")
+    if not texts:
+        return leaks
+    con.execute("CREATE OR REPLACE TEMP TABLE _values (t VARCHAR, c VARCHAR, v VARCHAR)")
+    for t, c in texts:
+        con.execute(f"INSERT INTO _values SELECT ?, ?, v FROM (SELECT DISTINCT {_q(c)} AS v FROM {ref(t)}) WHERE v IS NOT NULL",
+                    [t, c])
+    hexes = ("sha256", "key_fingerprint")  # our own digests: not scanned for ID-shaped digits
+    found = con.sql(f"""SELECT t, c, count(*) FILTER (WHERE c NOT IN {hexes} AND regexp_matches(v, '{ID_PATTERN}')) AS ids,
+                               count(*) FILTER (WHERE v IN (SELECT n FROM _names)) AS names
+                        FROM _values GROUP BY t, c HAVING ids > 0 OR names > 0 ORDER BY t, c""").fetchall()
+    con.execute("DROP TABLE _values")
+    for t, c, ids, names in found:
+        if ids:
+            n = con.sql(f"select count(*) from {ref(t)} where regexp_matches({_q(c)}, '{ID_PATTERN}')").fetchall()[0][0]
+            leaks.append(f"{t}.{c} 有 {n} 个值含身份证号样式的数字")
+        if names:
+            n = con.sql(f"select count(*) from {ref(t)} where {_q(c)} in (select n from _names)").fetchall()[0][0]
             leaks.append(f"{t}.{c} 有 {n} 个值是人员姓名")
     return leaks
 

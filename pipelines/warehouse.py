@@ -90,17 +90,21 @@ def run_sql(con, path: Path, **variables) -> None:
         con.execute(f"SET VARIABLE {k} = ?", [v])
     sql = Path(path).read_text(encoding="utf-8")
     for statement in duckdb.extract_statements(sql):
+        run_statement(con, statement, Path(path).name)
+
+
+def run_statement(con, statement, where: str) -> None:
+    """One statement, run once more on one thread after a DuckDB internal error (run_sql)."""
+    try:
+        con.execute(statement)
+    except duckdb.InternalException as first:
+        threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+        log.warning("%s: DuckDB internal error, statement run again on one thread: %s", where, str(first).splitlines()[0])
+        con.execute("SET threads = 1")
         try:
             con.execute(statement)
-        except duckdb.InternalException as first:
-            threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
-            log.warning("%s: DuckDB internal error, statement run again on one thread: %s",
-                        Path(path).name, str(first).splitlines()[0])
-            con.execute("SET threads = 1")
-            try:
-                con.execute(statement)
-            finally:
-                con.execute(f"SET threads = {int(threads)}")
+        finally:
+            con.execute(f"SET threads = {int(threads)}")
 
 
 def run_sql_dir(con, folder: Path, **variables) -> list[str]:

@@ -3,25 +3,34 @@
 -- History: M-1 (job loss) and M-11..M (out-of-pocket, serious illness, deaths) come from the
 -- months already published in main.src_*; month M itself from stage.src_* (this run).
 -- Identical records after ID linking are counted once (DISTINCT on the content columns).
+--
+-- Everything here is per person, so the persons are split into buckets by a hash of the ID
+-- number: the view persons_bucket is the rows of bucket getvariable('bucket') of
+-- getvariable('buckets'), and assets/reconcile.py writes stage.persons_monthly bucket by bucket
+-- (one bucket for a county; about a million source rows per bucket above that). The result is
+-- the same rows; each bucket's aggregates and joins fit in memory instead of spilling to disk
+-- (bench/PERF.md: a 500,000-household month 12 s in one piece, 6 s in four).
 
-CREATE OR REPLACE TEMP VIEW cur_members AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_civil_affairs_members WHERE month = getvariable('month');
-CREATE OR REPLACE TEMP VIEW cur_register AS SELECT * FROM stage.src_household_registration WHERE month = getvariable('month');
-CREATE OR REPLACE TEMP VIEW cur_rr AS SELECT * FROM stage.src_rural_revitalization WHERE month = getvariable('month');
-CREATE OR REPLACE TEMP VIEW cur_hr AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_hr WHERE month = getvariable('month');
-CREATE OR REPLACE TEMP VIEW cur_housing AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_housing WHERE month = getvariable('month');
-CREATE OR REPLACE TEMP VIEW cur_education AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_education WHERE month = getvariable('month');
-CREATE OR REPLACE TEMP VIEW cur_emergency AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_emergency WHERE month = getvariable('month');
+CREATE OR REPLACE TEMP MACRO in_bucket(id) AS hash(id) % getvariable('buckets') = getvariable('bucket');
+
+CREATE OR REPLACE TEMP VIEW cur_members AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_civil_affairs_members WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_register AS SELECT * FROM stage.src_household_registration WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_rr AS SELECT * FROM stage.src_rural_revitalization WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_hr AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_hr WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_housing AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_housing WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_education AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_education WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_emergency AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_emergency WHERE month = getvariable('month') AND in_bucket(id_number);
 -- health and medical insurance up to M (history + this month)
 CREATE OR REPLACE TEMP VIEW hist_health AS
     SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM (
-        SELECT * FROM main.src_health WHERE month < getvariable('month')
-        UNION ALL BY NAME SELECT * FROM stage.src_health WHERE month = getvariable('month'));
+        SELECT * FROM main.src_health WHERE month < getvariable('month') AND in_bucket(id_number)
+        UNION ALL BY NAME SELECT * FROM stage.src_health WHERE month = getvariable('month') AND in_bucket(id_number));
 CREATE OR REPLACE TEMP VIEW hist_medical AS
     SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM (
-        SELECT * FROM main.src_medical_insurance WHERE month >= getvariable('window_start') AND month < getvariable('month')
-        UNION ALL BY NAME SELECT * FROM stage.src_medical_insurance WHERE month = getvariable('month'));
+        SELECT * FROM main.src_medical_insurance WHERE month >= getvariable('window_start') AND month < getvariable('month') AND in_bucket(id_number)
+        UNION ALL BY NAME SELECT * FROM stage.src_medical_insurance WHERE month = getvariable('month') AND in_bucket(id_number));
 
-CREATE OR REPLACE TABLE stage.persons_monthly AS
+CREATE OR REPLACE TEMP VIEW persons_bucket AS
 WITH ids AS (
     SELECT id_number FROM cur_members UNION SELECT id_number FROM cur_rr UNION SELECT id_number FROM cur_register
     UNION SELECT id_number FROM cur_hr UNION SELECT id_number FROM cur_housing UNION SELECT id_number FROM cur_education
@@ -51,7 +60,7 @@ WITH ids AS (
 ), hr_prev AS (
     SELECT id_number, bool_or(employment_status IN ('就业', '灵活就业')) AS employed_prev,
            string_agg(DISTINCT employment_status, '/' ORDER BY employment_status) AS employment_status_prev
-    FROM main.src_hr WHERE month = getvariable('prev_month') GROUP BY id_number
+    FROM main.src_hr WHERE month = getvariable('prev_month') AND in_bucket(id_number) GROUP BY id_number
 ), housing AS (
     SELECT id_number, sum(property_count) AS property_count, sum(coalesce(provident_fund_monthly, 0)) AS provident_fund_monthly,
            bool_or(public_rental = '是') AS public_rental, max(dangerous_house_grade) AS dangerous_house_grade
