@@ -106,14 +106,16 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                                           "sources": json.dumps(statuses, ensure_ascii=False)})
 
 
-# About this many source rows of the month per bucket of persons_monthly (sql/reconcile/40_persons.sql).
-PERSONS_BUCKET_ROWS = int(os.environ.get("LIM_PERSONS_BUCKET_ROWS", "1000000"))
+# At most this many source rows of the month per bucket of persons_monthly (sql/reconcile/40_persons.sql).
+# Measured (bench/PERF.md): 35 M rows with DuckDB at 5 GB, 1 bucket 154 s, 2: 83 s, 4: 77 s, 8: 86 s,
+# 16: 97 s; 3.5 M rows the same in 1, 2 or 4. Lower it when DuckDB has less memory.
+PERSONS_BUCKET_ROWS = int(os.environ.get("LIM_PERSONS_BUCKET_ROWS", "8000000"))
 MAX_PERSONS_BUCKETS = 64
 
 
 def persons_buckets(con, month: str, bucket_rows: int = PERSONS_BUCKET_ROWS) -> int:
     """How many hash buckets persons_monthly is built in: one per `bucket_rows` rows that month's
-    person-level sources hold (1 for a county, 4 for a 500,000-household prefecture)."""
+    person-level sources hold (1 for a county or a prefecture, 5 for a 5 M-household province)."""
     rows = sum(con.sql(f"SELECT count(*) FROM stage.src_{s} WHERE month = ?", params=[month]).fetchall()[0][0]
                for s in SOURCES if s != "civil_affairs_households")
     return max(1, min(MAX_PERSONS_BUCKETS, math.ceil(rows / max(1, bucket_rows))))

@@ -4,12 +4,12 @@
 -- months already published in main.src_*; month M itself from stage.src_* (this run).
 -- Identical records after ID linking are counted once (DISTINCT on the content columns).
 --
--- Everything here is per person, so the persons are split into buckets by a hash of the ID
+-- Everything here is per person, so the persons can be split into buckets by a hash of the ID
 -- number: the view persons_bucket is the rows of bucket getvariable('bucket') of
 -- getvariable('buckets'), and assets/reconcile.py writes stage.persons_monthly bucket by bucket
--- (one bucket for a county; about a million source rows per bucket above that). The result is
--- the same rows; each bucket's aggregates and joins fit in memory instead of spilling to disk
--- (bench/PERF.md: a 500,000-household month 12 s in one piece, 6 s in four).
+-- (one bucket up to 8 M source rows: a county, a prefecture). Same rows; a bucket's aggregates
+-- and joins fit in DuckDB's memory instead of spilling to disk (bench/PERF.md: the 5 M-household
+-- month, 35 M rows, 154 s in one piece, 77-86 s in 4-8 buckets).
 
 CREATE OR REPLACE TEMP MACRO in_bucket(id) AS hash(id) % getvariable('buckets') = getvariable('bucket');
 
