@@ -217,11 +217,12 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=source, data=batch, suite=suite))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # partial_unexpected_count 0: no sample values (ID numbers, names) in results or Data Docs
+            # BASIC with partial_unexpected_count 0: counts only, no sample values (ID numbers, names) in
+            # results or Data Docs (SUMMARY: the same results and pages on a 50,000-household month, ~1 s slower)
             frame = frames[source]() if callable(frames[source]) else frames[source]
             n_rows = len(frame)
             vr = vd.run(batch_parameters={"dataframe": frame}, run_id=run_id,
-                        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
+                        result_format={"result_format": "BASIC", "partial_unexpected_count": 0})
             del frame
         results = []
         # GX does not keep the suite's order in its results: map each back through meta.spec
