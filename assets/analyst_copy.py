@@ -1,5 +1,6 @@
 """Stage 5 — the analysts' database: after publishing, the pseudonymized copy of the warehouse
-(pipelines/analyst_copy.py) is rebuilt and moved into place in one rename."""
+(pipelines/analyst_copy.py) is brought up to date with the month (or rebuilt when it cannot be)
+and moved into place in one rename."""
 
 import dagster as dg
 
@@ -15,7 +16,7 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     maybe_fail("analyst_copy")
     dest = default_dest(warehouse.path)
     with warehouse.connect() as con:
-        info = build_analyst_copy(con, dest)
+        info = build_analyst_copy(con, dest, month=context.partition_key)
     # counts only: no key, no value of any row
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(info["path"]), "months": ",".join(info["months"]),
                                           "persons": info["persons"], "households": info["households"],

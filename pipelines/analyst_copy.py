@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import logging
 import secrets
+import shutil
 import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +37,7 @@ import duckdb
 
 from pipelines.paths import DEFAULT_VAR
 
+log = logging.getLogger(__name__)
 DEV_KEY_FILE = DEFAULT_VAR / "secrets" / "pseudonym_key.DEV-ONLY"
 MIN_KEY_CHARS = 32
 
@@ -151,28 +154,63 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None = None) -> dict:
+def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None = None, month: str | None = None) -> dict:
     """Write the pseudonymized copy of every month of the restricted warehouse to `dest`.
-    `source` is an open DuckDB connection to the warehouse or its path (opened read-only)."""
+    `source` is an open DuckDB connection to the warehouse or its path (opened read-only).
+
+    With `month` (the monthly run): if `dest` exists, was made with the same key and has exactly
+    the tables and columns a full build would give, a copy of it is brought up to date instead:
+    month M's rows of every monthly table replaced, the other tables (policy, towns) rewritten, and
+    only those rows scanned. The warehouse's publish changes month M only, so the result holds the
+    same rows as a full build (tests/test_privacy.py), at the cost of one month instead of the
+    whole history. Anything else (no file, other key, other columns) is a full build; so is
+    `lim analyst-copy`."""
     key = key or load_key()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     own = not isinstance(source, duckdb.DuckDBPyConnection)
     con = duckdb.connect(str(source), read_only=True) if own else source
     tmp = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
-    for p in (tmp, Path(f"{tmp}.wal")):
-        p.unlink(missing_ok=True)
-    try:
+
+    def clear() -> None:
+        for p in (tmp, Path(f"{tmp}.wal")):
+            p.unlink(missing_ok=True)
+
+    def attach() -> None:
         con.execute(f"ATTACH '{tmp.as_posix()}' AS ana (READ_ONLY false)")
-        try:
-            info = _build(con, key)
-        finally:
-            con.execute("DETACH ana")
+
+    def detach() -> None:
+        con.execute("CHECKPOINT ana")
+        con.execute("DETACH ana")
+
+    clear()
+    try:
+        info = None
+        if month is not None and dest.exists() and not Path(f"{dest}.wal").exists():
+            shutil.copyfile(dest, tmp)
+            attach()
+            try:
+                info = _update(con, key, month)
+            except duckdb.Error as e:  # an unreadable or odd old copy: build it anew
+                log.warning("分析库副本无法增量更新，重新生成：%s", str(e).splitlines()[0])
+                info = None
+            detach()
+            if info is None:
+                clear()
+        if info is None:
+            attach()
+            try:
+                info = _build(con, key, month)
+            finally:
+                detach()
         os.chmod(tmp, 0o600)
         os.replace(tmp, dest)
     except BaseException:
-        for p in (tmp, Path(f"{tmp}.wal")):
-            p.unlink(missing_ok=True)
+        try:
+            con.execute("DETACH DATABASE IF EXISTS ana")
+        except duckdb.Error:
+            pass
+        clear()
         raise
     finally:
         if own:
@@ -180,38 +218,44 @@ def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None
     return {"path": str(dest), **info}
 
 
-def _tables(con) -> dict[str, list[str]]:
+def _tables(con, database: str | None = None) -> dict[str, list[str]]:
+    db = "current_database()" if database is None else "?"
+    params = [] if database is None else [database]
     out = {}
-    for (t,) in con.sql("select table_name from duckdb_tables() where database_name = current_database() "
-                        "and schema_name = 'main' order by 1").fetchall():
+    for (t,) in con.sql(f"select table_name from duckdb_tables() where database_name = {db} "
+                        "and schema_name = 'main' order by 1", params=params).fetchall():
         out[t] = [r[0] for r in con.sql(
-            "select column_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = 'main' and table_name = ? order by column_index", params=[t]).fetchall()]
+            f"select column_name from duckdb_columns() where database_name = {db} "
+            "and schema_name = 'main' and table_name = ? order by column_index", params=[*params, t]).fetchall()]
     return out
 
 
-def _build(con, key: PseudonymKey) -> dict:
-    tables = {t: cols for t, cols in _tables(con).items() if t not in DROPPED_TABLES}
-    plans = {t: column_plan(t, cols) for t, cols in tables.items()}
+def _plans(con) -> dict[str, list[tuple[str, str | None, str | None]]]:
+    """Every table of the copy and its column plan (tables with nothing left to copy are left out)."""
+    plans = {t: column_plan(t, cols) for t, cols in _tables(con).items() if t not in DROPPED_TABLES}
+    return {t: plan for t, plan in plans.items() if any(new for _, _, new in plan)}
 
+
+def _select(plan) -> str:
+    out = []
+    for c, kind, new in plan:
+        if new is None:
+            continue
+        out.append(f"_pseudonym('{kind}', CAST(s.{_q(c)} AS VARCHAR)) AS {_q(new)}" if kind else f"s.{_q(c)} AS {_q(new)}")
+    return ", ".join(out)
+
+
+def _monthly(plan) -> bool:
+    return any(c == "month" and new == "month" for c, _, new in plan)
+
+
+def _build(con, key: PseudonymKey, month: str | None = None) -> dict:
+    plans = _plans(con)
     # Keys are computed by DuckDB itself (HMAC-SHA256, _hmac_key below): no Python per value, no set
     # of every ID in memory; byte-identical to PseudonymKey.pseudonym (tests/test_privacy.py).
     _hmac_key(con, key)
-    rows = {}
-    prepare_name_scan(con)
     for t, plan in plans.items():
-        select = []
-        for c, kind, new in plan:
-            if new is None:
-                continue
-            if kind:
-                select.append(f"_pseudonym('{kind}', CAST(s.{_q(c)} AS VARCHAR)) AS {_q(new)}")
-            else:
-                select.append(f"s.{_q(c)} AS {_q(new)}")
-        if not select:
-            continue
-        con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {', '.join(select)} FROM main.{_q(t)} s")
-        rows[t] = con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0]
+        con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {_select(plan)} FROM main.{_q(t)} s")
         dropped = [c for c, _, new in plan if new is None]
         note = "假名化副本：人员、家庭、预警编号为 HMAC-SHA256 假名键" + (f"；已删除列：{'、'.join(dropped)}" if dropped else "")
         con.execute(f"COMMENT ON TABLE ana.main.{_q(t)} IS '{note}'")
@@ -219,19 +263,50 @@ def _build(con, key: PseudonymKey) -> dict:
             if kind and new:
                 con.execute(f"COMMENT ON COLUMN ana.main.{_q(t)}.{_q(new)} IS "
                             f"'{c} 的假名键（HMAC-SHA256，密钥指纹 {key.fingerprint}；同一密钥下各月一致）'")
+    con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
+    return _finish(con, key, plans, None, month)
+
+
+def _update(con, key: PseudonymKey, month: str) -> dict | None:
+    """Bring the attached old copy `ana` up to date with month M; None if it does not fit."""
+    plans = _plans(con)
+    have = _tables(con, "ana")
+    if "about_this_copy" not in have:
+        return None
+    fingerprints = {r[0] for r in con.sql("SELECT key_fingerprint FROM ana.main.about_this_copy").fetchall()}
+    expected = {t: [new for _, _, new in plan if new] for t, plan in plans.items()}
+    if fingerprints != {key.fingerprint} or {t: c for t, c in have.items() if t != "about_this_copy"} != expected:
+        return None
+    _hmac_key(con, key)
+    for t, plan in plans.items():
+        if _monthly(plan):
+            con.execute(f"DELETE FROM ana.main.{_q(t)} WHERE month = ?", [month])
+            con.execute(f"INSERT INTO ana.main.{_q(t)} SELECT {_select(plan)} FROM main.{_q(t)} s WHERE s.month = ?", [month])
+        else:
+            con.execute(f"DELETE FROM ana.main.{_q(t)}")
+            con.execute(f"INSERT INTO ana.main.{_q(t)} SELECT {_select(plan)} FROM main.{_q(t)} s")
+    con.execute("DELETE FROM ana.main.about_this_copy")
+    return _finish(con, key, plans, month, month)
+
+
+def _finish(con, key: PseudonymKey, plans: dict, scan_month: str | None, count_month: str | None) -> dict:
+    """about_this_copy, the personal-data scan (of month `scan_month`'s rows of the monthly tables
+    and every row of the others; None: everything) and the counts."""
+    rows = {t: con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0] for t in plans}
     months = sorted({m for t in ("load_log", "alerts") if t in rows
                      for (m,) in con.sql(f"select distinct month from ana.main.{_q(t)}").fetchall()})
-    con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
     con.execute("INSERT INTO ana.main.about_this_copy VALUES (?, ?, ?, ?)",
                 [datetime.now(timezone.utc).replace(tzinfo=None), key.fingerprint, ",".join(months),
                  "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、出生日期；"
                  "隔离行只保留原因代码"])
-    leaks = scan_for_personal_data(con, "ana")
+    prepare_name_scan(con)
+    leaks = scan_for_personal_data(con, "ana", scan_month)
     if leaks:
         raise AnalystCopyError("分析库副本中发现个人信息，未发布：" + "；".join(leaks[:5]))
     counts = {}
     for kind in (PERSON, HOUSEHOLD):
-        cols = [f"select {_q(new)} as k from ana.main.{_q(t)}" for t, plan in plans.items() if t in rows
+        where = lambda plan: f" where month = '{count_month}'" if count_month and _monthly(plan) else ""  # noqa: E731
+        cols = [f"select {_q(new)} as k from ana.main.{_q(t)}{where(plan)}" for t, plan in plans.items()
                 for _, k, new in plan if k == kind and new]
         counts[kind] = con.sql(f"select count(distinct k) from ({' UNION ALL '.join(cols)})").fetchall()[0][0] if cols else 0
     con.execute("DROP TABLE IF EXISTS _hmac")
@@ -259,18 +334,27 @@ def prepare_name_scan(con) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS SELECT DISTINCT n FROM ({union}) WHERE length(n) >= 2")
 
 
-def scan_for_personal_data(con, database: str) -> list[str]:
+def scan_for_personal_data(con, database: str, month: str | None = None) -> list[str]:
     """Text columns of `database` holding something shaped like an ID number, or exactly a name of
     the TEMP table _names (prepare_name_scan); key columns (`*_key`) holding anything but our keys.
 
     Each column's distinct values are collected once into one TEMP table and checked in one pass
     (most text columns hold a few codes, and the names' hash table is built once, not once per
     column); rows are counted only for a finding. Key columns are checked for the key's shape
-    (kind letter and 24 hex digits), which neither an ID number nor a name has."""
+    (kind letter and 24 hex digits), which neither an ID number nor a name has. With `month`, only
+    that month's rows of the tables that have a month column are scanned (the rest were scanned
+    when their month was added)."""
     leaks = []
     cols = con.sql("select table_name, column_name from duckdb_columns() where database_name = ? and data_type = 'VARCHAR'",
                    params=[database]).fetchall()
-    ref = lambda t: f"{database}.main.{_q(t)}"  # noqa: E731
+    monthly = {t for (t,) in con.sql("select table_name from duckdb_columns() where database_name = ? and column_name = 'month'",
+                                     params=[database]).fetchall()}
+    month_sql = "'" + month.replace("'", "''") + "'" if month else None
+
+    def ref(t: str) -> str:
+        table = f"{database}.main.{_q(t)}"
+        return f"(SELECT * FROM {table} WHERE month = {month_sql})" if month_sql and t in monthly else table
+
     keys = [(t, c) for t, c in cols if c.endswith("_key")]
     texts = [(t, c) for t, c in cols if not c.endswith("_key")]
     for t, c in keys:

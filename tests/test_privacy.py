@@ -275,3 +275,58 @@ def test_scan_finds_what_it_should(tmp_path):
     leaks = scan_for_personal_data(con, "x")
     # the digest column is not taken for an ID; a key column holds keys only (an ID or a name in it is found)
     assert sorted(leaks) == ["t.a 有 1 个值含身份证号样式的数字", "t.a 有 1 个值是人员姓名", "t.b_key 有 2 个值不是假名键"]
+
+
+def _copy_rows(path: Path) -> dict[str, list]:
+    con = duckdb.connect(str(path), read_only=True)
+    out = {}
+    for (t,) in con.sql("select table_name from duckdb_tables() order by 1").fetchall():
+        cols = [r[0] for r in con.sql(f"describe {t}").fetchall() if r[0] != "built_at"]
+        out[t] = (cols, sorted(con.sql(f"select {', '.join(cols)} from {t}").fetchall(), key=repr))
+    con.close()
+    return out
+
+
+def test_monthly_update_of_the_copy_equals_a_full_build(county, tmp_path, monkeypatch):
+    """The monthly run updates the existing copy with month M only; the result has the same tables,
+    columns and rows as a full build of the warehouse. Another key or other columns: full build."""
+    import pipelines.analyst_copy as ac
+
+    wh_copy = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh_copy))
+    con.execute(f"ATTACH '{county['wh']}' AS src (READ_ONLY)")
+    for (t,) in con.sql("select table_name from duckdb_tables() where database_name = 'src' and schema_name = 'main'").fetchall():
+        con.execute(f"CREATE TABLE main.{t} AS SELECT * FROM src.main.{t}")
+    con.execute("DETACH src")
+    # the copy of the warehouse before month M was run again ...
+    build_analyst_copy(con, tmp_path / "analyst.duckdb")
+    # ... and month M republished with other results (an alert less, one changed), policy changed too
+    con.execute("DELETE FROM alerts WHERE month = ? AND alert_id = (SELECT min(alert_id) FROM alerts WHERE month = ?)", [M, M])
+    con.execute("UPDATE alerts SET priority = '低' WHERE month = ? AND alert_id = (SELECT max(alert_id) FROM alerts WHERE month = ?)", [M, M])
+    con.execute("UPDATE persons_monthly SET monthly_wage = monthly_wage + 1 WHERE month = ?", [M])
+    con.execute("DELETE FROM towns WHERE town_code = (SELECT min(town_code) FROM towns)")
+    built = []
+    monkeypatch.setattr(ac, "_build", lambda *a, **k: built.append(1) or _real_build(*a, **k))
+    info = build_analyst_copy(con, tmp_path / "analyst.duckdb", month=M)
+    assert not built  # updated, not rebuilt
+    monkeypatch.undo()
+    build_analyst_copy(con, tmp_path / "full.duckdb")
+    con.close()
+    updated, full = _copy_rows(tmp_path / "analyst.duckdb"), _copy_rows(tmp_path / "full.duckdb")
+    assert updated == full
+    assert len(updated["alerts"][1]) > 10 and {r[0] for r in updated["alerts"][1]} == {M_PREV, M}
+    assert info["months"] == [M_PREV, M] and info["persons"] > 0
+    assert not list(tmp_path.glob(".analyst.duckdb*"))
+
+    # another key: the old copy does not fit, it is built anew under the new key
+    monkeypatch.setenv("LIM_PSEUDONYM_KEY", "q" * 40)
+    built.clear()
+    monkeypatch.setattr(ac, "_build", lambda *a, **k: built.append(1) or _real_build(*a, **k))
+    other = build_analyst_copy(str(wh_copy), tmp_path / "analyst.duckdb", month=M)
+    assert built and other["key_fingerprint"] == load_key().fingerprint
+    con = duckdb.connect(str(tmp_path / "analyst.duckdb"), read_only=True)
+    assert con.sql("select distinct key_fingerprint from about_this_copy").fetchall() == [(other["key_fingerprint"],)]
+    con.close()
+
+
+from pipelines.analyst_copy import _build as _real_build  # noqa: E402  (the original, for the spy above)
