@@ -100,10 +100,18 @@ def _dev_key() -> PseudonymKey:
     p = DEV_KEY_FILE
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600) if not p.exists() else None
-        if fd is not None:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(secrets.token_hex(32) + "\n")
+        # written aside and linked into place: two processes starting at once (parallel tests, the UI
+        # and a CLI run) never read a half-written key, and the first one's key is the one kept
+        tmp = p.with_name(f".{p.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, p)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return PseudonymKey(p.read_text(encoding="utf-8").strip().encode("utf-8"), f"dev:{p}")
 
 
