@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse as wh
 from pipelines.paths import DEFAULT_VAR
 
 log = logging.getLogger(__name__)
@@ -253,8 +254,13 @@ def _select(plan) -> str:
     return ", ".join(out)
 
 
-def _monthly(plan) -> bool:
-    return any(c == "month" and new == "month" for c, _, new in plan)
+def _rows_of(database: str, table: str, month: str | None = None, monthly=()) -> str:
+    """The table, or only month M's rows of it when it is one of the `monthly` tables."""
+    ref = f"{database}.main.{_q(table)}"
+    if not (month and table in monthly):
+        return ref
+    quoted = "'" + month.replace("'", "''") + "'"
+    return f"(SELECT * FROM {ref} WHERE month = {quoted})"
 
 
 def _build(con, key: PseudonymKey, month: str | None = None) -> dict:
@@ -272,7 +278,7 @@ def _build(con, key: PseudonymKey, month: str | None = None) -> dict:
                 con.execute(f"COMMENT ON COLUMN ana.main.{_q(t)}.{_q(new)} IS "
                             f"'{c} 的假名键（HMAC-SHA256，密钥指纹 {key.fingerprint}；同一密钥下各月一致）'")
     con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
-    return _finish(con, key, plans, None, month)
+    return _finish(con, key, plans, month, scan_all=True)
 
 
 def _update(con, key: PseudonymKey, month: str) -> dict | None:
@@ -286,20 +292,22 @@ def _update(con, key: PseudonymKey, month: str) -> dict | None:
     if fingerprints != {key.fingerprint} or {t: c for t, c in have.items() if t != "about_this_copy"} != expected:
         return None
     _hmac_key(con, key)
+    monthly = set(wh.monthly_tables(con))  # the tables whose month M alone publish replaced
     for t, plan in plans.items():
-        if _monthly(plan):
+        if t in monthly:
             con.execute(f"DELETE FROM ana.main.{_q(t)} WHERE month = ?", [month])
             con.execute(f"INSERT INTO ana.main.{_q(t)} SELECT {_select(plan)} FROM main.{_q(t)} s WHERE s.month = ?", [month])
         else:
             con.execute(f"DELETE FROM ana.main.{_q(t)}")
             con.execute(f"INSERT INTO ana.main.{_q(t)} SELECT {_select(plan)} FROM main.{_q(t)} s")
     con.execute("DELETE FROM ana.main.about_this_copy")
-    return _finish(con, key, plans, month, month)
+    return _finish(con, key, plans, month, scan_all=False)
 
 
-def _finish(con, key: PseudonymKey, plans: dict, scan_month: str | None, count_month: str | None) -> dict:
-    """about_this_copy, the personal-data scan (of month `scan_month`'s rows of the monthly tables
-    and every row of the others; None: everything) and the counts."""
+def _finish(con, key: PseudonymKey, plans: dict, month: str | None, scan_all: bool) -> dict:
+    """about_this_copy, the personal-data scan (every row, or month M's rows of the monthly tables
+    and every row of the others) and the counts of persons and households (of month M if given)."""
+    monthly = set(wh.monthly_tables(con))
     rows = {t: con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0] for t in plans}
     months = sorted({m for t in ("load_log", "alerts") if t in rows
                      for (m,) in con.sql(f"select distinct month from ana.main.{_q(t)}").fetchall()})
@@ -308,13 +316,12 @@ def _finish(con, key: PseudonymKey, plans: dict, scan_month: str | None, count_m
                  "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、出生日期；"
                  "隔离行只保留原因代码"])
     prepare_name_scan(con)
-    leaks = scan_for_personal_data(con, "ana", scan_month)
+    leaks = scan_for_personal_data(con, "ana", None if scan_all else month, monthly)
     if leaks:
         raise AnalystCopyError("分析库副本中发现个人信息，未发布：" + "；".join(leaks[:5]))
     counts = {}
     for kind in (PERSON, HOUSEHOLD):
-        where = lambda plan: f" where month = '{count_month}'" if count_month and _monthly(plan) else ""  # noqa: E731
-        cols = [f"select {_q(new)} as k from ana.main.{_q(t)}{where(plan)}" for t, plan in plans.items()
+        cols = [f"select {_q(new)} as k from {_rows_of('ana', t, month, monthly)}" for t, plan in plans.items()
                 for _, k, new in plan if k == kind and new]
         counts[kind] = con.sql(f"select count(distinct k) from ({' UNION ALL '.join(cols)})").fetchall()[0][0] if cols else 0
     con.execute("DROP TABLE IF EXISTS _hmac")
@@ -342,7 +349,7 @@ def prepare_name_scan(con) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS SELECT DISTINCT n FROM ({union}) WHERE length(n) >= 2")
 
 
-def scan_for_personal_data(con, database: str, month: str | None = None) -> list[str]:
+def scan_for_personal_data(con, database: str, month: str | None = None, monthly=()) -> list[str]:
     """Text columns of `database` holding something shaped like an ID number, or exactly a name of
     the TEMP table _names (prepare_name_scan); key columns (`*_key`) holding anything but our keys.
 
@@ -350,18 +357,13 @@ def scan_for_personal_data(con, database: str, month: str | None = None) -> list
     (most text columns hold a few codes, and the names' hash table is built once, not once per
     column); rows are counted only for a finding. Key columns are checked for the key's shape
     (kind letter and 24 hex digits), which neither an ID number nor a name has. With `month`, only
-    that month's rows of the tables that have a month column are scanned (the rest were scanned
-    when their month was added)."""
+    that month's rows of the `monthly` tables are scanned (the rest were scanned when their month
+    was added)."""
     leaks = []
     cols = con.sql("select table_name, column_name from duckdb_columns() where database_name = ? and data_type = 'VARCHAR'",
                    params=[database]).fetchall()
-    monthly = {t for (t,) in con.sql("select table_name from duckdb_columns() where database_name = ? and column_name = 'month'",
-                                     params=[database]).fetchall()}
-    month_sql = "'" + month.replace("'", "''") + "'" if month else None
-
     def ref(t: str) -> str:
-        table = f"{database}.main.{_q(t)}"
-        return f"(SELECT * FROM {table} WHERE month = {month_sql})" if month_sql and t in monthly else table
+        return _rows_of(database, t, month, monthly)
 
     keys = [(t, c) for t, c in cols if c.endswith("_key")]
     texts = [(t, c) for t, c in cols if not c.endswith("_key")]

@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.analyst_copy import _build as _real_build  # the original, for the spy below
 from pipelines.analyst_copy import (AnalystCopyError, PseudonymKeyError, build_analyst_copy, load_key,
                                     scan_for_personal_data)
 from pipelines.definitions import build_resources
@@ -328,5 +329,3 @@ def test_monthly_update_of_the_copy_equals_a_full_build(county, tmp_path, monkey
     assert con.sql("select distinct key_fingerprint from about_this_copy").fetchall() == [(other["key_fingerprint"],)]
     con.close()
 
-
-from pipelines.analyst_copy import _build as _real_build  # noqa: E402  (the original, for the spy above)
