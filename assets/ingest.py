@@ -15,7 +15,7 @@ import polars as pl
 from assets.partitions import monthly_partitions
 from checks.contracts import SOURCES, load_contract
 from pipelines.faults import maybe_fail
-from pipelines.resources import LandingResource, StagingResource
+from pipelines.resources import LandingResource, QualityResource, StagingResource
 
 
 def staged_paths(month_dir: Path, source: str) -> dict[str, Path]:
@@ -62,6 +62,18 @@ def _write_load(load: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def submit_for_validation(quality: QualityResource, staging: StagingResource, month: str, source: str,
+                          load: dict) -> bool:
+    """Hand the staged file to the background GX worker (assets/quality.py collects the results)."""
+    from checks.asset_checks import QualityConfig
+
+    accepted = staged_paths(staging.month_dir(month), source)["accepted"]
+    if load["status"] != "accepted" or not accepted.exists():
+        return False
+    return quality.submit(month, source, accepted, load.get("accepted") or 0,
+                          staging.month_dir(month) / "data_docs", QualityConfig.from_env().id_validity_min)
+
+
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:
     contract = load_contract(source)
 
@@ -73,9 +85,12 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
         description=f"{contract.department}：读取、解码、标准化本月文件，合格行写入 Parquet，问题行隔离。",
         tags={"source": source},
     )
-    def _ingest(context: dg.AssetExecutionContext, landing: LandingResource, staging: StagingResource) -> dg.MaterializeResult:
+    def _ingest(context: dg.AssetExecutionContext, landing: LandingResource, staging: StagingResource,
+                quality: QualityResource) -> dg.MaterializeResult:
         maybe_fail(f"staged_{source}")
-        load = stage_one(source, context.partition_key, landing, staging)
+        month = context.partition_key
+        load = stage_one(source, month, landing, staging)
+        submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):
             context.log.warning(load["message"])
         elif load["status"] == "missing":

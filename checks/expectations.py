@@ -173,55 +173,59 @@ def _observed(result: dict):
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
 
 
-def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
-               id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
-    """Validate each source's frame with its suite; write Data Docs under `docs_dir`.
+class SuiteRun:
+    """One month's validations in one ephemeral GX context: `validate` each source's frame (in
+    any order), then `finish` builds the Data Docs and returns the results in SOURCES order.
 
-    `frames` maps source -> pandas DataFrame, or a callable that makes it (sources not delivered
-    are simply absent). A callable's frame is made when its source's turn comes and dropped after
-    it, so only one source's rows are held in memory at a time.
-    """
-    import logging
-    import warnings
+    `run_suites` uses it in the calling process; checks/quality_worker.py uses it in a worker
+    process that validates each source as soon as ingestion has staged it."""
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import great_expectations as gx
-        import great_expectations.expectations as gxe
-        from great_expectations.core.run_identifier import RunIdentifier
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+    def __init__(self, month: str, docs_dir: Path, id_validity: float = DEFAULT_ID_VALIDITY):
+        import logging
+        import warnings
 
-    docs_dir = Path(docs_dir)
-    shutil.rmtree(docs_dir, ignore_errors=True)
-    docs_dir.mkdir(parents=True)
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    for site in list(ctx.get_site_names()):  # the default site of an ephemeral context is a temp folder
-        ctx.delete_data_docs_site(site)
-    ctx.add_data_docs_site(site_name="lim", site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
-    datasource = ctx.data_sources.add_pandas("staged")
-    first, _ = month_bounds(month)
-    run_id = RunIdentifier(run_name=month, run_time=first.replace(tzinfo=_dt.timezone.utc))
-    out: dict[str, SourceValidation] = {}
-    for source in SOURCES:
-        if source not in frames:
-            continue
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import great_expectations as gx
+            import great_expectations.expectations as gxe
+            from great_expectations.core.run_identifier import RunIdentifier
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.month, self.id_validity, self._gx, self._gxe = month, id_validity, gx, gxe
+        self.docs_dir = docs_dir = Path(docs_dir)
+        shutil.rmtree(docs_dir, ignore_errors=True)
+        docs_dir.mkdir(parents=True)
+        ctx = self._ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        for site in list(ctx.get_site_names()):  # the default site of an ephemeral context is a temp folder
+            ctx.delete_data_docs_site(site)
+        ctx.add_data_docs_site(site_name="lim", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+        self._datasource = ctx.data_sources.add_pandas("staged")
+        self._first, _ = month_bounds(month)
+        self._run_id = RunIdentifier(run_name=month, run_time=self._first.replace(tzinfo=_dt.timezone.utc))
+        self.validated: dict[str, SourceValidation] = {}
+
+    def validate(self, source: str, frame) -> SourceValidation:
+        """Run `source`'s suite on `frame` (a pandas DataFrame, or a callable that makes it)."""
+        import warnings
+
+        gx, ctx = self._gx, self._ctx
         contract = load_contract(source)
-        specs = suite_specs(contract, month, id_validity)
-        suite = ctx.suites.add(gx.ExpectationSuite(name=source, expectations=[_expectation(i, s, gxe) for i, s in enumerate(specs)]))
-        batch = datasource.add_dataframe_asset(source).add_batch_definition_whole_dataframe(source)
+        specs = suite_specs(contract, self.month, self.id_validity)
+        suite = ctx.suites.add(gx.ExpectationSuite(name=source, expectations=[_expectation(i, s, self._gxe) for i, s in enumerate(specs)]))
+        batch = self._datasource.add_dataframe_asset(source).add_batch_definition_whole_dataframe(source)
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=source, data=batch, suite=suite))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # BASIC with partial_unexpected_count 0: counts only, no sample values (ID numbers, names) in
             # results or Data Docs (SUMMARY: the same results and pages on a 50,000-household month, ~1 s slower)
-            frame = frames[source]() if callable(frames[source]) else frames[source]
+            frame = frame() if callable(frame) else frame
             n_rows = len(frame)
-            vr = vd.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+            vr = vd.run(batch_parameters={"dataframe": frame}, run_id=self._run_id,
                         result_format={"result_format": "BASIC", "partial_unexpected_count": 0})
             del frame
         results = []
@@ -238,20 +242,43 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
                 "element_count": res.get("element_count"), "unexpected_count": res.get("unexpected_count"),
                 "unexpected_percent": res.get("unexpected_percent"), "observed_value": _observed(res),
                 "exception": ((r.exception_info or {}).get("exception_message") or None) if raised else None})
-        out[source] = SourceValidation(source, all(x["success"] for x in results), results, None, n_rows)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ctx.build_data_docs(site_names=["lim"])
-    stamp = first.strftime("%Y%m%dT%H%M%S.000000Z")
-    for page in sorted(docs_dir.rglob("*.html")):  # same data → same bytes (a rerun changes nothing)
-        text = page.read_text(encoding="utf-8")
-        clean = stable_page(text, stamp)
-        if clean != text:
-            page.write_text(clean, encoding="utf-8")
-    for source, v in out.items():
-        pages = sorted((docs_dir / "validations" / source).rglob("*.html"))
-        v.docs_page = pages[0].relative_to(docs_dir).as_posix() if pages else None
-    return out
+        v = self.validated[source] = SourceValidation(source, all(x["success"] for x in results), results, None, n_rows)
+        return v
+
+    def finish(self) -> dict[str, SourceValidation]:
+        """Build the Data Docs (pages made a function of the data) and return the validations."""
+        import warnings
+
+        docs_dir = self.docs_dir
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._ctx.build_data_docs(site_names=["lim"])
+        stamp = self._first.strftime("%Y%m%dT%H%M%S.000000Z")
+        for page in sorted(docs_dir.rglob("*.html")):  # same data → same bytes (a rerun changes nothing)
+            text = page.read_text(encoding="utf-8")
+            clean = stable_page(text, stamp)
+            if clean != text:
+                page.write_text(clean, encoding="utf-8")
+        out = {s: self.validated[s] for s in SOURCES if s in self.validated}
+        for source, v in out.items():
+            pages = sorted((docs_dir / "validations" / source).rglob("*.html"))
+            v.docs_page = pages[0].relative_to(docs_dir).as_posix() if pages else None
+        return out
+
+
+def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
+               id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
+    """Validate each source's frame with its suite; write Data Docs under `docs_dir`.
+
+    `frames` maps source -> pandas DataFrame, or a callable that makes it (sources not delivered
+    are simply absent). A callable's frame is made when its source's turn comes and dropped after
+    it, so only one source's rows are held in memory at a time.
+    """
+    run = SuiteRun(month, docs_dir, id_validity)
+    for source in SOURCES:
+        if source in frames:
+            run.validate(source, frames[source])
+    return run.finish()
 
 
 def run_suites_from_files(month: str, staged: dict[str, str | Path | None], docs_dir: str | Path,

@@ -15,8 +15,8 @@ from assets.quality import quality_assets
 from assets.reconcile import reconcile_assets
 from assets.rules import rules_assets
 from pipelines.jobs import monthly_job
-from pipelines.resources import (LandingResource, OutputResource, PolicyResource, StagingResource,
-                                 WarehouseResource)
+from pipelines.resources import (LandingResource, OutputResource, PolicyResource, QualityResource,
+                                 StagingResource, WarehouseResource)
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import landing_sensor
 
@@ -45,6 +45,7 @@ def build_resources(warehouse: str | None = None, landing: str | None = None, ou
         "staging": StagingResource(root=staged or env("LIM_STAGED") or os.path.join(wh_dir, "staged")),
         "output": OutputResource(**({"root": out or env("LIM_OUT")} if (out or env("LIM_OUT")) else {}),
                                  full_ids=full_ids, requested_by=requested_by),
+        "quality": QualityResource(background=env("LIM_GX_BACKGROUND", "1") != "0"),
         "policy": PolicyResource(**({"path": policy or env("LIM_POLICY")} if (policy or env("LIM_POLICY")) else {})),
     }
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from pipelines import warehouse
 from pipelines.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
@@ -66,3 +67,74 @@ class PolicyResource(dg.ConfigurableResource):
 
     def load(self) -> Policy:
         return load_policy(self.path)
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Great Expectations validation of the staged sources, in the background (checks/quality_worker.py).
+
+    Each ingest asset `submit`s the file it staged; a worker process validates it while the run
+    goes on; `quality_results` `collect`s the results, or validates itself when the worker did
+    not validate exactly its files. A month of more than `max_rows` accepted rows (default
+    LIM_GX_CHILD_ROWS) is not validated in the background: its pandas frames would sit beside
+    DuckDB's memory; `quality_results` runs it in a child process of its own instead.
+    """
+
+    background: bool = True
+    max_rows: int = -1  # -1: LIM_GX_CHILD_ROWS / assets.quality.GX_CHILD_ROWS
+
+    _workers: dict = PrivateAttr(default_factory=dict)   # month -> QualityWorker (None: given up)
+
+    def setup_for_execution(self, context) -> None:
+        self._workers = {}
+        if self.background:  # the worker's GX import runs while the first sources are ingested
+            from checks.quality_worker import warm_up
+
+            warm_up()
+
+    def teardown_after_execution(self, context) -> None:
+        for worker in self._workers.values():
+            if worker is not None:
+                worker.close(wait=False)
+        self._workers = {}
+
+    def _limit(self) -> int:
+        if self.max_rows >= 0:
+            return self.max_rows
+        from assets.quality import gx_child_rows
+
+        return gx_child_rows()
+
+    def submit(self, month: str, source: str, accepted: Path, rows: int, docs_dir: Path, id_validity: float) -> bool:
+        """Validate `source`'s staged file of `month` in the background; False if not."""
+        if not self.background or self._workers.get(month, 0) is None:
+            return False
+        worker = self._workers.get(month)
+        if worker is not None and source in worker.submitted:  # staged again in this run
+            self.discard(month)
+            return False
+        if (worker.rows if worker else 0) + rows > self._limit():  # too big for beside DuckDB
+            self.discard(month)
+            return False
+        if worker is None:
+            from checks.quality_worker import QualityWorker
+
+            worker = self._workers[month] = QualityWorker(month, docs_dir, id_validity)
+        worker.submit(source, accepted, rows)
+        return True
+
+    def collect(self, month: str, staged: dict, docs_dir: Path, id_validity: float):
+        """(validations, "") from the background, or (None, why not) — the caller validates."""
+        worker = self._workers.get(month)
+        if worker is None:
+            return None, ""
+        try:
+            return worker.collect(month, staged, docs_dir, id_validity)
+        finally:
+            self.discard(month, wait=True)
+
+    def discard(self, month: str, wait: bool = False) -> None:
+        """Stop `month`'s worker; nothing more of that month is validated in the background."""
+        worker = self._workers.get(month)
+        self._workers[month] = None
+        if worker is not None:
+            worker.close(wait=wait)

@@ -22,4 +22,5 @@ def run_months(root: Path, months: list[str], landing: Path | None = None, polic
         assert outcome.success, outcome.message
         env["outcomes"].append(outcome)
     env["resources"] = resources
+    env["instance"] = instance
     return env

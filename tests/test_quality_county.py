@@ -135,3 +135,101 @@ def test_gx_in_a_child_process_gives_the_same_results(tmp_path, monkeypatch):
         results[label] = (info["validated"], info["expectations"], rows, pages)
     assert results["here"][0] and results["here"][1] > 50
     assert results["child"] == results["here"]
+
+
+def _quality_of(con_path: Path, month: str, staging, quality=None) -> tuple:
+    """build_quality_results into a fresh DuckDB file: (info, result rows, Data Docs pages)."""
+    from assets.quality import build_quality_results
+    from pipelines import warehouse as wh
+
+    con = wh.connect(str(con_path), "1GB", 2)
+    try:
+        info = build_quality_results(con, month, staging, quality)
+        rows = con.sql("SELECT * EXCLUDE (docs_built_in) FROM stage.quality_results ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    docs = Path(staging.month_dir(month)) / "data_docs"
+    return info, rows, {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.html"))}
+
+
+def _submit_all(quality, staging, month: str, order) -> list[str]:
+    import json
+
+    from assets.ingest import staged_paths, submit_for_validation
+
+    done = []
+    for source in order:
+        load = json.loads(staged_paths(staging.month_dir(month), source)["load"].read_text(encoding="utf-8"))
+        if submit_for_validation(quality, staging, month, source, load):
+            done.append(source)
+    return done
+
+
+def test_gx_in_the_background_gives_the_same_results(tmp_path):
+    """The worker that validates each source as soon as it is staged (QualityResource): the same
+    results and byte-identical Data Docs as validating in quality_results, whatever the order
+    the sources arrive in. When a staged file changed after it was submitted, or the worker died,
+    quality_results validates itself — the results are still those of the files as they are."""
+    import os
+
+    from checks.contracts import SOURCES
+    from pipelines.resources import QualityResource, StagingResource
+
+    env = county()
+    staging = StagingResource(root=str(tmp_path / "staged"))
+    shutil.copytree(Path(env["resources"]["staging"].root) / scenario.M, tmp_path / "staged" / scenario.M)
+    here = _quality_of(tmp_path / "here.duckdb", scenario.M, staging)
+    assert here[0]["background"] is False and here[0]["expectations"] > 50
+
+    quality = QualityResource()
+    quality.setup_for_execution(None)
+    try:
+        submitted = _submit_all(quality, staging, scenario.M, reversed(SOURCES))
+        assert sorted(submitted) == here[0]["validated"]
+        background = _quality_of(tmp_path / "bg.duckdb", scenario.M, staging, quality)
+        assert background[0]["background"] is True
+        assert background[1:] == here[1:]
+
+        # a staged file rewritten after it was submitted: not the worker's results
+        quality.teardown_after_execution(None)
+        quality.setup_for_execution(None)  # one collect per month and run: a new run
+        _submit_all(quality, staging, scenario.M, SOURCES)
+        hr = staging.month_dir(scenario.M) / "hr.parquet"
+        st = hr.stat()
+        os.utime(hr, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        changed = _quality_of(tmp_path / "changed.duckdb", scenario.M, staging, quality)
+        assert changed[0]["background"] is False and changed[1:] == here[1:]
+
+        # the worker killed before it finished
+        quality.teardown_after_execution(None)
+        quality.setup_for_execution(None)
+        _submit_all(quality, staging, scenario.M, SOURCES)
+        worker = quality._workers[scenario.M]
+        worker._starter.join(30)
+        worker._proc.kill()
+        killed = _quality_of(tmp_path / "killed.duckdb", scenario.M, staging, quality)
+        assert killed[0]["background"] is False and killed[1:] == here[1:]
+
+        # a month above the row limit is not validated in the background (its frames would sit beside DuckDB)
+        small = QualityResource(max_rows=10)
+        small.setup_for_execution(None)
+        assert _submit_all(small, staging, scenario.M, SOURCES) == []
+        small.teardown_after_execution(None)
+    finally:
+        quality.teardown_after_execution(None)
+
+
+def test_the_monthly_run_validates_in_the_background():
+    """In a real run the results come from the background worker (materialization metadata), and
+    quality_results runs after the reconciliation and the rules, just before publishing (lowest
+    priority), so that the worker has that time."""
+    env = county()
+    outcome = env["outcomes"][-1]  # 2026-06, a good month
+    events = [r.dagster_event for r in env["instance"].all_logs(outcome.run_id) if r.dagster_event]
+    order = [ev.step_key for ev in events if ev.is_step_start]
+    assert order.index("rules") < order.index("quality_results") < order.index("published_month")
+    mats = [ev for ev in events if ev.is_step_materialization and ev.step_key == "quality_results"]
+    assert mats[0].event_specific_data.materialization.metadata["validated_in_background"].value is True
+    # and in the blocked month too (a source missing is simply not submitted)
+    bad = env["bad_result"].asset_materializations_for_node("quality_results")
+    assert bad[0].metadata["validated_in_background"].value is True
