@@ -68,10 +68,11 @@ def submit_for_validation(quality: QualityResource, staging: StagingResource, mo
     from checks.asset_checks import QualityConfig
 
     accepted = staged_paths(staging.month_dir(month), source)["accepted"]
-    if load["status"] != "accepted" or not accepted.exists():
-        return False
-    return quality.submit(month, source, accepted, load.get("accepted") or 0,
-                          staging.month_dir(month) / "data_docs", QualityConfig.from_env().id_validity_min)
+    submitted = load["status"] == "accepted" and accepted.exists() and quality.submit(
+        month, source, accepted, load.get("accepted") or 0, staging.month_dir(month) / "data_docs",
+        QualityConfig.from_env().id_validity_min)
+    quality.staged(month, source)
+    return submitted
 
 
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:

@@ -247,6 +247,11 @@ class SuiteRun:
 
     def finish(self) -> dict[str, SourceValidation]:
         """Build the Data Docs (pages made a function of the data) and return the validations."""
+        self.build_docs()
+        return self.results()
+
+    def build_docs(self) -> None:
+        """The Data Docs of every validation so far, each page a function of the data."""
         import warnings
 
         docs_dir = self.docs_dir
@@ -259,6 +264,10 @@ class SuiteRun:
             clean = stable_page(text, stamp)
             if clean != text:
                 page.write_text(clean, encoding="utf-8")
+
+    def results(self) -> dict[str, SourceValidation]:
+        """The validations in SOURCES order, each with its page of the Data Docs built last."""
+        docs_dir = self.docs_dir
         out = {s: self.validated[s] for s in SOURCES if s in self.validated}
         for source, v in out.items():
             pages = sorted((docs_dir / "validations" / source).rglob("*.html"))

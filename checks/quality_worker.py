@@ -57,43 +57,46 @@ def file_identity(path: str | Path) -> tuple[str, int, int]:
 
 
 def _serve(conn) -> None:
-    """The worker: `begin` a month, `validate` sources in the order they come, `finish`."""
+    """The worker: `begin` a month, `validate` sources in the order they come, `finish`.
+    `ready` (every source of the month is in) builds the Data Docs ahead of `finish`."""
     from checks.contracts import load_contract
     from checks.expectations import SuiteRun, frame_for_validation
 
-    run, error = None, None
+    run, error, docs = None, None, False
     while True:
         try:
             msg = conn.recv()
         except EOFError:  # the pipeline process went away
             return
         kind = msg[0]
-        if kind == "begin":
-            _, month, docs_dir, id_validity, umask = msg
-            os.umask(umask)  # the forkserver's umask is of whichever run started it: use this run's
-            run, error = None, None
-            try:
+        try:
+            if kind == "begin":
+                _, month, docs_dir, id_validity, umask = msg
+                os.umask(umask)  # the forkserver's umask is of whichever run started it: use this run's
+                run, error, docs = None, None, False
                 run = SuiteRun(month, Path(docs_dir), id_validity)
-            except Exception:
-                error = traceback.format_exc()
-        elif kind == "validate":
-            _, source, path = msg
-            if run is not None and error is None:
-                try:
-                    run.validate(source, frame_for_validation(load_contract(source), Path(path)))
-                except Exception:
-                    error = traceback.format_exc()
-        elif kind == "finish":
-            if run is None or error is not None:
-                conn.send(("error", error or "no month begun"))
-            else:
-                try:
-                    conn.send(("ok", run.finish()))
-                except Exception:
-                    conn.send(("error", traceback.format_exc()))
-            run = None
-        elif kind == "stop":
-            return
+            elif kind == "validate" and run is not None and error is None:
+                _, source, path = msg
+                docs = False
+                run.validate(source, frame_for_validation(load_contract(source), Path(path)))
+            elif kind == "ready" and run is not None and error is None and not docs:
+                run.build_docs()
+                docs = True
+            elif kind == "finish":
+                if run is None or error is not None:
+                    conn.send(("error", error or "no month begun"))
+                else:
+                    if not docs:
+                        run.build_docs()
+                    conn.send(("ok", run.results()))
+                run = None
+            elif kind == "stop":
+                return
+        except Exception:
+            error = traceback.format_exc()
+            if kind == "finish":
+                conn.send(("error", error))
+                run = None
 
 
 class QualityWorker:
@@ -122,6 +125,10 @@ class QualityWorker:
         self.submitted[source] = identity = file_identity(path)
         self.rows += rows
         self._conn.send(("validate", source, identity[0]))
+
+    def ready(self) -> None:
+        """Every source of the month has been staged: the worker may build the Data Docs now."""
+        self._conn.send(("ready",))
 
     def collect(self, month: str, staged: dict[str, Path], docs_dir: Path, id_validity: float):
         """The worker's validations if they are of exactly these files, else None (and why)."""

@@ -83,13 +83,28 @@ class QualityResource(dg.ConfigurableResource):
     max_rows: int = -1  # -1: LIM_GX_CHILD_ROWS / assets.quality.GX_CHILD_ROWS
 
     _workers: dict = PrivateAttr(default_factory=dict)   # month -> QualityWorker (None: given up)
+    _reported: dict = PrivateAttr(default_factory=dict)  # month -> sources staged (submitted or not)
 
     def setup_for_execution(self, context) -> None:
-        self._workers = {}
-        if self.background:  # the worker's GX import runs while the first sources are ingested
+        self._workers, self._reported = {}, {}
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Start the worker's GX import now, so that it runs while the first sources are ingested."""
+        if self.background:
             from checks.quality_worker import warm_up
 
             warm_up()
+
+    def staged(self, month: str, source: str) -> None:
+        """`source` of `month` is staged (submitted or not): once all are, the worker builds its Data Docs."""
+        from checks.contracts import SOURCES
+
+        done = self._reported.setdefault(month, set())
+        done.add(source)
+        worker = self._workers.get(month)
+        if worker is not None and done >= set(SOURCES):
+            worker.ready()
 
     def teardown_after_execution(self, context) -> None:
         for worker in self._workers.values():
