@@ -119,15 +119,17 @@ class QualityResource(dg.ConfigurableResource):
 
         return gx_child_rows()
 
-    def submit(self, month: str, source: str, accepted: Path, rows: int, docs_dir: Path, id_validity: float) -> bool:
-        """Validate `source`'s staged file of `month` in the background; False if not."""
+    def submit(self, month: str, source: str, accepted: Path, rows: int, docs_dir: Path, id_validity: float,
+               month_rows: int = 0) -> bool:
+        """Validate `source`'s staged file of `month` in the background; False if not.
+        `month_rows`: an estimate of the month's rows, to give a big month up at its first file."""
         if not self.background or self._workers.get(month, 0) is None:
             return False
         worker = self._workers.get(month)
         if worker is not None and source in worker.submitted:  # staged again in this run
             self.discard(month)
             return False
-        if (worker.rows if worker else 0) + rows > self._limit():  # too big for beside DuckDB
+        if max(month_rows, (worker.rows if worker else 0) + rows) > self._limit():  # too big beside DuckDB
             self.discard(month)
             return False
         if worker is None:

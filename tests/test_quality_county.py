@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -156,11 +157,13 @@ def _submit_all(quality, staging, month: str, order) -> list[str]:
     import json
 
     from assets.ingest import staged_paths, submit_for_validation
+    from pipelines.resources import LandingResource
 
+    landing = LandingResource(root=str(county()["landing"]))
     done = []
     for source in order:
         load = json.loads(staged_paths(staging.month_dir(month), source)["load"].read_text(encoding="utf-8"))
-        if submit_for_validation(quality, staging, month, source, load):
+        if submit_for_validation(quality, staging, landing, month, source, load):
             done.append(source)
     return done
 
@@ -210,11 +213,22 @@ def test_gx_in_the_background_gives_the_same_results(tmp_path):
         killed = _quality_of(tmp_path / "killed.duckdb", scenario.M, staging, quality)
         assert killed[0]["background"] is False and killed[1:] == here[1:]
 
-        # a month above the row limit is not validated in the background (its frames would sit beside DuckDB)
-        small = QualityResource(max_rows=10)
-        small.setup_for_execution(None)
-        assert _submit_all(small, staging, scenario.M, SOURCES) == []
-        small.teardown_after_execution(None)
+        # a month above the row limit is not validated in the background (its frames would sit beside
+        # DuckDB), given up at its first file: the estimate from the landing folder is over the limit
+        from assets.ingest import month_rows_estimate, staged_paths
+        from pipelines.resources import LandingResource
+
+        first = SOURCES[0]
+        load = json.loads(staged_paths(staging.month_dir(scenario.M), first)["load"].read_text(encoding="utf-8"))
+        estimate = month_rows_estimate(LandingResource(root=str(env["landing"])), scenario.M, load)
+        landing_rows = sum(len(p.read_text(encoding="utf-8-sig").splitlines()) - 1
+                           for p in (Path(env["landing"]) / scenario.M).glob("*.csv"))
+        assert landing_rows / 3 < estimate < landing_rows * 3
+        for limit, expected in ((10, []), (estimate - 1, [])):
+            small = QualityResource(max_rows=limit)
+            small.setup_for_execution(None)
+            assert _submit_all(small, staging, scenario.M, SOURCES) == expected
+            small.teardown_after_execution(None)
     finally:
         quality.teardown_after_execution(None)
 
