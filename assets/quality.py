@@ -3,6 +3,10 @@
 * `quality_results` — the Great Expectations suites of checks/expectations.py, run once per
   source on its staged (raw-normalized) rows; results into stage.quality_results, Data Docs
   (static HTML) into <staged>/<M>/data_docs/. The report copies them to <out>/<M>/data_docs/.
+  The validation itself usually happens earlier, beside the DuckDB steps: each ingest asset
+  submits its staged file to the run's GX worker (QualityResource, checks/quality_worker.py);
+  this asset runs at the lowest priority and takes the worker's results when they are of exactly
+  its files, else validates here (in a child process for a big month).
 * `targeting_metrics` — exclusion error, inclusion error and take-up per town
   (sql/metrics/*.sql) into stage.targeting_metrics, with the counts behind each figure.
 

@@ -21,8 +21,10 @@ they are counted in `load_log` / `quarantine` and judged by the Dagster check
   digit is valid as delivered (the "ID validity rate", `mostly` configurable) and uniqueness
   where the grain says so (one row per household / member / person).
 
-GX is imported lazily (about 3 s) and runs once per source per month, on a pandas datasource
-of an ephemeral context (GX on DuckDB through SQLAlchemy fails: stack-facts.md). Data Docs
+GX is imported lazily (about 4 s) and runs once per source per month, on a pandas datasource
+of an ephemeral context (GX on DuckDB through SQLAlchemy fails: stack-facts.md), in `SuiteRun`:
+in the run's background worker (checks/quality_worker.py) or, when that did not validate exactly
+the month's files, in `quality_results` itself. Data Docs
 are written as static HTML; their run id is fixed per month (run name = the month, run time =
 its first day) so that rerunning a month rewrites the same pages at the same paths.
 """

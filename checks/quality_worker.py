@@ -59,9 +59,12 @@ def file_identity(path: str | Path) -> tuple[str, int, int]:
 def _serve(conn) -> None:
     """The worker: `begin` a month, `validate` sources in the order they come, `finish`.
     `ready` (every source of the month is in) builds the Data Docs ahead of `finish`."""
+    import signal
+
     from checks.contracts import load_contract
     from checks.expectations import SuiteRun, frame_for_validation
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pipeline's to handle; it stops us
     run, error, docs = None, None, False
     while True:
         try:
@@ -113,7 +116,16 @@ class QualityWorker:
         self._starter.start()
         self.submitted: dict[str, tuple[str, int, int]] = {}
         self.rows = 0
-        self._conn.send(("begin", month, self.docs_dir, id_validity, current_umask()))
+        self.broken = ""  # why the worker cannot be used, once a message could not be sent
+        self._send(("begin", month, self.docs_dir, id_validity, current_umask()))
+
+    def _send(self, msg) -> None:
+        if self.broken:
+            return
+        try:
+            self._conn.send(msg)
+        except (OSError, ValueError) as e:  # the worker did not start or is gone
+            self.broken = repr(e)
 
     def _start(self) -> None:
         try:
@@ -124,11 +136,11 @@ class QualityWorker:
     def submit(self, source: str, path: Path, rows: int) -> None:
         self.submitted[source] = identity = file_identity(path)
         self.rows += rows
-        self._conn.send(("validate", source, identity[0]))
+        self._send(("validate", source, identity[0]))
 
     def ready(self) -> None:
         """Every source of the month has been staged: the worker may build the Data Docs now."""
-        self._conn.send(("ready",))
+        self._send(("ready",))
 
     def collect(self, month: str, staged: dict[str, Path], docs_dir: Path, id_validity: float):
         """The worker's validations if they are of exactly these files, else None (and why)."""
@@ -140,6 +152,8 @@ class QualityWorker:
             return None, f"暂存文件不可读：{e}"
         if wanted != self.submitted:
             return None, "后台校验的文件与本步骤要校验的文件不同"
+        if self.broken:
+            return None, f"后台校验进程不可用：{self.broken}"
         try:
             self._conn.send(("finish",))
             while not self._conn.poll(1.0):  # a worker killed (out of memory) sends nothing

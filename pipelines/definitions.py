@@ -39,13 +39,14 @@ def build_resources(warehouse: str | None = None, landing: str | None = None, ou
                                                  "memory_limit": env("LIM_DUCKDB_MEMORY"),
                                                  "temp_dir": env("LIM_DUCKDB_TEMP")}.items() if v})
     wh_dir = os.path.dirname(os.path.abspath(wh.path))
+    landing_res = LandingResource(**({"root": landing or env("LIM_LANDING")} if (landing or env("LIM_LANDING")) else {}))
     return {
         "warehouse": wh,
-        "landing": LandingResource(**({"root": landing or env("LIM_LANDING")} if (landing or env("LIM_LANDING")) else {})),
+        "landing": landing_res,
         "staging": StagingResource(root=staged or env("LIM_STAGED") or os.path.join(wh_dir, "staged")),
         "output": OutputResource(**({"root": out or env("LIM_OUT")} if (out or env("LIM_OUT")) else {}),
                                  full_ids=full_ids, requested_by=requested_by),
-        "quality": QualityResource(background=env("LIM_GX_BACKGROUND", "1") != "0"),
+        "quality": QualityResource(background=env("LIM_GX_BACKGROUND", "1") != "0", landing_root=landing_res.root),
         "policy": PolicyResource(**({"path": policy or env("LIM_POLICY")} if (policy or env("LIM_POLICY")) else {})),
     }
 

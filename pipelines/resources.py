@@ -69,6 +69,11 @@ class PolicyResource(dg.ConfigurableResource):
         return load_policy(self.path)
 
 
+# Landing bytes per row above which a month is surely over QualityResource's row limit (the
+# generator's CSV rows are ~60 bytes; XLSX rows fewer): such a month starts no GX import at all.
+BYTES_PER_ROW_SURELY = 100
+
+
 class QualityResource(dg.ConfigurableResource):
     """Great Expectations validation of the staged sources, in the background (checks/quality_worker.py).
 
@@ -81,20 +86,32 @@ class QualityResource(dg.ConfigurableResource):
 
     background: bool = True
     max_rows: int = -1  # -1: LIM_GX_CHILD_ROWS / assets.quality.GX_CHILD_ROWS
+    landing_root: str = ""  # the landing area: a month whose folder is clearly too big starts no GX import
 
     _workers: dict = PrivateAttr(default_factory=dict)   # month -> QualityWorker (None: given up)
     _reported: dict = PrivateAttr(default_factory=dict)  # month -> sources staged (submitted or not)
 
     def setup_for_execution(self, context) -> None:
         self._workers, self._reported = {}, {}
-        self.warm_up()
+        run = getattr(context, "dagster_run", None)
+        self.warm_up((run.tags.get("dagster/partition") if run is not None else None) or None)
 
-    def warm_up(self) -> None:
-        """Start the worker's GX import now, so that it runs while the first sources are ingested."""
-        if self.background:
-            from checks.quality_worker import warm_up
+    def warm_up(self, month: str | None = None) -> None:
+        """Start the worker's GX import now, so that it runs while the first sources are ingested —
+        unless `month`'s landing folder is so big that it will not be validated in the background."""
+        if not self.background:
+            return
+        if month and self.landing_root:
+            folder = Path(self.landing_root) / month
+            try:
+                size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+            except OSError:
+                size = 0
+            if size > BYTES_PER_ROW_SURELY * self._limit():
+                return
+        from checks.quality_worker import warm_up
 
-            warm_up()
+        warm_up()
 
     def staged(self, month: str, source: str) -> None:
         """`source` of `month` is staged (submitted or not): once all are, the worker builds its Data Docs."""
@@ -132,11 +149,15 @@ class QualityResource(dg.ConfigurableResource):
         if max(month_rows, (worker.rows if worker else 0) + rows) > self._limit():  # too big beside DuckDB
             self.discard(month)
             return False
-        if worker is None:
-            from checks.quality_worker import QualityWorker
+        try:  # an optimization only: whatever goes wrong here, quality_results validates itself
+            if worker is None:
+                from checks.quality_worker import QualityWorker
 
-            worker = self._workers[month] = QualityWorker(month, docs_dir, id_validity)
-        worker.submit(source, accepted, rows)
+                worker = self._workers[month] = QualityWorker(month, docs_dir, id_validity)
+            worker.submit(source, accepted, rows)
+        except Exception:
+            self.discard(month)
+            return False
         return True
 
     def collect(self, month: str, staged: dict, docs_dir: Path, id_validity: float):

@@ -135,7 +135,7 @@ def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
         started = datetime.now(timezone.utc).replace(tzinfo=None)
         if "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
-            resources["quality"].warm_up()
+            resources["quality"].warm_up(month)
         result = dg.materialize(
             [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
             instance=instance, raise_on_error=False, run_config=run_config,
