@@ -247,3 +247,28 @@ def test_the_monthly_run_validates_in_the_background():
     # and in the blocked month too (a source missing is simply not submitted)
     bad = env["bad_result"].asset_materializations_for_node("quality_results")
     assert bad[0].metadata["validated_in_background"].value is True
+
+
+def test_a_worker_that_cannot_start_never_fails_ingest(tmp_path, monkeypatch):
+    """The background worker is an optimization: if it cannot be started, submitting returns False
+    (the ingest asset goes on) and quality_results validates the files itself, with the same results."""
+    import checks.quality_worker as qw
+    from pipelines.resources import QualityResource, StagingResource
+
+    env = county()
+    staging = StagingResource(root=str(tmp_path / "staged"))
+    shutil.copytree(Path(env["resources"]["staging"].root) / scenario.M, tmp_path / "staged" / scenario.M)
+    here = _quality_of(tmp_path / "here.duckdb", scenario.M, staging)
+
+    def broken(*a, **k):
+        raise OSError("no forkserver here")
+
+    monkeypatch.setattr(qw, "QualityWorker", broken)
+    quality = QualityResource()
+    quality.setup_for_execution(None)
+    try:
+        assert _submit_all(quality, staging, scenario.M, ["hr", "education"]) == []
+        got = _quality_of(tmp_path / "bg.duckdb", scenario.M, staging, quality)
+        assert got[0]["background"] is False and got[1:] == here[1:]
+    finally:
+        quality.teardown_after_execution(None)
