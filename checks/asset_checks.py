@@ -13,7 +13,7 @@ and publishing goes on.
 | quarantine_share (source_records)               | > 5 % of a file's rows quarantined | off by default (e.g. 0.5)           |
 | members_have_household (households_monthly)     | any member row without household   | > 50 % (both files accepted)        |
 | one_determination_per_household (determinations)| —                                  | any household with 2+ rows          |
-| alert_counts_vs_previous_month (alerts)         | a type changed > 50 % vs M-1       | a type grew > 300 % (×4)            |
+| alert_counts_vs_previous_month (alerts)         | a type changed > 50 % vs M-1       | a type grew > 300 % (×4) from ≥ 20  |
 | expectations_pass (quality_results)             | a `warning` expectation failed     | an `error` expectation failed       |
 
 Thresholds are configuration: environment variables `LIM_QUALITY_<FIELD>` (upper-case field
@@ -222,10 +222,14 @@ def judge_alerts(con, month: str, cfg: QualityConfig):
         share = abs(c - p) / p if p else math.inf
         changes[t] = None if math.isinf(share) else round(share, 4)
         text = f"{t} 预警 {p} → {c}（变化 {_pct(share)}）"
-        if p and c > p and _over(share, cfg.alerts_error):
+        # A jump blocks only from a base big enough to judge: a type new this month, or grown from
+        # fewer than alerts_min_count (e.g. a history-based type in the second month run), warns.
+        if p >= cfg.alerts_min_count and c > p and _over(share, cfg.alerts_error):
             errors.append(text + f"，增幅超过 {_pct(cfg.alerts_error)}")
         elif _over(share, cfg.alerts_warn):
-            warns.append(text + (f"，超过 {_pct(cfg.alerts_warn)}" if p else "，上月没有此类预警"))
+            warns.append(text + (f"，超过 {_pct(cfg.alerts_warn)}" if p else "，上月没有此类预警")
+                         + (f"（上月不足 {cfg.alerts_min_count} 条，只提示）" if 0 < p < cfg.alerts_min_count
+                            and c > p and _over(share, cfg.alerts_error) else ""))
     return errors, warns, f"各类预警数与 {pm} 相比变化在 {_pct(cfg.alerts_warn or 0)} 以内", {
         "counts": cur, "previous": prev, "change_share": changes,
         **cfg.as_metadata("alerts_warn", "alerts_error", "alerts_min_count")}

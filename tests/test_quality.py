@@ -132,6 +132,20 @@ def test_alert_counts(con, cur, expected):
     assert verdict(ac.judge_alerts, con) == expected
 
 
+def test_alert_counts_jump_from_a_small_base_only_warns(con):
+    """6 → 31 (+417 %): last month had too few of the type to call the jump a defect (a generated
+    county's second month: GRADUAL_EXIT_REVERT needs history). 20 → 90 (+350 %) still blocks."""
+    con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
+    all_delivered(con, "main", PREV)
+    _alerts(con, "main", PREV, {"GRADUAL_EXIT_REVERT": 6})
+    _alerts(con, "stage", M, {"GRADUAL_EXIT_REVERT": 31})
+    assert verdict(ac.judge_alerts, con) == "warn"
+    con.execute("DELETE FROM main.alerts; DELETE FROM stage.alerts")
+    _alerts(con, "main", PREV, {"GRADUAL_EXIT_REVERT": 20})
+    _alerts(con, "stage", M, {"GRADUAL_EXIT_REVERT": 90})
+    assert verdict(ac.judge_alerts, con) == "error"
+
+
 def test_alert_counts_new_type_warns_and_first_month_passes(con):
     con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
     _alerts(con, "stage", M, {"RELAPSE_RISK": 50})
