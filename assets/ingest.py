@@ -62,28 +62,13 @@ def _write_load(load: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def month_rows_estimate(landing: LandingResource, month: str, load: dict) -> int:
-    """The month's landing rows, estimated from this file's rows per byte and the size of every
-    file in the month's folder (known before the big files are read)."""
-    try:
-        file_bytes = (Path(landing.root) / load["file"]).stat().st_size
-        month_bytes = sum(p.stat().st_size for p in landing.month_dir(month).iterdir() if p.is_file())
-    except (OSError, TypeError):
-        return 0
-    return int(month_bytes * (load.get("rows_in") or 0) / file_bytes) if file_bytes else 0
-
-
-def submit_for_validation(quality: QualityResource, staging: StagingResource, landing: LandingResource,
-                          month: str, source: str, load: dict) -> bool:
-    """Hand the staged file to the background GX worker (assets/quality.py collects the results)."""
+def submit_for_validation(quality: QualityResource, staging: StagingResource, month: str, source: str,
+                          load: dict) -> bool:
+    """Tell the run's GX worker that `source` is staged (assets/quality.py collects the results)."""
     from checks.asset_checks import QualityConfig
 
-    accepted = staged_paths(staging.month_dir(month), source)["accepted"]
-    submitted = load["status"] == "accepted" and accepted.exists() and quality.submit(
-        month, source, accepted, load.get("accepted") or 0, staging.month_dir(month) / "data_docs",
-        QualityConfig.from_env().id_validity_min, month_rows_estimate(landing, month, load))
-    quality.staged(month, source)
-    return submitted
+    return quality.staged(month, source, load, staged_paths(staging.month_dir(month), source)["accepted"],
+                          staging.data_docs_dir(month), QualityConfig.from_env().id_validity_min)
 
 
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:
@@ -102,7 +87,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
         maybe_fail(f"staged_{source}")
         month = context.partition_key
         load = stage_one(source, month, landing, staging)
-        submit_for_validation(quality, staging, landing, month, source, load)
+        submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):
             context.log.warning(load["message"])
         elif load["status"] == "missing":

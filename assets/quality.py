@@ -58,7 +58,7 @@ def build_quality_results(con, month: str, staging: StagingResource, quality: Qu
         loads[source] = load
         if load["status"] == "accepted":
             staged[source] = paths["accepted"]
-    docs_dir = month_dir / "data_docs"
+    docs_dir = staging.data_docs_dir(month)
     started = time.perf_counter()
     n_rows = sum(loads[s].get("accepted") or 0 for s in staged)
     validations, why = quality.collect(month, staged, docs_dir, cfg.id_validity_min) if quality else (None, "")
@@ -114,7 +114,7 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "validated_sources": ",".join(info["validated"]), "not_validated": ",".join(info["not_validated"]),
         "expectations": info["expectations"], "failed": json.dumps(info["failed"], ensure_ascii=False),
         "gx_seconds": info["seconds"], "validated_in_background": info["background"],
-        "data_docs": dg.MetadataValue.path(str(staging.month_dir(month) / "data_docs" / "index.html"))})
+        "data_docs": dg.MetadataValue.path(str(staging.data_docs_dir(month) / "index.html"))})
 
 
 def build_targeting_metrics(con, month: str) -> list[tuple]:

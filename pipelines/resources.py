@@ -51,6 +51,10 @@ class StagingResource(dg.ConfigurableResource):
         d.mkdir(parents=True, exist_ok=True)
         return d
 
+    def data_docs_dir(self, month: str) -> Path:
+        """Where the month's GX Data Docs are built (the report copies them to <out>/<M>/data_docs)."""
+        return self.month_dir(month) / "data_docs"
+
 
 class OutputResource(dg.ConfigurableResource):
     """Where a month's staff CSVs, report and manifest are published."""
@@ -77,51 +81,27 @@ BYTES_PER_ROW_SURELY = 100
 class QualityResource(dg.ConfigurableResource):
     """Great Expectations validation of the staged sources, in the background (checks/quality_worker.py).
 
-    Each ingest asset `submit`s the file it staged; a worker process validates it while the run
+    Each ingest asset reports the file it `staged`; a worker process validates it while the run
     goes on; `quality_results` `collect`s the results, or validates itself when the worker did
-    not validate exactly its files. A month of more than `max_rows` accepted rows (default
+    not validate exactly its files. A month of more than `max_rows` rows (default
     LIM_GX_CHILD_ROWS) is not validated in the background: its pandas frames would sit beside
-    DuckDB's memory; `quality_results` runs it in a child process of its own instead.
+    DuckDB's memory; `quality_results` runs it in a child process of its own instead. Whether a
+    month is that big is judged from its landing folder: by its size alone before anything is
+    read (`warm_up`), then from the first staged file's rows per byte (`month_rows_estimate`).
     """
 
     background: bool = True
     max_rows: int = -1  # -1: LIM_GX_CHILD_ROWS / assets.quality.GX_CHILD_ROWS
-    landing_root: str = ""  # the landing area: a month whose folder is clearly too big starts no GX import
+    landing_root: str = ""  # the landing area (LandingResource.root), for the size of a month's folder
 
     _workers: dict = PrivateAttr(default_factory=dict)   # month -> QualityWorker (None: given up)
     _reported: dict = PrivateAttr(default_factory=dict)  # month -> sources staged (submitted or not)
+    _bytes: dict = PrivateAttr(default_factory=dict)     # month -> bytes of its landing folder
 
     def setup_for_execution(self, context) -> None:
-        self._workers, self._reported = {}, {}
+        self._workers, self._reported, self._bytes = {}, {}, {}
         run = getattr(context, "dagster_run", None)
         self.warm_up((run.tags.get("dagster/partition") if run is not None else None) or None)
-
-    def warm_up(self, month: str | None = None) -> None:
-        """Start the worker's GX import now, so that it runs while the first sources are ingested —
-        unless `month`'s landing folder is so big that it will not be validated in the background."""
-        if not self.background:
-            return
-        if month and self.landing_root:
-            folder = Path(self.landing_root) / month
-            try:
-                size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-            except OSError:
-                size = 0
-            if size > BYTES_PER_ROW_SURELY * self._limit():
-                return
-        from checks.quality_worker import warm_up
-
-        warm_up()
-
-    def staged(self, month: str, source: str) -> None:
-        """`source` of `month` is staged (submitted or not): once all are, the worker builds its Data Docs."""
-        from checks.contracts import SOURCES
-
-        done = self._reported.setdefault(month, set())
-        done.add(source)
-        worker = self._workers.get(month)
-        if worker is not None and done >= set(SOURCES):
-            worker.ready()
 
     def teardown_after_execution(self, context) -> None:
         for worker in self._workers.values():
@@ -136,10 +116,54 @@ class QualityResource(dg.ConfigurableResource):
 
         return gx_child_rows()
 
-    def submit(self, month: str, source: str, accepted: Path, rows: int, docs_dir: Path, id_validity: float,
-               month_rows: int = 0) -> bool:
-        """Validate `source`'s staged file of `month` in the background; False if not.
-        `month_rows`: an estimate of the month's rows, to give a big month up at its first file."""
+    def _month_bytes(self, month: str) -> int:
+        """Bytes of every file in `month`'s landing folder (0 if unknown), read once per run."""
+        if month not in self._bytes:
+            try:
+                folder = Path(self.landing_root) / month
+                self._bytes[month] = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) if self.landing_root else 0
+            except OSError:
+                self._bytes[month] = 0
+        return self._bytes[month]
+
+    def month_rows_estimate(self, month: str, load: dict) -> int:
+        """The month's landing rows, from this file's rows per byte and the size of the month's
+        folder (known before the big files are read)."""
+        try:
+            file_bytes = (Path(self.landing_root) / load["file"]).stat().st_size if self.landing_root else 0
+        except (OSError, TypeError):
+            return 0
+        return int(self._month_bytes(month) * (load.get("rows_in") or 0) / file_bytes) if file_bytes else 0
+
+    def warm_up(self, month: str | None = None) -> None:
+        """Start the worker's GX import now, so that it runs while the first sources are ingested —
+        unless `month`'s landing folder is so big that it will not be validated in the background."""
+        if not self.background:
+            return
+        if month and self._month_bytes(month) > BYTES_PER_ROW_SURELY * self._limit():
+            return
+        from checks.quality_worker import warm_up
+
+        warm_up()
+
+    def staged(self, month: str, source: str, load: dict, accepted: Path, docs_dir: Path, id_validity: float) -> bool:
+        """`source` of `month` is staged (`load` as ingestion wrote it): validate its accepted rows
+        in the background if the month allows it; once every source is in, the worker builds its
+        Data Docs. True if the file was handed to the worker."""
+        from checks.contracts import SOURCES
+
+        submitted = load["status"] == "accepted" and accepted.exists() and self._submit(
+            month, source, accepted, load.get("accepted") or 0, docs_dir, id_validity,
+            self.month_rows_estimate(month, load))
+        done = self._reported.setdefault(month, set())
+        done.add(source)
+        worker = self._workers.get(month)
+        if worker is not None and done >= set(SOURCES):
+            worker.ready()
+        return submitted
+
+    def _submit(self, month: str, source: str, accepted: Path, rows: int, docs_dir: Path, id_validity: float,
+                month_rows: int) -> bool:
         if not self.background or self._workers.get(month, 0) is None:
             return False
         worker = self._workers.get(month)

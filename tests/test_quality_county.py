@@ -117,22 +117,15 @@ def test_metrics_and_quality_results_published_for_every_month(con):
 def test_gx_in_a_child_process_gives_the_same_results(tmp_path, monkeypatch):
     """A big month runs GX in a child process (LIM_GX_CHILD_ROWS; 0 = always): the same
     expectations and results as in the pipeline process, and byte-identical Data Docs."""
-    from assets.quality import build_quality_results
-    from pipelines import warehouse as wh
     from pipelines.resources import StagingResource
 
     env = county()
     staging = StagingResource(root=str(tmp_path / "staged"))
     shutil.copytree(Path(env["resources"]["staging"].root) / scenario.M, tmp_path / "staged" / scenario.M)
-    docs = tmp_path / "staged" / scenario.M / "data_docs"
     results = {}
     for label, threshold in (("here", "1000000000"), ("child", "0")):
         monkeypatch.setenv("LIM_GX_CHILD_ROWS", threshold)
-        con = wh.connect(str(tmp_path / f"{label}.duckdb"), "1GB", 2)
-        info = build_quality_results(con, scenario.M, staging)
-        rows = con.sql("SELECT * EXCLUDE (docs_built_in) FROM stage.quality_results ORDER BY ALL").fetchall()
-        con.close()
-        pages = {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.html"))}
+        info, rows, pages = _quality_of(tmp_path / f"{label}.duckdb", scenario.M, staging)
         results[label] = (info["validated"], info["expectations"], rows, pages)
     assert results["here"][0] and results["here"][1] > 50
     assert results["child"] == results["here"]
@@ -149,21 +142,17 @@ def _quality_of(con_path: Path, month: str, staging, quality=None) -> tuple:
         rows = con.sql("SELECT * EXCLUDE (docs_built_in) FROM stage.quality_results ORDER BY ALL").fetchall()
     finally:
         con.close()
-    docs = Path(staging.month_dir(month)) / "data_docs"
+    docs = staging.data_docs_dir(month)
     return info, rows, {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.html"))}
 
 
 def _submit_all(quality, staging, month: str, order) -> list[str]:
-    import json
-
     from assets.ingest import staged_paths, submit_for_validation
-    from pipelines.resources import LandingResource
 
-    landing = LandingResource(root=str(county()["landing"]))
     done = []
     for source in order:
         load = json.loads(staged_paths(staging.month_dir(month), source)["load"].read_text(encoding="utf-8"))
-        if submit_for_validation(quality, staging, landing, month, source, load):
+        if submit_for_validation(quality, staging, month, source, load):
             done.append(source)
     return done
 
@@ -215,17 +204,16 @@ def test_gx_in_the_background_gives_the_same_results(tmp_path):
 
         # a month above the row limit is not validated in the background (its frames would sit beside
         # DuckDB), given up at its first file: the estimate from the landing folder is over the limit
-        from assets.ingest import month_rows_estimate, staged_paths
-        from pipelines.resources import LandingResource
+        from assets.ingest import staged_paths
 
         first = SOURCES[0]
         load = json.loads(staged_paths(staging.month_dir(scenario.M), first)["load"].read_text(encoding="utf-8"))
-        estimate = month_rows_estimate(LandingResource(root=str(env["landing"])), scenario.M, load)
+        estimate = QualityResource(landing_root=str(env["landing"])).month_rows_estimate(scenario.M, load)
         landing_rows = sum(len(p.read_text(encoding="utf-8-sig").splitlines()) - 1
                            for p in (Path(env["landing"]) / scenario.M).glob("*.csv"))
         assert landing_rows / 3 < estimate < landing_rows * 3
         for limit, expected in ((10, []), (estimate - 1, [])):
-            small = QualityResource(max_rows=limit)
+            small = QualityResource(max_rows=limit, landing_root=str(env["landing"]))
             small.setup_for_execution(None)
             assert _submit_all(small, staging, scenario.M, SOURCES) == expected
             small.teardown_after_execution(None)
