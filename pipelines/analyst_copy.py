@@ -133,8 +133,13 @@ KEYED = {
 # values, the audit draw's digest (computable from a household number), exact birth dates.
 DROPPED = {"name", "head_name", "member_name", "id_raw", "raw", "reason", "reason_text", "evidence",
            "digest", "birth_date", "candidates_list", "observed_value", "exception", "message"}
-# Whole tables left out: operational (who ran what, from where) and the schema bookkeeping.
+# Whole tables left out: operational (who ran what, from where) and the schema bookkeeping; and the
+# departments' record tables src_<source> (one row per record a department sent: visit dates,
+# amounts, addresses' codes): persons_monthly and households_monthly already hold every department's
+# facts per person and household, which is what analysts outside the bureau need; the records
+# themselves would only make the keys easier to re-identify (minimum necessary, 个人信息保护法 art. 6).
 DROPPED_TABLES = {"run_audit"}
+DROPPED_TABLE_PREFIXES = ("src_",)
 # Kept although the name ends in _name: they name places, codes and rules, not persons.
 PLACE_NAMES = {"county_name", "town_name", "village_name", "alert_name", "department_name", "source_name"}
 
@@ -241,7 +246,8 @@ def _tables(con, database: str | None = None) -> dict[str, list[str]]:
 
 def _plans(con) -> dict[str, list[tuple[str, str | None, str | None]]]:
     """Every table of the copy and its column plan (tables with nothing left to copy are left out)."""
-    plans = {t: column_plan(t, cols) for t, cols in _tables(con).items() if t not in DROPPED_TABLES}
+    plans = {t: column_plan(t, cols) for t, cols in _tables(con).items()
+             if t not in DROPPED_TABLES and not t.startswith(DROPPED_TABLE_PREFIXES)}
     return {t: plan for t, plan in plans.items() if any(new for _, _, new in plan)}
 
 

@@ -151,7 +151,8 @@ def test_analyst_db_keys_are_stable_and_keyed(county, tmp_path):
     keys = con.sql("select month, person_key from persons_monthly").fetchall()
     tables = {t for (t,) in con.sql("select table_name from duckdb_tables()").fetchall()}
     con.close()
-    assert "run_audit" not in tables and "alerts" in tables
+    assert "run_audit" not in tables and "alerts" in tables and "persons_monthly" in tables
+    assert not [t for t in tables if t.startswith("src_")]  # the departments' records stay in the bureau
     by_month = {}
     for m, k in keys:
         by_month.setdefault(m, set()).add(k)
