@@ -180,7 +180,6 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
 
     maybe_fail("published_month:before_swap")
     counts = wh.publish_month(con, month, wh.monthly_tables(con), also=policy_and_audit)
-    wh.apply_comments(con)
     maybe_fail("published_month:after_commit")
 
     # Files: swap the finished folder into place (two renames; recover_outputs mends a kill between them).

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from assets.months import shift
 from checks.contracts import SOURCES, load_contract
+from pipelines import warehouse as wh
 
 # Display order of alert types (rules.md "Alerts").
 ALERT_ORDER = ["TEKUN_CANDIDATE", "DIBAO_OMISSION", "MARGINAL_OMISSION", "EXPENDITURE_HARDSHIP", "SINGLE_PERSON_DIBAO",
@@ -190,8 +191,7 @@ def legend(labels: list[str]) -> str:
 # data
 # --------------------------------------------------------------------------------------------
 def _exists(con, schema: str, table: str) -> bool:
-    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                   params=[schema, table]).fetchall()[0][0] > 0
+    return wh.relation_exists(con, schema, table)
 
 
 def _history(con, table: str, select: str, month: str, where: str = "TRUE", group: str = "") -> list[tuple]:

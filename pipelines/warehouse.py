@@ -1,7 +1,14 @@
 """DuckDB warehouse: connection, schema bootstrap, SQL files, and the atomic month swap.
 
-Each asset writes its month into the `stage` schema; the publish step moves every table's
-month from `stage` into `main` in one transaction, so analysts never see half a month.
+Each asset writes its month into the `stage` schema; the publish step swaps every table's
+month into place in one transaction, so analysts never see half a month.
+
+Every monthly table `t` (MONTHLY_TABLES and src_<source>) is kept as one table per month,
+`stage.t__YYYY_MM`, beside an empty `stage.t__template` that carries its columns, and analysts
+read `main.t`: a view of the template and every month's table (UNION ALL BY NAME). Publishing
+month M renames the finished `stage.t` to `stage.t__YYYY_MM` (dropping the old one of a rerun)
+and re-creates the view — no row is copied: a copy of the month into one big table was 90 % of
+the publish step (DuckDB 2.0 cannot move a table between schemas; it can rename one in a schema).
 """
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ from pipelines.paths import SQL_DIR
 
 log = logging.getLogger("lim.warehouse")
 
-# Tables whose month is swapped from stage into main by publish (order irrelevant: one transaction).
+# Tables whose month is swapped into place by publish (order irrelevant: one transaction).
 MONTHLY_TABLES = [
     "load_log", "quarantine", "id_links", "month_parameters",
     "persons_monthly", "household_members_monthly", "households_monthly",
@@ -54,6 +61,8 @@ def ensure_schema(con) -> None:
             con.execute(source_table_ddl(load_contract(source)))
         con.execute("COMMIT")
     con.execute("CREATE SCHEMA IF NOT EXISTS stage")
+    if _month_tables_to_convert(con):
+        convert_to_month_tables(con)
 
 
 _DUCK_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "VARCHAR",
@@ -69,11 +78,15 @@ def source_table_ddl(contract) -> str:
         if c.type == "id":
             cols += ["id_raw VARCHAR", "link_method VARCHAR"]
     cols.append("raw VARCHAR")
+    return f"CREATE TABLE IF NOT EXISTS src_{contract.source} ({', '.join(cols)});"
+
+
+def source_table_comments(contract) -> list[str]:
     name = f"src_{contract.source}"
-    comments = [f"COMMENT ON TABLE {name} IS '{contract.department}：每月接收的有效行（已标准化、身份证号已链接），规则回看历史时读取';"]
+    comments = [f"COMMENT ON TABLE {name} IS '{contract.department}：每月接收的有效行（已标准化、身份证号已链接），规则回看历史时读取'"]
     for c in contract.columns:
-        comments.append(f"COMMENT ON COLUMN {name}.{c.canonical} IS '{c.header}';")
-    return f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)});\n" + "\n".join(comments)
+        comments.append(f"COMMENT ON COLUMN {name}.{c.canonical} IS '{c.header}'")
+    return comments
 
 
 def run_sql(con, path: Path, **variables) -> None:
@@ -117,7 +130,14 @@ def run_sql_dir(con, folder: Path, **variables) -> list[str]:
     return [f.name for f in files]
 
 
-def _exists(con, schema: str, table: str) -> bool:
+def relation_exists(con, schema: str, table: str) -> bool:
+    """A table or a view of that name in the schema (main's monthly tables are views)."""
+    return con.sql("select (select count(*) from duckdb_tables() where schema_name = $1 and table_name = $2)"
+                   " + (select count(*) from duckdb_views() where not internal and schema_name = $1 and view_name = $2)",
+                   params=[schema, table]).fetchall()[0][0] > 0
+
+
+def _base_table_exists(con, schema: str, table: str) -> bool:
     return con.sql("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
                    params=[schema, table]).fetchall()[0][0] > 0
 
@@ -130,7 +150,7 @@ def _columns(con, schema: str, table: str) -> list[tuple[str, str]]:
 
 def stage_table(con, table: str) -> None:
     """Create stage.<table> with main.<table>'s columns if it does not exist yet."""
-    if not _exists(con, "stage", table) and _exists(con, "main", table):
+    if not relation_exists(con, "stage", table) and relation_exists(con, "main", table):
         con.execute(f"CREATE TABLE stage.{table} AS SELECT * FROM main.{table} WITH NO DATA")
 
 
@@ -139,8 +159,62 @@ def replace_stage_month(con, table: str, month: str) -> None:
     con.execute(f"DELETE FROM stage.{table} WHERE month = ?", [month])
 
 
+def month_table(table: str, month: str) -> str:
+    """The name of month M's table of `table` in the stage schema: alerts, 2026-06 → alerts__2026_06."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise ValueError(f"not a month: {month!r}")
+    return f"{table}__{month.replace('-', '_')}"
+
+
+def template_table(table: str) -> str:
+    return f"{table}__template"
+
+
+def published_months(con, table: str) -> list[str]:
+    """The months of `table` published so far (its tables stage.t__YYYY_MM), in order."""
+    names = con.sql("select table_name from duckdb_tables() where schema_name = 'stage' and starts_with(table_name, ?)",
+                    params=[f"{table}__"]).fetchall()
+    found = (re.fullmatch(re.escape(table) + r"__(\d{4})_(\d{2})", n) for (n,) in names)
+    return sorted(f"{m.group(1)}-{m.group(2)}" for m in found if m)
+
+
+def refresh_view(con, table: str) -> None:
+    """main.<table> = its template and every published month's table, by column name (a month
+    published by an older release lacks a column added later: NULL there)."""
+    parts = [f"SELECT * FROM stage.{template_table(table)}"]
+    parts += [f"SELECT * FROM stage.{month_table(table, m)}" for m in published_months(con, table)]
+    con.execute(f"CREATE OR REPLACE VIEW main.{table} AS " + "\nUNION ALL BY NAME ".join(parts))
+
+
+def _month_tables_to_convert(con) -> list[str]:
+    """Monthly tables still held as one base table in main (a new or an older warehouse)."""
+    return [t for t in monthly_tables(con) if _base_table_exists(con, "main", t)]
+
+
+def convert_to_month_tables(con) -> None:
+    """main.<t> (one table of every month) → stage.t__template, one stage.t__YYYY_MM per month and
+    the view main.<t>, in one transaction. Run once by ensure_schema (schema.sql creates the tables;
+    a warehouse of an older release has its history in them)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for t in _month_tables_to_convert(con):
+            con.execute(f"CREATE TABLE IF NOT EXISTS stage.{template_table(t)} AS SELECT * FROM main.{t} WITH NO DATA")
+            for (m,) in con.sql(f"SELECT DISTINCT month FROM main.{t} WHERE month IS NOT NULL ORDER BY 1").fetchall():
+                name = month_table(t, str(m)[:7])
+                con.execute(f"DROP TABLE IF EXISTS stage.{name}")
+                con.execute(f"CREATE TABLE stage.{name} AS SELECT * FROM main.{t} WHERE month = ?", [m])
+            con.execute(f"DROP TABLE main.{t}")
+            refresh_view(con, t)
+        apply_comments(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, int]:
-    """Replace `month` of every table in main with stage's rows, in one transaction.
+    """Put stage's month M of every table in place, in one transaction: stage.<t> becomes
+    stage.t__YYYY_MM (replacing a previous run's) and main.<t> is re-created over the months.
     `also(con)`, if given, runs inside the same transaction (policy tables, run audit)."""
     counts = {}
     con.execute("BEGIN TRANSACTION")
@@ -148,24 +222,28 @@ def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, in
         if also is not None:
             also(con)
         for t in tables:
-            if not _exists(con, "stage", t):
+            if not _base_table_exists(con, "stage", t):
                 continue
-            if not _exists(con, "main", t):
-                con.execute(f"CREATE TABLE main.{t} AS SELECT * FROM stage.{t} WITH NO DATA")
-            have = {c for c, _ in _columns(con, "main", t)}
+            template = template_table(t)
+            if not _base_table_exists(con, "stage", template):
+                con.execute(f"CREATE TABLE stage.{template} AS SELECT * FROM stage.{t} WITH NO DATA")
+            have = {c for c, _ in _columns(con, "stage", template)}
             for col, typ in _columns(con, "stage", t):  # a newer release may add columns
                 if col not in have:
-                    con.execute(f'ALTER TABLE main.{t} ADD COLUMN "{col}" {typ}')
-            con.execute(f"DELETE FROM main.{t} WHERE month = ?", [month])
-            con.execute(f"INSERT INTO main.{t} BY NAME SELECT * FROM stage.{t} WHERE month = ?", [month])
-            counts[t] = con.sql(f"SELECT count(*) FROM main.{t} WHERE month = ?", params=[month]).fetchall()[0][0]
+                    con.execute(f'ALTER TABLE stage.{template} ADD COLUMN "{col}" {typ}')
+            # stage.<t> holds month M (a run of another month that died before its publish may
+            # have left its rows: they are not M's)
+            con.execute(f"DELETE FROM stage.{t} WHERE month IS DISTINCT FROM ?", [month])
+            name = month_table(t, month)
+            con.execute(f"DROP TABLE IF EXISTS stage.{name}")
+            con.execute(f"ALTER TABLE stage.{t} RENAME TO {name}")
+            refresh_view(con, t)
+            counts[t] = con.sql(f"SELECT count(*) FROM stage.{name}").fetchall()[0][0]
+        apply_comments(con)  # a re-created view has lost its comments
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    for t in tables:
-        if _exists(con, "stage", t):
-            con.execute(f"DROP TABLE stage.{t}")
     return counts
 
 
@@ -175,15 +253,33 @@ def monthly_tables(con) -> list[str]:
     return MONTHLY_TABLES + [f"src_{s}" for s in SOURCES]
 
 
-def apply_comments(con) -> None:
-    """COMMENT ON every documented table/column that exists (sql/warehouse/comments.sql)."""
+_COMMENT_TARGET = re.compile(r"COMMENT ON (TABLE|COLUMN) ([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))? IS", re.S)
+
+
+def comment_statements() -> list[str]:
+    """sql/warehouse/comments.sql and the src_<source> tables' comments from the contracts."""
+    from checks.contracts import SOURCES, load_contract
     lines = (SQL_DIR / "warehouse" / "comments.sql").read_text(encoding="utf-8").splitlines()
     text = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
-    for stmt in [s.strip() for s in text.split(";\n") if s.strip()]:
-        try:
+    out = [s.strip() for s in text.split(";\n") if s.strip()]
+    for source in SOURCES:
+        out += source_table_comments(load_contract(source))
+    return [s.rstrip(";") for s in out]
+
+
+def apply_comments(con) -> None:
+    """COMMENT ON every documented table (or view) and column of main that exists; safe inside a
+    transaction (no statement is tried on something missing: a failed one would abort it)."""
+    relations = {r[0] for r in con.sql("select table_name from duckdb_tables() where schema_name = 'main' union "
+                                       "select view_name from duckdb_views() where not internal and schema_name = 'main'").fetchall()}
+    columns = {(t, c) for t, c in con.sql("select table_name, column_name from duckdb_columns() where schema_name = 'main'").fetchall()}
+    for stmt in comment_statements():
+        m = _COMMENT_TARGET.match(stmt)
+        if not m:
+            raise ValueError(f"comments: not a COMMENT ON TABLE/COLUMN statement: {stmt[:80]}")
+        kind, table, column = m.groups()
+        if (kind == "TABLE" and table in relations) or (kind == "COLUMN" and (table, column) in columns):
             con.execute(stmt)
-        except duckdb.CatalogException:
-            pass  # table not built yet in this warehouse (e.g. before the first run)
 
 
 def table_names(con, schema: str = "main") -> list[str]:

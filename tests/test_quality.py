@@ -29,8 +29,19 @@ def con(tmp_path):
     c.close()
 
 
+def _into(con, schema: str, table: str, month: str) -> str:
+    """Where a hand-made row of `month` goes: stage.<table>, or for an earlier month already
+    published ("main") that month's table under the view main.<table> (pipelines/warehouse.py)."""
+    if schema != "main":
+        return f"{schema}.{table}"
+    name = wh.month_table(table, month)
+    con.execute(f"CREATE TABLE IF NOT EXISTS stage.{name} AS SELECT * FROM stage.{wh.template_table(table)} WITH NO DATA")
+    wh.refresh_view(con, table)
+    return f"stage.{name}"
+
+
 def load(con, schema, month, source, status="accepted", rows_in=100, quarantined=0):
-    con.execute(f"INSERT INTO {schema}.load_log (month, source, status, rows_in, rows_accepted, rows_quarantined) VALUES (?, ?, ?, ?, ?, ?)",
+    con.execute(f"INSERT INTO {_into(con, schema, 'load_log', month)} (month, source, status, rows_in, rows_accepted, rows_quarantined) VALUES (?, ?, ?, ?, ?, ?)",
                 [month, source, status, rows_in, rows_in - quarantined, quarantined])
 
 
@@ -120,7 +131,7 @@ def test_one_determination_per_household(con):
 # ---- alert_counts_vs_previous_month ------------------------------------------------------------------
 def _alerts(con, schema, month, counts):
     for t, n in counts.items():
-        con.execute(f"INSERT INTO {schema}.alerts (month, alert_type) SELECT ?, ? FROM range(?)", [month, t, n])
+        con.execute(f"INSERT INTO {_into(con, schema, 'alerts', month)} (month, alert_type) SELECT ?, ? FROM range(?)", [month, t, n])
 
 
 @pytest.mark.parametrize("cur,expected", [(120, "pass"), (40, "warn"), (200, "warn"), (500, "error")])
@@ -140,7 +151,7 @@ def test_alert_counts_jump_from_a_small_base_only_warns(con):
     _alerts(con, "main", PREV, {"GRADUAL_EXIT_REVERT": 6})
     _alerts(con, "stage", M, {"GRADUAL_EXIT_REVERT": 31})
     assert verdict(ac.judge_alerts, con) == "warn"
-    con.execute("DELETE FROM main.alerts; DELETE FROM stage.alerts")
+    con.execute(f"DELETE FROM {_into(con, 'main', 'alerts', PREV)}; DELETE FROM stage.alerts")
     _alerts(con, "main", PREV, {"GRADUAL_EXIT_REVERT": 20})
     _alerts(con, "stage", M, {"GRADUAL_EXIT_REVERT": 90})
     assert verdict(ac.judge_alerts, con) == "error"

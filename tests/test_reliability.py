@@ -105,7 +105,8 @@ def snapshot_warehouse(path: Path) -> dict[str, list]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         snap = {}
-        for (t,) in con.sql("select table_name from duckdb_tables() where schema_name='main' order by 1").fetchall():
+        for (t,) in con.sql("select table_name from duckdb_tables() where schema_name='main' union "
+                            "select view_name from duckdb_views() where not internal and schema_name='main' order by 1").fetchall():
             if t == "run_audit":
                 rows = con.sql("select run_id, month, outputs_manifest_sha256 from run_audit where status='success'").fetchall()
             else:

@@ -75,3 +75,69 @@ def test_other_errors_are_not_retried(con, tmp_path):
     f.write_text("SELECT * FROM no_such_table;", encoding="utf-8")
     with pytest.raises(duckdb.CatalogException):
         wh.run_sql(FlakyOnce(con, "never"), f)
+
+
+# --- the monthly tables: one table per month under a view (pipelines/warehouse.py) -----------------
+def _stage_month(con, month: str, rows: list[tuple], extra: bool = False) -> None:
+    con.execute("DROP TABLE IF EXISTS stage.alerts")
+    con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
+    if extra:  # a newer release adds a column
+        con.execute("ALTER TABLE stage.alerts ADD COLUMN new_flag BOOLEAN")
+    for alert_id, household_id in rows:
+        con.execute("INSERT INTO stage.alerts (month, alert_id, household_id) VALUES (?, ?, ?)", [month, alert_id, household_id])
+
+
+def test_publish_swaps_whole_months_without_copying_rows(tmp_path):
+    con = wh.connect(str(tmp_path / "w.duckdb"))
+    kinds = dict(con.sql("select view_name, 'view' from duckdb_views() where schema_name = 'main' union all "
+                         "select table_name, 'table' from duckdb_tables() where schema_name = 'main'").fetchall())
+    assert all(kinds[t] == "view" for t in wh.monthly_tables(con) if t in kinds) and kinds["alerts"] == "view"
+    assert con.sql("select comment from duckdb_views() where view_name = 'alerts'").fetchall()[0][0]
+
+    _stage_month(con, "2026-01", [("A1", "H1"), ("A2", "H2")])
+    assert wh.publish_month(con, "2026-01", ["alerts"]) == {"alerts": 2}
+    _stage_month(con, "2026-02", [("A3", "H1")], extra=True)
+    # a month of another run that died before its publish left a row in stage: it is not published
+    con.execute("INSERT INTO stage.alerts (month, alert_id) VALUES ('2026-05', 'stray')")
+    wh.publish_month(con, "2026-02", ["alerts"])
+    rows = con.sql("select month, alert_id, new_flag from alerts order by alert_id").fetchall()
+    assert rows == [("2026-01", "A1", None), ("2026-01", "A2", None), ("2026-02", "A3", None)]
+    assert wh.published_months(con, "alerts") == ["2026-01", "2026-02"]
+    assert not wh.relation_exists(con, "stage", "alerts")  # renamed into place, nothing left to drop
+
+    # a rerun of 2026-01 replaces that month and only it; the view keeps its documentation
+    _stage_month(con, "2026-01", [("A9", "H9")])
+    wh.publish_month(con, "2026-01", ["alerts"])
+    assert con.sql("select month, alert_id from alerts order by 1, 2").fetchall() == [("2026-01", "A9"), ("2026-02", "A3")]
+    assert con.sql("select comment from duckdb_views() where view_name = 'alerts'").fetchall()[0][0]
+    assert con.sql("select count(*) from duckdb_columns() where table_name = 'alerts' and schema_name = 'main' "
+                   "and column_name = 'alert_type' and comment is not null").fetchall()[0][0] == 1
+
+    # a failure inside the transaction leaves every month as it was
+    _stage_month(con, "2026-02", [("B1", "H1")])
+    with pytest.raises(RuntimeError):
+        wh.publish_month(con, "2026-02", ["alerts"], also=lambda c: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert con.sql("select alert_id from alerts where month = '2026-02'").fetchall() == [("A3",)]
+    con.close()
+
+
+def test_a_warehouse_of_one_table_per_kind_is_converted_with_every_row(tmp_path):
+    """A warehouse of an older release (main.alerts one table of every month) opens as month tables."""
+    path = tmp_path / "old.duckdb"
+    con = wh.connect(str(path))
+    con.close()
+    old = duckdb.connect(str(path))
+    cols = ", ".join(c for (c,) in old.sql("select column_name from duckdb_columns() where schema_name = 'main' "
+                                           "and table_name = 'alerts' order by column_index").fetchall())
+    old.execute(f"CREATE TABLE main.alerts_old AS SELECT {cols} FROM main.alerts")
+    old.execute("DROP VIEW main.alerts")
+    old.execute("ALTER TABLE main.alerts_old RENAME TO alerts")
+    old.execute("INSERT INTO main.alerts (month, alert_id) SELECT '2025-' || lpad((i % 12 + 1)::VARCHAR, 2, '0'), 'A' || i "
+                "FROM range(100) t(i)")
+    old.close()
+    con = wh.connect(str(path))
+    assert wh.published_months(con, "alerts") == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert con.sql("select count(*), count(distinct alert_id) from alerts").fetchall() == [(100, 100)]
+    assert con.sql("select table_type from information_schema.tables where table_schema = 'main' "
+                   "and table_name = 'alerts'").fetchall() == [("VIEW",)]
+    con.close()
