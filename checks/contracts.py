@@ -200,17 +200,27 @@ class Contract:
         return self.identity is not None and {"out_of_pocket", *OOP_TERMS} <= names
 
 
+@functools.lru_cache(maxsize=None)
+def shared_aliases() -> dict[str, tuple[str, ...]]:
+    """``checks/contracts/aliases.yaml``: header → the other spellings of it, for every source."""
+    with (CONTRACTS_DIR / "aliases.yaml").open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    return {str(h): tuple(str(a) for a in (al or ())) for h, al in raw.items()}
+
+
 def _parse_column(d: dict, source: str) -> Column:
     ctype = d["type"]
     if ctype not in COLUMN_TYPES:
         raise ValueError(f"{source}.{d['canonical']}: unknown type {ctype!r}")
     allowed = d.get("allowed")
+    header = str(d["header"])
+    own = tuple(str(a) for a in d.get("aliases") or ())
     return Column(
         canonical=d["canonical"],
-        header=str(d["header"]),
+        header=header,
         type=ctype,
         required=bool(d.get("required", False)),
-        aliases=tuple(str(a) for a in d.get("aliases") or ()),
+        aliases=tuple(dict.fromkeys(shared_aliases().get(header, ()) + own)),
         allowed=tuple(str(a) for a in allowed) if allowed is not None else None,
         in_month=bool(d.get("in_month", False)),
         empty_means=d.get("empty_means"),

@@ -121,6 +121,32 @@ def test_header_aliases_units_star_and_extra_columns(tmp_path):
     assert r.header_mapping["annual_fees"] == "学年费用合计（元）"
 
 
+def test_one_alias_mapping_for_every_source():
+    """extracts.md: aliases are kept in one mapping: a header's alias is accepted in every source that
+    has a column with that header (hr once refused 身份证, which the register accepted)."""
+    from checks.contracts import load_all_contracts, shared_aliases
+    shared = shared_aliases()
+    assert set(shared["公民身份号码"]) >= {"身份证号", "身份证号码", "证件号码"}  # the spec's own list
+    for source, contract in load_all_contracts().items():
+        mapping = contract.header_map()
+        for col in contract.columns:
+            for alias in shared.get(col.header, ()):
+                assert mapping[alias] == col.canonical, (source, col.header, alias)
+
+
+@pytest.mark.parametrize("source,lines,column", [
+    ("hr", ["身份证,姓名,就业状态", "{A},张三,退休"], "id_number"),
+    ("rural_revitalization", ["户编号,行政区划代码,身份证号,姓名,与户主关系,监测类别,风险已消除,家庭年人均纯收入,家庭其他收入",
+                              "R1,370322100201,{A},张三,户主,脱贫户,否,9000,300"], "other_income"),
+])
+def test_an_alias_of_one_source_is_read_in_another(tmp_path, source, lines, column):
+    write_csv(tmp_path, source, [line.format(A=A) for line in lines])
+    r = stage(tmp_path, source)
+    assert_invariant(r)
+    assert r.status == "accepted" and r.accepted.height == 1
+    assert r.accepted[column].to_list()[0] in (A, 300.0)
+
+
 def test_contract_header_wins_over_alias(tmp_path):
     write_csv(tmp_path, "hr", ["身份证号,公民身份号码,姓名,就业状态", f"{B},{A},张三,就业"])
     r = stage(tmp_path, "hr")
