@@ -276,6 +276,10 @@ def _read_xlsx(path: Path) -> RawTable:
         if not wb.worksheets:
             raise ReadError("empty_file", "工作簿没有工作表")
         ws = wb.worksheets[0]
+        # Read the sheet to its last row, whatever its <dimension> says: some exporters write "A1"
+        # or a stale range there, and read-only openpyxl would stop at it — rows lost unseen.
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
         header: list[str] | None = None
         header_row = 0
         rows: list[list[str | None]] = []

@@ -158,6 +158,25 @@ def test_xlsx_header_only_and_first_sheet(tmp_path):
     assert t.header == ["公民身份号码", "姓名"] and t.rows_in == 0
 
 
+@pytest.mark.parametrize("dimension", ["A1", "A1:B2"])
+def test_xlsx_with_a_stale_dimension_loses_no_row(tmp_path, dimension):
+    """Some exporters write <dimension ref="A1"/> or an old range; read-only openpyxl stopped there."""
+    import re
+    import zipfile
+    good = make_xlsx(tmp_path / "g.xlsx", [["公民身份号码", "姓名"], [ID, "张三"], [ID, "李四"], [ID, "王五"]])
+    p = tmp_path / "x.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            b = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                b, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>'.encode(), b)
+                assert n == 1
+            zout.writestr(item, b)
+    t = read_raw(p)
+    assert t.header == ["公民身份号码", "姓名"] and t.rows_in == 3
+    assert [r["姓名"] for r in t.rows()] == ["张三", "李四", "王五"]
+
+
 def test_xlsx_empty_sheet(tmp_path):
     p = tmp_path / "x.xlsx"
     openpyxl.Workbook().save(p)
