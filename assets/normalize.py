@@ -167,7 +167,10 @@ def id_stages(src: str, value: str, code: str, required: bool = True) -> list[St
     t = _Names(value)
     s = pl.col(t("s"))
     body = pl.col(t("body"))
-    is18 = s.str.contains(r"^[0-9]{17}[0-9X]$")
+    # 18 characters: 17 digits and a check digit or X — or one X among the 17 (an X-final ID with
+    # its last two characters swapped, or a digit typed as X): a bad checksum that reconciliation
+    # may link (extracts.md: one substitution at any of the 18 positions or one transposition).
+    is18 = (s.str.len_chars() == 18) & s.str.contains(r"^[0-9]*X?[0-9]*[0-9X]$")
     is15 = s.str.contains(r"^[0-9]{15}$")
     n = pl.col(t("n"))
     total = None

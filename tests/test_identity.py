@@ -95,6 +95,12 @@ def cases() -> list[Case]:
     out.append(Case("transposition@11", "李九", [p], swap(p, 11), "transposition", 1, p))
     p = make_id("19800112", 356)
     out.append(Case("transposition@15", "李十", [p], swap(p, 15), "transposition", 1, p))
+    # an ID ending in X with its last two characters swapped, and a digit typed as X (extracts.md: a
+    # substitution at any of the 18 positions, a transposition): staged as bad checksums, linked
+    px = next(i for i in (make_id("19800112", n) for n in range(700, 900)) if i.endswith("X"))
+    out.append(Case("transposition@17_X", "李十一", [px], swap(px, 17), "transposition", 1, px))
+    p = new()
+    out.append(Case("typo_1@10_X", "孙九", [p], p[:9] + "X" + p[10:], "typo_1", 1, p))
     # same name, same first 14 digits, sequence garbled (no tier-1 candidate)
     p = make_id("19660708", 123)
     bad = wrong_check(p[:14] + "987", avoid=p[17])
