@@ -24,3 +24,16 @@ def test_alerts(county, hh):
                              params=[scenario.M, hh.key]).fetchall()
     got = {t if m is None else f"{t}@{m}" for t, m in rows}
     assert got == hh.expect_alerts
+
+
+def test_unknown_financial_assets_are_to_be_verified(county):
+    """rules.md: unknown financial assets count as OK and are reported as such — every omission
+    alert of a household whose financial assets are unknown says they are to be verified."""
+    rows = county["con"].sql("""
+        SELECT a.alert_type, a.household_id, a.reason_text, a.evidence
+        FROM alerts a JOIN determinations d USING (month, household_source, household_id)
+        WHERE a.month = ? AND NOT d.financial_assets_known
+          AND a.alert_type IN ('TEKUN_CANDIDATE', 'DIBAO_OMISSION', 'MARGINAL_OMISSION', 'EXPENDITURE_HARDSHIP',
+                               'SINGLE_PERSON_DIBAO')""", params=[scenario.M]).fetchall()
+    assert {r[0] for r in rows} >= {"DIBAO_OMISSION", "EXPENDITURE_HARDSHIP", "SINGLE_PERSON_DIBAO"}
+    assert [r[:2] for r in rows if "需" not in (r[2] or "") + (r[3] or "") or "核实" not in (r[2] or "") + (r[3] or "")] == []

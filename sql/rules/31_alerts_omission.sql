@@ -36,9 +36,10 @@ WHERE d.category = 'MARGINAL' AND d.household_source <> 'civil_affairs';
 INSERT INTO alert_hits
 SELECT d.household_source, d.household_id, 'EXPENDITURE_HARDSHIP', NULL, NULL, 'RIGID_EXPENDITURE',
        '家庭人均月收入 ' || yuan(d.per_capita_income) || ' 元，扣除人均月刚性支出 ' || yuan(d.rigid_expenditure_per_capita)
-       || ' 元后低于' || d.urban_rural || '低保标准 ' || yuan(d.standard) || ' 元（收入低于上限 ' || yuan(d.expenditure_ceiling) || ' 元），未纳入救助',
+       || ' 元后低于' || d.urban_rural || '低保标准 ' || yuan(d.standard) || ' 元（收入低于上限 ' || yuan(d.expenditure_ceiling) || ' 元），未纳入救助'
+       || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END,
        '医保局：近 12 个月个人自付医疗费用 ' || yuan(f.out_of_pocket_12m) || ' 元；教育局：在读学生学年费用扣除资助后 '
-       || yuan(f.education_net_cost) || ' 元；' || e.income_evidence, NULL
+       || yuan(f.education_net_cost) || ' 元；' || e.income_evidence || '；' || e.assets_evidence, NULL
 FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
 JOIN hh_facts f USING (household_source, household_id)
 WHERE d.category = 'EXPENDITURE' AND d.household_source <> 'civil_affairs';
@@ -52,10 +53,11 @@ SELECT d.household_source, d.household_id, 'SINGLE_PERSON_DIBAO', hm.id_number, 
        hm.name || CASE WHEN hm.disability_level IN ('一级', '二级') THEN '为' || coalesce(hm.disability_type, '') || hm.disability_level || '残疾人'
                        ELSE '患重大疾病' END
        || '，所在家庭人均月收入 ' || yuan(d.per_capita_income) || ' 元，低于低保边缘标准 ' || yuan(d.marginal_line)
-       || ' 元，可按单人户纳入低保',
+       || ' 元，可按单人户纳入低保'
+       || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END,
        concat_ws('；', CASE WHEN hm.disability_level IS NOT NULL THEN '民政局：残疾类别 ' || coalesce(hm.disability_type, '—') || '，等级 ' || hm.disability_level END,
                        CASE WHEN p.serious_illness_to_m THEN '卫健委：重大疾病 ' || coalesce(p.serious_diagnoses, '') END,
-                       e.income_evidence), NULL
+                       e.income_evidence, e.assets_evidence), NULL
 FROM stage.determinations d
 JOIN stage.household_members_monthly hm USING (household_source, household_id)
 JOIN stage.persons_monthly p USING (id_number)
