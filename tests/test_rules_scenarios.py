@@ -37,3 +37,26 @@ def test_unknown_financial_assets_are_to_be_verified(county):
                                'SINGLE_PERSON_DIBAO')""", params=[scenario.M]).fetchall()
     assert {r[0] for r in rows} >= {"DIBAO_OMISSION", "EXPENDITURE_HARDSHIP", "SINGLE_PERSON_DIBAO"}
     assert [r[:2] for r in rows if "需" not in (r[2] or "") + (r[3] or "") or "核实" not in (r[2] or "") + (r[3] or "")] == []
+
+
+CATEGORY_REASONS = {"OVER_ASSETS": {"FINANCIAL_ASSETS_OVER_LIMIT", "PROPERTIES_OVER_LIMIT"},
+                    "TEKUN": {"ALL_MEMBERS_UNABLE_TO_WORK"}, "DIBAO": {"INCOME_BELOW_STANDARD"},
+                    "MARGINAL": {"INCOME_BELOW_MARGINAL_LINE"}, "EXPENDITURE": {"RIGID_EXPENDITURE"},
+                    "NOT_ELIGIBLE": {"NO_RULE_MET"}}
+
+
+def test_every_determination_carries_its_reason_codes(county):
+    """rules.md: every determination carries reason codes — the test that decided it, and unknown
+    financial assets whenever they were not declared."""
+    rows = county["con"].sql("""SELECT household_id, category, reason_codes, financial_assets_known,
+                                       financial_assets, asset_limit_per_capita * household_size, property_total
+                                FROM determinations WHERE month = ?""", params=[scenario.M]).fetchall()
+    assert {r[1] for r in rows} == set(CATEGORY_REASONS)
+    for hh, category, codes, known, fin, fin_limit, properties in rows:
+        got = set(codes.split(","))
+        assert got & CATEGORY_REASONS[category], (hh, category, codes)
+        assert ("FINANCIAL_ASSETS_UNKNOWN" in got) == (not known), (hh, codes)
+        if category == "OVER_ASSETS":
+            assert ("FINANCIAL_ASSETS_OVER_LIMIT" in got) == (known and fin > fin_limit), (hh, codes)
+        if category == "TEKUN":
+            assert "NO_INCOME" in got

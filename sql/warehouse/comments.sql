@@ -39,6 +39,7 @@ COMMENT ON COLUMN households_monthly.out_of_pocket_12m IS '在世成员近 12 �
 COMMENT ON COLUMN households_monthly.job_loss_m IS '有成员上月就业、本月失业或未就业（上月人社数据未接收时为否）';
 COMMENT ON TABLE determinations IS '认定结果：每户每月一个（OVER_ASSETS / TEKUN / DIBAO / MARGINAL / EXPENDITURE / NOT_ELIGIBLE），含收入、标准、资产、刚性支出';
 COMMENT ON COLUMN determinations.category IS '认定类别（rules.md Determination，按顺序取第一个适用的）';
+COMMENT ON COLUMN determinations.reason_codes IS '认定依据代码（逗号分隔）：FINANCIAL_ASSETS_OVER_LIMIT / PROPERTIES_OVER_LIMIT / ALL_MEMBERS_UNABLE_TO_WORK,NO_INCOME / INCOME_BELOW_STANDARD / INCOME_BELOW_MARGINAL_LINE / RIGID_EXPENDITURE / NO_RULE_MET，金融资产未申报时另加 FINANCIAL_ASSETS_UNKNOWN（按资产合格处理，需核实）';
 COMMENT ON COLUMN determinations.household_size IS '在世成员数 n';
 COMMENT ON COLUMN determinations.household_income IS '家庭月收入 = 个人收入合计 − 就业成本扣减 + 家庭其他月收入';
 COMMENT ON COLUMN determinations.per_capita_income IS '人均月收入 pci = 家庭月收入 / n（两位小数）';
