@@ -212,6 +212,10 @@ def _read_csv(path: Path) -> RawTable:
     body, enc = _decode(raw)
     if not body.strip(b" \t\r\n,;"):
         raise ReadError("empty_file", "文件没有表头")
+    if b"\r" in body and b"\n" not in body:
+        # lines ended by a bare CR (classic Mac, some old exporters): polars would read the whole
+        # file as one header line and accept it with 0 rows
+        body = body.replace(b"\r", b"\n")
     try:
         df = pl.read_csv(
             io.BytesIO(body),

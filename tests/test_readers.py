@@ -104,6 +104,14 @@ def test_csv_unreadable(tmp_path, content):
     assert ei.value.code == "unreadable"
 
 
+def test_csv_with_bare_cr_line_ends(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_bytes(f"公民身份号码,姓名\r{ID},张三\r{ID},李四\r".encode())
+    t = read_raw(p)
+    assert t.header == ["公民身份号码", "姓名"] and t.rows_in == 2
+    assert [r["姓名"] for r in t.rows()] == ["张三", "李四"]
+
+
 # --------------------------------------------------------------------------- XLSX
 def make_xlsx(path: Path, rows: list[list], number_formats: dict[str, str] | None = None) -> Path:
     wb = openpyxl.Workbook()
