@@ -216,6 +216,7 @@ def _read_csv(path: Path) -> RawTable:
         # lines ended by a bare CR (classic Mac, some old exporters): polars would read the whole
         # file as one header line and accept it with 0 rows
         body = body.replace(b"\r", b"\n")
+    sep = _separator(body)
     try:
         df = pl.read_csv(
             io.BytesIO(body),
@@ -223,10 +224,11 @@ def _read_csv(path: Path) -> RawTable:
             infer_schema=False,
             empty_string_is_null=False,
             raise_if_empty=False,
+            separator=sep,
         )
     except pl.exceptions.ComputeError as exc:
         if "more fields" in str(exc):
-            return _read_csv_python(body, enc)
+            return _read_csv_python(body, enc, sep)
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
@@ -238,11 +240,25 @@ def _read_csv(path: Path) -> RawTable:
     return _finish(header, df.slice(1), 2, "csv", enc)
 
 
-def _read_csv_python(body: bytes, enc: str) -> RawTable:
+def _separator(body: bytes) -> str:
+    """The field separator: a comma, unless the header line has none but has tabs (Excel's "text,
+    tab-separated" saved as .csv) or semicolons."""
+    for line in body[:65536].splitlines():
+        if line.strip(b" \t\r"):
+            if b"," not in line:
+                if b"\t" in line:
+                    return "\t"
+                if b";" in line:
+                    return ";"
+            return ","
+    return ","
+
+
+def _read_csv_python(body: bytes, enc: str, sep: str = ",") -> RawTable:
     """Fallback for ragged files: Python's csv module, rows padded to the widest."""
     text = body.decode("utf-8")
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except csv.Error as exc:
         raise ReadError("unreadable", f"CSV 无法解析：{exc}") from exc
     # leading blank lines: the header is the first non-blank line
@@ -304,14 +320,34 @@ def _read_xlsx(path: Path) -> RawTable:
             raise
         except Exception as exc:  # noqa: BLE001
             raise ReadError("unreadable", f"XLSX 无法解析：{_first_line(exc)}") from exc
+        others = _other_sheets_with_content(wb)
     finally:
         wb.close()
+    note = f"工作簿另有非空工作表未读取：{'、'.join(others)}（只读取第一个工作表 {ws.title}）" if others else None
     if header is None:
-        raise ReadError("empty_file", "第一个工作表没有表头")
+        raise ReadError("empty_file", "第一个工作表没有表头" + (f"；{note}" if note else ""))
     header = header + [""] * (width - len(header))
     cols = {f"c{j}": [r[j] if j < len(r) else None for r in rows] for j in range(width)}
     df = pl.DataFrame(cols, schema={f"c{j}": pl.Utf8 for j in range(width)})
-    return _finish(header, df, header_row + 1, "xlsx")
+    table = _finish(header, df, header_row + 1, "xlsx")
+    if note:
+        table.notes.append(note)
+    return table
+
+
+def _other_sheets_with_content(wb) -> list[str]:
+    """Names of the sheets after the first that hold any value (each read up to its first one):
+    a department that puts its data on the second sheet, or one sheet per town, is told so."""
+    names = []
+    for other in wb.worksheets[1:]:
+        try:
+            if hasattr(other, "reset_dimensions"):
+                other.reset_dimensions()
+            if any(any(v is not None and str(v).strip() for v in row) for row in other.iter_rows(values_only=True)):
+                names.append(other.title)
+        except Exception:  # noqa: BLE001 - a broken extra sheet does not spoil the first one
+            names.append(other.title)
+    return names
 
 
 # ---------------------------------------------------------------------------

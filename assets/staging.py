@@ -292,7 +292,7 @@ def stage_source(
     if missing_req:
         return result(
             MISSING_COLUMN,
-            f"文件 {rel} 缺少必需列：{'、'.join(missing_req)}",
+            f"文件 {rel} 缺少必需列：{'、'.join(missing_req)}" + "".join(f"；{n}" for n in raw.notes),
             file=rel,
             sha256=sha,
             encoding=raw.encoding,
@@ -336,9 +336,9 @@ def stage_source(
     deduped = good.unique(subset=contract.canonical_names, keep="first", maintain_order=True)
     duplicates = good.height - deduped.height
 
-    message = None
-    if ignored:
-        message = f"已读取文件 {rel}，忽略同一数据源的其他文件：{'、'.join(ignored)}"
+    notes = [f"已读取文件 {rel}，忽略同一数据源的其他文件：{'、'.join(ignored)}"] if ignored else []
+    notes += [f"文件 {rel}：{n}" for n in raw.notes]
+    message = "；".join(notes) or None
     return StageResult(
         source=source,
         month=month,

@@ -104,6 +104,18 @@ def test_csv_unreadable(tmp_path, content):
     assert ei.value.code == "unreadable"
 
 
+@pytest.mark.parametrize("sep", ["\t", ";"])
+def test_csv_separated_by_tabs_or_semicolons(tmp_path, sep):
+    """Excel's "text (tab-separated)" saved under .csv, or a semicolon export: the header line has
+    no comma, so its separator is used (a comma inside a value stays in the value)."""
+    p = tmp_path / "x.csv"
+    p.write_text(sep.join(["公民身份号码", "姓名", "金额"]) + "\n" + sep.join([ID, "张三", "1,234.50"]) + "\n",
+                 encoding="utf-8")
+    t = read_raw(p)
+    assert t.header == ["公民身份号码", "姓名", "金额"]
+    assert t.rows() == [{"公民身份号码": ID, "姓名": "张三", "金额": "1,234.50"}]
+
+
 def test_csv_with_bare_cr_line_ends(tmp_path):
     p = tmp_path / "x.csv"
     p.write_bytes(f"公民身份号码,姓名\r{ID},张三\r{ID},李四\r".encode())
@@ -164,6 +176,7 @@ def test_xlsx_header_only_and_first_sheet(tmp_path):
     wb.save(p)
     t = read_raw(p)
     assert t.header == ["公民身份号码", "姓名"] and t.rows_in == 0
+    assert t.notes == ["工作簿另有非空工作表未读取：说明（只读取第一个工作表 Sheet）"]  # said, not silent
 
 
 @pytest.mark.parametrize("dimension", ["A1", "A1:B2"])

@@ -465,6 +465,34 @@ def test_emergency_xlsx(tmp_path):
     assert qmap(r) == {4: "invalid_id", 7: "date_outside_month"}
 
 
+def test_xlsx_other_sheets_are_named_in_the_message(tmp_path):
+    """Only the first sheet is read; a workbook with data on other sheets (one per town, or the data
+    after an instructions sheet) says so in load_log's message instead of losing them unseen."""
+    d = tmp_path / MONTH
+    d.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active.title = "田镇街道"
+    wb.active.append(["公民身份号码", "姓名", "就业状态"])
+    wb.active.append([A, "张三", "就业"])
+    other = wb.create_sheet("芦湖街道")
+    other.append(["公民身份号码", "姓名", "就业状态"])
+    other.append([B, "李四", "就业"])
+    wb.create_sheet("空表")
+    wb.save(d / "hr.xlsx")
+    r = stage(tmp_path, "hr")
+    assert r.status == "accepted" and r.rows_in == 1
+    assert r.message == "文件 2026-09/hr.xlsx：工作簿另有非空工作表未读取：芦湖街道（只读取第一个工作表 田镇街道）"
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "填报说明"
+    wb.active.append(["请在第二个工作表填写"])
+    data = wb.create_sheet("数据")
+    data.append(["公民身份号码", "姓名", "就业状态"])
+    wb.save(d / "hr.xlsx")
+    r = stage(tmp_path, "hr")
+    assert r.status == "missing_column" and "数据（只读取第一个工作表 填报说明）" in r.message
+
+
 def test_housing_parquet(tmp_path):
     d = tmp_path / MONTH
     d.mkdir()
