@@ -7,7 +7,9 @@ Pure polars; no Dagster, no DuckDB.
     result = stage_source("hr", "2026-09", landing / "2026-09", landing)
 
 For an accepted file ``rows_in == accepted.height + duplicates + quarantine.height``.
-A refused or missing file has ``rows_in == 0`` and empty frames.
+A refused or missing file has empty frames; ``rows_in`` is its data rows when it could be parsed
+(missing column, wrong month: all refused with it, extracts.md "0 accepted and 0 quarantined"),
+else 0 (missing, unreadable, empty).
 """
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ class StageResult:
     sha256: str | None  # of the raw file bytes
     status: str  # accepted | missing | missing_column | unreadable | empty_file | wrong_month
     message: str | None  # one Chinese sentence naming the file and the problem
-    rows_in: int  # data rows in the file (0 for refused)
+    rows_in: int  # data rows in the file (refused: as parsed, 0 if it could not be)
     duplicates: int  # extra copies removed (they count as accepted)
     accepted: pl.DataFrame
     quarantine: pl.DataFrame
@@ -295,6 +297,7 @@ def stage_source(
             f"文件 {rel} 缺少必需列：{'、'.join(missing_req)}" + "".join(f"；{n}" for n in raw.notes),
             file=rel,
             sha256=sha,
+            rows_in=raw.rows_in,  # the file's data rows, all refused with it (0 accepted, 0 quarantined)
             encoding=raw.encoding,
             header_mapping=header_mapping,
             extra_columns=extra_cols,
@@ -316,6 +319,7 @@ def stage_source(
                 f"文件 {rel} 没有一行的{header}在数据月份 {month} 内，疑为其他月份的文件",
                 file=rel,
                 sha256=sha,
+                rows_in=rows_in,
                 encoding=raw.encoding,
                 blank_rows=raw.blank_rows,
                 header_mapping=header_mapping,

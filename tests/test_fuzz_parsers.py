@@ -143,7 +143,9 @@ def check_stage(source: str, name: str, data: bytes, test: str):
             r.quarantine.write_parquet(Path(d) / "q.parquet")
         else:
             assert r.message and "\n" not in r.message and r.message.startswith(f"文件 {MONTH}/{name}")
-            assert r.rows_in == 0 and r.accepted.height == 0
+            assert r.accepted.height == 0 and r.quarantine.height == 0 and r.rows_accepted == 0
+            # a file refused after parsing counts its rows (all refused with it); else it has none
+            assert r.rows_in >= 0 if r.status in ("missing_column", "wrong_month") else r.rows_in == 0
         return r
 
 

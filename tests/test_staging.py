@@ -94,9 +94,11 @@ def by_row(r) -> dict[int, dict]:
     return {row["_row_number"]: row for row in r.accepted.to_dicts()}
 
 
-def refused(r, status):
+def refused(r, status, rows_in=0):
+    """Refused whole: nothing accepted or quarantined; rows_in counts the file's rows if it parsed."""
     assert r.status == status
-    assert r.rows_in == 0 and r.accepted.height == 0 and r.quarantine.height == 0 and r.duplicates == 0
+    assert r.rows_in == rows_in and r.accepted.height == 0 and r.quarantine.height == 0 and r.duplicates == 0
+    assert r.rows_accepted == 0 and r.rows_quarantined == 0
     assert r.message and r.file and r.file in r.message
 
 
@@ -157,7 +159,7 @@ def test_contract_header_wins_over_alias(tmp_path):
 def test_missing_required_column_refused(tmp_path):
     write_csv(tmp_path, "hr", ["身份证号,姓名,月工资", f"{A},张三,100"])
     r = stage(tmp_path, "hr")
-    refused(r, "missing_column")
+    refused(r, "missing_column", rows_in=1)  # its one row is refused with it, counted
     assert r.message == "文件 2026-09/hr.csv 缺少必需列：就业状态"
 
 
@@ -323,7 +325,7 @@ def test_date_outside_month_and_invalid_date(tmp_path):
 def test_wrong_month_refused(tmp_path):
     write_csv(tmp_path, "health", [HEALTH, f"{A},张三,死亡,,2026-08-30", f"{B},李四,慢性病,,2026/8/1"])
     r = stage(tmp_path, "health")
-    refused(r, "wrong_month")
+    refused(r, "wrong_month", rows_in=2)
     assert "2026-09" in r.message and "事件日期" in r.message
 
 

@@ -6,7 +6,7 @@ COMMENT ON COLUMN load_log.source IS '来源（extracts.md 的来源名）';
 COMMENT ON COLUMN load_log.file IS '落地文件（相对落地根目录）';
 COMMENT ON COLUMN load_log.status IS 'accepted 接收 / missing 未报送 / missing_column 缺少必需列 / unreadable 无法解析 / empty_file 空文件 / wrong_month 非本月数据';
 COMMENT ON COLUMN load_log.message IS '拒收或未报送的说明（中文）';
-COMMENT ON COLUMN load_log.rows_in IS '文件数据行数（不含表头）';
+COMMENT ON COLUMN load_log.rows_in IS '文件数据行数（不含表头）；拒收文件能解析时为其行数（全部随文件拒收，接收 0、隔离 0），无法解析或为空时为 0';
 COMMENT ON COLUMN load_log.rows_accepted IS '接收行数（含重复行）';
 COMMENT ON COLUMN load_log.rows_duplicate IS '标准化后完全相同的重复行（只保留一行，计入接收）';
 COMMENT ON COLUMN load_log.rows_quarantined IS '隔离行数（含身份证号无法链接的行）';
