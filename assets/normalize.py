@@ -157,6 +157,13 @@ def _simple_code(s: pl.Expr, ok: pl.Expr, required: bool) -> pl.Expr:
 
 
 # ---- ID numbers -------------------------------------------------------------
+#: An 18-character ID as staging keeps it (with a length check of 18): 17 digits and a check digit
+#: or X — or one X among the 17 (an X-final ID with its last two characters swapped, or a digit
+#: typed as X): a bad checksum that reconciliation may link (extracts.md: one substitution at any
+#: of the 18 positions or one transposition). The GX suites check the staged IDs against it too.
+ID18_SHAPE = r"[0-9]*X?[0-9]*[0-9X]"
+
+
 def id_stages(src: str, value: str, code: str, required: bool = True) -> list[Stage]:
     """ID number → ``value`` (18 chars or null) and ``code``.
 
@@ -167,10 +174,7 @@ def id_stages(src: str, value: str, code: str, required: bool = True) -> list[St
     t = _Names(value)
     s = pl.col(t("s"))
     body = pl.col(t("body"))
-    # 18 characters: 17 digits and a check digit or X — or one X among the 17 (an X-final ID with
-    # its last two characters swapped, or a digit typed as X): a bad checksum that reconciliation
-    # may link (extracts.md: one substitution at any of the 18 positions or one transposition).
-    is18 = (s.str.len_chars() == 18) & s.str.contains(r"^[0-9]*X?[0-9]*[0-9X]$")
+    is18 = (s.str.len_chars() == 18) & s.str.contains(f"^{ID18_SHAPE}$")
     is15 = s.str.contains(r"^[0-9]{15}$")
     n = pl.col(t("n"))
     total = None

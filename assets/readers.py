@@ -295,11 +295,7 @@ def _read_xlsx(path: Path) -> RawTable:
     try:
         if not wb.worksheets:
             raise ReadError("empty_file", "工作簿没有工作表")
-        ws = wb.worksheets[0]
-        # Read the sheet to its last row, whatever its <dimension> says: some exporters write "A1"
-        # or a stale range there, and read-only openpyxl would stop at it — rows lost unseen.
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()
+        ws = _whole(wb.worksheets[0])
         header: list[str] | None = None
         header_row = 0
         rows: list[list[str | None]] = []
@@ -335,15 +331,20 @@ def _read_xlsx(path: Path) -> RawTable:
     return table
 
 
+def _whole(ws):
+    """The sheet read to its last row, whatever its <dimension> says: some exporters write "A1" or a
+    stale range there, and read-only openpyxl would stop at it — rows lost unseen."""
+    ws.reset_dimensions()
+    return ws
+
+
 def _other_sheets_with_content(wb) -> list[str]:
     """Names of the sheets after the first that hold any value (each read up to its first one):
     a department that puts its data on the second sheet, or one sheet per town, is told so."""
     names = []
     for other in wb.worksheets[1:]:
         try:
-            if hasattr(other, "reset_dimensions"):
-                other.reset_dimensions()
-            if any(any(v is not None and str(v).strip() for v in row) for row in other.iter_rows(values_only=True)):
+            if any(any(v is not None and str(v).strip() for v in row) for row in _whole(other).iter_rows(values_only=True)):
                 names.append(other.title)
         except Exception:  # noqa: BLE001 - a broken extra sheet does not spoil the first one
             names.append(other.title)

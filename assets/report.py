@@ -23,7 +23,7 @@ from pathlib import Path
 
 from assets.months import shift
 from checks.contracts import SOURCES, load_contract
-from pipelines import warehouse as wh
+from pipelines.warehouse import relation_exists as _exists
 
 # Display order of alert types (rules.md "Alerts").
 ALERT_ORDER = ["TEKUN_CANDIDATE", "DIBAO_OMISSION", "MARGINAL_OMISSION", "EXPENDITURE_HARDSHIP", "SINGLE_PERSON_DIBAO",
@@ -190,10 +190,6 @@ def legend(labels: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 # data
 # --------------------------------------------------------------------------------------------
-def _exists(con, schema: str, table: str) -> bool:
-    return wh.relation_exists(con, schema, table)
-
-
 def _history(con, table: str, select: str, month: str, where: str = "TRUE", group: str = "") -> list[tuple]:
     """`select` over main.<table> for months before M plus stage.<table> for M."""
     parts, params = [], []

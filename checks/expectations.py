@@ -37,6 +37,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from assets.normalize import ID18_SHAPE
 from checks.contracts import OOP_TERMS, OOP_TOLERANCE, SOURCES, Contract, load_contract
 
 ERROR, WARNING = "error", "warning"
@@ -44,8 +45,8 @@ ERROR, WARNING = "error", "warning"
 # contract type -> the dtype name GX observes on the pandas frame made from the staged Parquet
 _PANDAS_TYPE = {"text": "str", "id": "str", "name": "str", "enum": "str", "region_code": "str",
                 "month": "str", "amount": "float64", "integer": "int64", "date": "datetime64"}
-# an ID as staged: 18 characters, at most one X among the first 17 (a bad checksum awaiting linking)
-_FORMAT_REGEX = {"id": r"^(?=[\dX]{18}$)\d*X?\d*[\dX]$", "region_code": r"^\d{12}$", "month": r"^\d{4}-(0[1-9]|1[0-2])$"}
+# an ID as staged (assets/normalize.py: ID18_SHAPE, 18 characters), a bad checksum awaiting linking included
+_FORMAT_REGEX = {"id": rf"^(?=[0-9X]{{18}}$){ID18_SHAPE}$", "region_code": r"^\d{12}$", "month": r"^\d{4}-(0[1-9]|1[0-2])$"}
 OOP_RESIDUAL = "_oop_residual"
 ID_STATUS = "_id_status"
 VALID_ID_STATUSES = ["valid", "upgraded_15"]

@@ -236,10 +236,7 @@ def _tables(con, database: str | None = None) -> dict[str, list[str]]:
     db = "current_database()" if database is None else "?"
     params = [] if database is None else [database]
     out = {}
-    # the warehouse's monthly tables are views over one table per month (pipelines/warehouse.py)
-    for (t,) in con.sql(f"select table_name from duckdb_tables() where database_name = {db} and schema_name = 'main' "
-                        f"union select view_name from duckdb_views() where not internal and database_name = {db} "
-                        "and schema_name = 'main' order by 1", params=params + params).fetchall():
+    for t in wh.table_names(con, "main", database):  # the warehouse's monthly tables are views
         out[t] = [r[0] for r in con.sql(
             f"select column_name from duckdb_columns() where database_name = {db} "
             "and schema_name = 'main' and table_name = ? order by column_index", params=[*params, t]).fetchall()]

@@ -270,8 +270,7 @@ def comment_statements() -> list[str]:
 def apply_comments(con) -> None:
     """COMMENT ON every documented table (or view) and column of main that exists; safe inside a
     transaction (no statement is tried on something missing: a failed one would abort it)."""
-    relations = {r[0] for r in con.sql("select table_name from duckdb_tables() where schema_name = 'main' union "
-                                       "select view_name from duckdb_views() where not internal and schema_name = 'main'").fetchall()}
+    relations = set(table_names(con))
     columns = {(t, c) for t, c in con.sql("select table_name, column_name from duckdb_columns() where schema_name = 'main'").fetchall()}
     for stmt in comment_statements():
         m = _COMMENT_TARGET.match(stmt)
@@ -282,8 +281,15 @@ def apply_comments(con) -> None:
             con.execute(stmt)
 
 
-def table_names(con, schema: str = "main") -> list[str]:
-    return [r[0] for r in con.sql("select table_name from duckdb_tables() where schema_name = ? order by 1", params=[schema]).fetchall()]
+def table_names(con, schema: str = "main", database: str | None = None) -> list[str]:
+    """The tables and views of `schema` (in `database`, default the connection's own), in order:
+    main's monthly tables are views over one table per month."""
+    db = "current_database()" if database is None else "$2"
+    params = [schema] if database is None else [schema, database]
+    return [r[0] for r in con.sql(
+        f"select table_name from duckdb_tables() where schema_name = $1 and database_name = {db} union "
+        f"select view_name from duckdb_views() where not internal and schema_name = $1 and database_name = {db} "
+        "order by 1", params=params).fetchall()]
 
 
 

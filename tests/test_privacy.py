@@ -21,6 +21,7 @@ from pipelines.analyst_copy import (AnalystCopyError, PseudonymKeyError, build_a
 from pipelines.definitions import build_resources
 from pipelines.paths import ROOT
 from pipelines.runner import FatalError, run_month
+from pipelines.warehouse import table_names
 from tests import scenario
 from tests.landing import write_month
 
@@ -297,8 +298,7 @@ def test_monthly_update_of_the_copy_equals_a_full_build(county, tmp_path, monkey
     wh_copy = tmp_path / "w.duckdb"
     con = duckdb.connect(str(wh_copy))
     con.execute(f"ATTACH '{county['wh']}' AS src (READ_ONLY)")
-    for (t,) in con.sql("select table_name from duckdb_tables() where database_name = 'src' and schema_name = 'main' union "
-                        "select view_name from duckdb_views() where database_name = 'src' and schema_name = 'main'").fetchall():
+    for t in table_names(con, "main", "src"):
         con.execute(f"CREATE TABLE main.{t} AS SELECT * FROM src.main.{t}")
     con.execute("DETACH src")
     # the copy of the warehouse before month M was run again ...

@@ -27,6 +27,7 @@ from pipelines.definitions import ALL_ASSETS, build_resources
 from pipelines.locks import month_lock
 from pipelines.paths import ROOT
 from pipelines.runner import FatalError, run_month, write_instance_config
+from pipelines.warehouse import table_names
 from tests import scenario
 from tests.landing import write_month
 
@@ -105,8 +106,7 @@ def snapshot_warehouse(path: Path) -> dict[str, list]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         snap = {}
-        for (t,) in con.sql("select table_name from duckdb_tables() where schema_name='main' union "
-                            "select view_name from duckdb_views() where not internal and schema_name='main' order by 1").fetchall():
+        for t in table_names(con):
             if t == "run_audit":
                 rows = con.sql("select run_id, month, outputs_manifest_sha256 from run_audit where status='success'").fetchall()
             else:
