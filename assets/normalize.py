@@ -162,6 +162,10 @@ def _simple_code(s: pl.Expr, ok: pl.Expr, required: bool) -> pl.Expr:
 #: typed as X): a bad checksum that reconciliation may link (extracts.md: one substitution at any
 #: of the 18 positions or one transposition). The GX suites check the staged IDs against it too.
 ID18_SHAPE = r"[0-9]*X?[0-9]*[0-9X]"
+#: The same shape with its length built in (18 characters), written without look-ahead so that
+#: RE2 (pyarrow, under pandas' string columns in the GX suites) runs it instead of Python's `re`
+#: row by row: 17 digits, or k digits, X and 16-k digits; then a digit or X.
+ID18_PATTERN = "^(?:[0-9]{17}|" + "|".join(f"[0-9]{{{k}}}X[0-9]{{{16 - k}}}" for k in range(17)) + ")[0-9X]$"
 
 
 def id_stages(src: str, value: str, code: str, required: bool = True) -> list[Stage]:

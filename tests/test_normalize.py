@@ -376,3 +376,27 @@ def test_every_staged_id_passes_the_suites_id_format():
         assert code in ("valid", "bad_checksum", "upgraded_15") and fmt.search(value), raw
     for raw in refused:
         assert normalize_id(raw) == (None, "invalid_id") and not fmt.search(raw), raw
+
+
+def test_suite_id_pattern_is_the_staged_id_shape():
+    """ID18_PATTERN (RE2-compatible, for the GX suites) accepts exactly the 18-character strings of
+    ID18_SHAPE that staging keeps; and pandas runs it in pyarrow, not row by row in Python."""
+    import itertools
+    import random
+    import re
+
+    import pandas as pd
+
+    from assets.normalize import ID18_PATTERN, ID18_SHAPE
+
+    suite, shape = re.compile(ID18_PATTERN), re.compile(f"^{ID18_SHAPE}$")
+    rng = random.Random(7)
+    samples = ["".join(rng.choice("0123456789XXa") for _ in range(rng.choice([17, 18, 18, 19]))) for _ in range(20000)]
+    for i, j in itertools.product(range(18), repeat=2):  # every place of one or two X
+        s = ["1"] * 18
+        s[i] = s[j] = "X"
+        samples.append("".join(s))
+    for s in samples:
+        assert bool(suite.search(s)) == (len(s) == 18 and bool(shape.search(s))), s
+    arrow = pd.Series(samples, dtype="str").array
+    assert not arrow._needs_python_regex(ID18_PATTERN)
