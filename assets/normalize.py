@@ -302,13 +302,25 @@ def region_code_stages(src: str, value: str, code: str, required: bool = True) -
 
 
 # ---- numbers ----------------------------------------------------------------
+#: The largest amount accepted, in yuan (exclusive). Larger is a value typed into the wrong cell
+#: (an ID number in an amount column, 3.6e17): quarantined as `invalid_value` instead of
+#: overflowing the warehouse's DECIMAL(18,2) — which failed the whole month — or its sums.
+AMOUNT_MAX = 1e12
+#: Thousands separators, if any, group the integer part by threes (`1,234,567.50`): `1.234,50`
+#: (a decimal comma) or `12,34` is not read as 1.2345 or 1234 but quarantined.
+_GROUPED = r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]{1,3})?$"
+
+
 def amount_stages(src: str, value: str, code: str, required: bool = False) -> list[Stage]:
     """Yuan amount → Float64 rounded to 2 decimals (half away from zero).
 
     Accepts ``1234.5``, ``1,234.50``, ``￥1234``, ``¥1234``, ``1234元``, full-width digits,
-    spaces, and the exponent form a numeric cell may be written in (``1.5e-05``). Negative → ``negative_amount`` (value kept); unparseable → ``invalid_value``.
+    spaces, and the exponent form a numeric cell may be written in (``1.5e-05``). Negative →
+    ``negative_amount`` (value kept); unparseable, misplaced thousands separators or
+    ≥ AMOUNT_MAX → ``invalid_value``.
     """
     t = _Names(value)
+    g = pl.col(t("g"))
     s = pl.col(t("s"))
     x = pl.col(t("x"))
     v = pl.col(value)
@@ -317,11 +329,17 @@ def amount_stages(src: str, value: str, code: str, required: bool = False) -> li
             _null_if_empty(
                 _nfkc(pl.col(src))
                 .str.replace_all(_WS, "")
-                .str.replace_all(r"[,¥\uffe5]", "")
+                .str.replace_all(r"[¥\uffe5]", "")
                 .str.replace_all("[\u2212\u2012\u2013]", "-")
                 .str.replace(r"(?:元|RMB|CNY)$", "")
                 .str.replace(r"^(?:RMB|CNY)", "")
-            ).alias(t("s"))
+            ).alias(t("g"))
+        ],
+        [
+            pl.when(g.is_null() | ~g.str.contains(",", literal=True) | g.str.contains(_GROUPED))
+            .then(g.str.replace_all(",", "", literal=True))
+            .otherwise(pl.lit("?"))  # not a number: invalid_value below
+            .alias(t("s"))
         ],
         [
             pl.when(s.str.contains(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"))
@@ -331,8 +349,11 @@ def amount_stages(src: str, value: str, code: str, required: bool = False) -> li
         ],
         [
             # nudge by 1e-9 so a written half cent (1.005, stored as 1.00499…) rounds up;
-            # "+ 0.0" turns -0.0 into 0.0
-            ((x + x.sign() * 1e-9).round(2, mode="half_away_from_zero") + 0.0).alias(value),
+            # "+ 0.0" turns -0.0 into 0.0; AMOUNT_MAX and beyond (inf included) is no amount
+            pl.when(x.abs() < AMOUNT_MAX)
+            .then((x + x.sign() * 1e-9).round(2, mode="half_away_from_zero") + 0.0)
+            .otherwise(pl.lit(None, pl.Float64))
+            .alias(value),
         ],
         [
             pl.when(s.is_null())

@@ -229,6 +229,11 @@ def _read_csv(path: Path) -> RawTable:
     except pl.exceptions.ComputeError as exc:
         if "more fields" in str(exc):
             return _read_csv_python(body, enc, sep)
+        if "malformed" in str(exc):
+            # a stray quote inside an unquoted field (陈"乐帅), which Excel and Python's csv read as a
+            # character; strict, so that a quote left open (which would swallow the rest of the
+            # file into one cell) is still refused
+            return _read_csv_python(body, enc, sep, strict=True)
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
@@ -236,8 +241,13 @@ def _read_csv(path: Path) -> RawTable:
         raise ReadError("empty_file", "文件没有表头")
     df = df.rename({c: f"c{i}" for i, c in enumerate(df.columns)})
     df = df.with_columns(pl.all().cast(pl.Utf8))
-    header = [_strip_header_cell(h) for h in df.row(0)]
-    return _finish(header, df.slice(1), 2, "csv", enc)
+    # the header is the first non-blank line: Excel writes an empty top row as ",,,,,"
+    nonblank = df.select(pl.any_horizontal([_nonblank(pl.col(c)) for c in df.columns]).arg_true()).to_series()
+    if nonblank.len() == 0:
+        raise ReadError("empty_file", "文件没有表头")
+    start = int(nonblank[0])
+    header = [_strip_header_cell(h) for h in df.row(start)]
+    return _finish(header, df.slice(start + 1), start + 2, "csv", enc)
 
 
 def _separator(body: bytes) -> str:
@@ -254,11 +264,11 @@ def _separator(body: bytes) -> str:
     return ","
 
 
-def _read_csv_python(body: bytes, enc: str, sep: str = ",") -> RawTable:
-    """Fallback for ragged files: Python's csv module, rows padded to the widest."""
+def _read_csv_python(body: bytes, enc: str, sep: str = ",", strict: bool = False) -> RawTable:
+    """Fallback for ragged files and stray quotes: Python's csv module, rows padded to the widest."""
     text = body.decode("utf-8")
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict))
     except csv.Error as exc:
         raise ReadError("unreadable", f"CSV 无法解析：{exc}") from exc
     # leading blank lines: the header is the first non-blank line

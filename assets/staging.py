@@ -207,7 +207,7 @@ _INVALID_TEXT = {
     "enum": "的值不在允许范围内",
     "date": "无法识别为日期",
     "month": "无法识别为年月",
-    "amount": "无法识别为金额",
+    "amount": "无法识别为金额（或大于 1 万亿元）",
     "integer": "不是非负整数",
     "region_code": "不是 12 位行政区划代码",
 }
@@ -308,11 +308,13 @@ def stage_source(
     frame = _normalize(contract, raw, mapping, month, first_day, last_day)
     rows_in = frame.height
 
-    # wrong month: a dated file with rows, none dated in M (interpretations.md #4)
+    # wrong month: a dated file with dated rows, none dated in M (interpretations.md #4); a file
+    # none of whose rows has a readable date is no file of another month: its rows are quarantined
     if contract.is_dated and rows_in > 0:
         dated_by = contract.dated_by or contract.in_month_columns[0]
-        in_m = frame.select(pl.col(dated_by).is_between(first_day, last_day).fill_null(False).sum()).item()
-        if in_m == 0:
+        dated, in_m = frame.select(pl.col(dated_by).is_not_null().sum().alias("dated"),
+                                   pl.col(dated_by).is_between(first_day, last_day).fill_null(False).sum().alias("in_month")).row(0)
+        if dated > 0 and in_m == 0:
             header = contract.header_of(dated_by)
             return result(
                 WRONG_MONTH,
@@ -326,7 +328,7 @@ def stage_source(
                 extra_columns=extra_cols,
             )
 
-    bad = frame.filter(pl.col("__err_code").is_not_null())
+    bad, bad_duplicates = first_copies_of_bad_rows(frame.filter(pl.col("__err_code").is_not_null()), contract)
     quarantine = bad.select(
         pl.col(ROW_COL).alias("row_number"),
         pl.col("__err_code").alias("reason_code"),
@@ -338,7 +340,7 @@ def stage_source(
     keep_cols = list(accepted_schema(contract))
     good = frame.filter(pl.col("__err_code").is_null()).select(keep_cols)
     deduped = good.unique(subset=contract.canonical_names, keep="first", maintain_order=True)
-    duplicates = good.height - deduped.height
+    duplicates = good.height - deduped.height + bad_duplicates
 
     notes = [f"已读取文件 {rel}，忽略同一数据源的其他文件：{'、'.join(ignored)}"] if ignored else []
     notes += [f"文件 {rel}：{n}" for n in raw.notes]
@@ -360,6 +362,21 @@ def stage_source(
         header_mapping=header_mapping,
         extra_columns=extra_cols,
     )
+
+
+ERR_CELL = "__err_cell"
+
+
+def first_copies_of_bad_rows(bad: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, int]:
+    """The rows to quarantine and how many extra copies were left out: identical copies of a bad
+    row (same normalized values, same first error on the same cell as written) are duplicates like
+    any other — kept once, the extra copies counted as duplicates, never as quarantine rows
+    (extracts.md "Duplicate rows"). Row order is the file's."""
+    if bad.height < 2:
+        return bad, 0
+    key = [*contract.canonical_names, "__err_code", "__err_column", ERR_CELL]
+    first = bad.sort(ROW_COL).filter(pl.struct(key).is_first_distinct())
+    return first, bad.height - first.height
 
 
 def _normalize(
@@ -443,10 +460,17 @@ def _normalize(
         )
         columns.append(pl.when(bad).then(pl.lit("out_of_pocket")))
 
+    # the cell as written where the first error left no normalized value ("abc" and "xyz" in an
+    # amount column are different rows; "-1,234.5" and "-1234.50" are the same negative amount)
+    cells = [
+        pl.when(pl.col(f"__e_{c.canonical}").is_not_null() & pl.col(c.canonical).is_null()).then(pl.col(src[c.canonical]))
+        for c in contract.columns
+    ]
     outputs = [
         pl.coalesce(codes).alias("__err_code"),
         pl.coalesce(reasons).alias("__err_reason"),
         pl.coalesce(columns).alias("__err_column"),
+        pl.coalesce(cells).alias(ERR_CELL),
     ]
     if contract.id_column:
         idc = pl.col(code[contract.id_column])

@@ -32,11 +32,13 @@ import polars as pl
 from assets.readers import ROW_COL, RawTable, _nonblank, _strip_header_cell
 from assets.staging import (
     ACCEPTED,
+    ERR_CELL,
     QUARANTINE_SCHEMA,
     _normalize,
     _rel,
     accepted_schema,
     find_source_file,
+    first_copies_of_bad_rows,
     map_headers,
     validate_month,
 )
@@ -139,8 +141,10 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
     mapping: dict[str, int] = {}
     names: list[str] = []
     next_row = 2  # spreadsheet row of the next data line (header = row 1)
-    rows_in = in_month = 0
+    rows_in = in_month = dated = 0
     hashes: list[pl.Series] = []
+    bad_parts: list[pl.DataFrame] = []
+    bad_duplicates = 0
     try:
         batches = pl.scan_csv(path, has_header=False, infer_schema=False, empty_string_is_null=False,
                               raise_if_empty=False).collect_batches(chunk_size=BATCH_ROWS)
@@ -167,24 +171,29 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
             rows_in += frame.height
             if contract.is_dated and frame.height:
                 dated_by = contract.dated_by or contract.in_month_columns[0]
-                in_month += frame.select(pl.col(dated_by).is_between(first_day, last_day).fill_null(False).sum()).item()
+                d, m = frame.select(pl.col(dated_by).is_not_null().sum().alias("dated"),
+                                    pl.col(dated_by).is_between(first_day, last_day).fill_null(False).sum().alias("in_month")).row(0)
+                dated, in_month = dated + d, in_month + m
             bad = frame.filter(pl.col("__err_code").is_not_null())
-            if bad.height:
-                quar.write(bad.select(
-                    pl.col(ROW_COL).alias("row_number"), pl.col("__err_code").alias("reason_code"),
-                    pl.col("__err_reason").alias("reason"), pl.col("__err_column").alias("column"),
-                    pl.col("_raw").alias("raw")).cast(QUARANTINE_SCHEMA))
+            if bad.height:  # few rows: kept until the end, where their duplicates are known
+                bad_parts.append(bad.select([ROW_COL, *canon, "__err_code", "__err_reason", "__err_column", ERR_CELL, "_raw"]))
             good = frame.filter(pl.col("__err_code").is_null()).select(keep_cols).cast(schema)
             if good.height:
                 hashes.append(good.select(pl.struct(canon).hash(seed=0)).to_series())
                 acc.write(good)
             del frame, bad, good, raw, kept, cells
+        if bad_parts:
+            bad, bad_duplicates = first_copies_of_bad_rows(pl.concat(bad_parts), contract)
+            quar.write(bad.select(
+                pl.col(ROW_COL).alias("row_number"), pl.col("__err_code").alias("reason_code"),
+                pl.col("__err_reason").alias("reason"), pl.col("__err_column").alias("column"),
+                pl.col("_raw").alias("raw")).cast(QUARANTINE_SCHEMA))
     finally:
         acc.close(pl.DataFrame(schema=schema))
         quar.close(pl.DataFrame(schema=QUARANTINE_SCHEMA))
     if header is None:
         return None
-    if contract.is_dated and rows_in > 0 and in_month == 0:
+    if contract.is_dated and dated > 0 and in_month == 0:
         return None  # wrong month: refused by the whole-file path
     duplicates = 0
     if hashes:
@@ -201,4 +210,5 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
                 (pl.scan_parquet(tmp_acc).filter(~pl.col(ROW_COL).is_in(drop.implode()))
                  .sink_parquet(deduped, maintain_order=True))
                 os.replace(deduped, tmp_acc)
-    return {"rows_in": rows_in, "duplicates": duplicates, "accepted": acc.rows - duplicates, "quarantined": quar.rows}
+    return {"rows_in": rows_in, "duplicates": duplicates + bad_duplicates, "accepted": acc.rows - duplicates,
+            "quarantined": quar.rows}

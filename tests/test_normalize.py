@@ -252,6 +252,8 @@ def test_month_invalid(raw):
         (1234.5, 1234.5),
         (800, 800.0),
         ("1.5e3", 1500.0),  # how a float cell of a Parquet file may be written
+        ("12,345,678.9", 12345678.9),
+        ("999,999,999,999.99", 999999999999.99),  # just under AMOUNT_MAX
     ],
 )
 def test_amount_forms(raw, expected):
@@ -263,7 +265,11 @@ def test_amount_negative(raw, expected):
     assert normalize_amount(raw) == (expected, "negative_amount")
 
 
-@pytest.mark.parametrize("raw", ["abc", "12a", "1.2.3", "--5", "约100", "100元整"])
+@pytest.mark.parametrize("raw", ["abc", "12a", "1.2.3", "--5", "约100", "100元整",
+                                 # an ID number typed into an amount cell, as text or as Excel's float
+                                 "360726199109071289", 3.607262e17, "1e400", "9999999999999999.99", "1000000000000",
+                                 # a decimal comma or a misplaced separator is not guessed at
+                                 "1.234,50", "12,34", "1,2345.6"])
 def test_amount_invalid(raw):
     assert normalize_amount(raw) == (None, "invalid_value")
 
@@ -325,7 +331,7 @@ def test_cell_to_str():
 
 
 def test_apply_normalizers_lazy_and_eager_agree():
-    df = pl.DataFrame({"id": [ID, "x"], "amt": ["1,2", "-3"], "d": ["2026/9/1", "46266"]})
+    df = pl.DataFrame({"id": [ID, "x"], "amt": ["1,200", "-3"], "d": ["2026/9/1", "46266"]})
     specs = [
         NormSpec("id", "id", "id_v", "id_c"),
         NormSpec("amount", "amt", "amt_v", "amt_c", required=True),
@@ -336,7 +342,7 @@ def test_apply_normalizers_lazy_and_eager_agree():
     assert eager.equals(lazy)
     assert eager.columns == ["id", "amt", "d", "id_v", "id_c", "amt_v", "amt_c", "d_v", "d_c"]
     assert eager.schema["d_v"] == pl.Date and eager.schema["amt_v"] == pl.Float64
-    assert eager["amt_v"].to_list() == [12.0, -3.0]
+    assert eager["amt_v"].to_list() == [1200.0, -3.0]
     assert eager["amt_c"].to_list() == [None, "negative_amount"]
 
 

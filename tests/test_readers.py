@@ -55,6 +55,26 @@ def test_csv_crlf_quotes_and_blank_lines(tmp_path):
     assert t.rows()[1]["备注"] == "两\r\n行"
 
 
+@pytest.mark.parametrize("top", [",,\n", ",,\n , ,\n", "\n,,\n"])
+def test_csv_header_below_empty_top_rows(tmp_path, top):
+    """Excel saves an empty top row as ",,": the header is the first non-blank line, the data rows
+    keep their line numbers."""
+    t = read_raw(write_text(tmp_path / "x.csv", top + "公民身份号码,姓名,事件日期\n370322199001011238,张三,2026/9/1\n", "utf-8"))
+    assert t.header == HEADER
+    assert t.data["_row_number"].to_list() == [top.count("\n") + 2]
+    assert t.rows() == [{"公民身份号码": ID, "姓名": "张三", "事件日期": "2026/9/1"}]
+
+
+def test_csv_stray_quote_inside_a_field(tmp_path):
+    """A quote inside an unquoted cell is a character (as Excel and Python's csv read it); a quote
+    left open, which would swallow the rest of the file into one cell, refuses the file."""
+    t = read_raw(write_text(tmp_path / "x.csv", '公民身份号码,姓名,事件日期\n1,陈"乐帅,2026/9/1\n2,李四,2026/9/2\n', "utf-8"))
+    assert [r["姓名"] for r in t.rows()] == ['陈"乐帅', "李四"] and t.data["_row_number"].to_list() == [2, 3]
+    with pytest.raises(ReadError) as e:
+        read_raw(write_text(tmp_path / "y.csv", '公民身份号码,姓名,事件日期\n1,"陈乐帅,2026/9/1\n2,李四,2026/9/2\n', "utf-8"))
+    assert e.value.code == "unreadable"
+
+
 def test_csv_ragged_lines(tmp_path):
     text = "公民身份号码,姓名\n370322199001011238,张三,\n1,李四,多余\n"
     t = read_raw(write_text(tmp_path / "x.csv", text, "utf-8"))

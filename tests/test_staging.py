@@ -329,6 +329,19 @@ def test_wrong_month_refused(tmp_path):
     assert "2026-09" in r.message and "事件日期" in r.message
 
 
+def test_a_file_without_a_readable_date_is_quarantined_not_refused(tmp_path):
+    """No row of another month, only rows without a usable date (a one-row emergency file with an
+    empty 受灾日期): the rows are quarantined one by one; the file is not taken for another month's."""
+    write_csv(tmp_path, "health", [HEALTH, f"{A},张三,死亡,,", f"{B},李四,慢性病,,2026-02-30"])
+    r = stage(tmp_path, "health")
+    assert r.status == "accepted" and r.rows_in == 2
+    assert_invariant(r)
+    assert qmap(r) == {2: "missing_required", 3: "invalid_value"}
+    # one row dated in another month among them: the file is another month's, refused as a whole
+    write_csv(tmp_path, "health", [HEALTH, f"{A},张三,死亡,,", f"{B},李四,慢性病,,2026-08-03"])
+    refused(stage(tmp_path, "health"), "wrong_month", rows_in=2)
+
+
 def test_undated_source_has_no_month_check(tmp_path):
     write_csv(tmp_path, "civil_affairs_households", [
         "家庭编号,行政区划代码,城乡类别,救助类别,保障开始月份,渐退开始月份,月保障金额,家庭其他月收入,家庭金融资产,上次核查日期",
@@ -427,6 +440,26 @@ def test_duplicates_after_normalization(tmp_path):
     assert r.rows_in == 7 and r.duplicates == 3 and r.accepted.height == 3 and r.quarantine.height == 1
     assert r.accepted["_row_number"].to_list() == [2, 5, 6]  # first row of each group
     assert json.loads(r.accepted["_raw"][0])["备注"] == "a"
+
+
+def test_copies_of_a_bad_row_are_duplicates_not_quarantine_rows(tmp_path):
+    """extracts.md: the extra copies of a row "count as accepted (and in load_log's duplicate count),
+    never as quarantine rows" — a bad row too, like a bad check digit that linking cannot resolve
+    (which stays in the staged file and is de-duplicated with it): the first copy is quarantined."""
+    write_csv(tmp_path, "hr", [
+        "公民身份号码,姓名,就业状态,月工资",
+        f"{A},张三,就业,-300",
+        f"{A},张 三,就业,-300.00",  # the same negative amount after normalization: a copy
+        f"{B},李四,就业,abc",
+        f"{B},李四,就业,abc",      # a copy
+        f"{B},李四,就业,xyz",      # another cell as written: another row
+        f"{C},王五,就业,-5",
+    ])
+    r = stage(tmp_path, "hr")
+    assert_invariant(r)
+    assert qmap(r) == {2: "negative_amount", 4: "invalid_value", 6: "invalid_value", 7: "negative_amount"}
+    assert r.rows_in == 6 and r.duplicates == 2 and r.accepted.height == 0
+    assert r.quarantine.filter(pl.col("row_number") == 6)["reason"].item().endswith("xyz")
 
 
 def test_rural_revitalization_household_columns_left_as_given(tmp_path):

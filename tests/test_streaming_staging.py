@@ -63,13 +63,14 @@ HR = "身份证号,姓名,就业状态,月工资（元）,月养老金,月失业
 def test_hr_with_duplicates_blank_lines_quarantine(tmp_path, monkeypatch, batch_rows):
     lines = [HR, f'{A},张 三,就业,"1,234.50",,,x', f"{A},张三,就业,1234.5,,,y", "", f"{BAD_B},李四,退休,,2000,,",
              "3.70322E+17,王五,就业,100,,,", ",,,,,,", f"{C},赵六,上学,,,,", f'{C},"赵六",上学,,,,"多行\n备注"',
-             f"{A},张三,就业,-5,,,", f"{B},李四,退休,,2000,,", f"{B},李四,退休,,2000,,z"]
+             f"{A},张三,就业,-5,,,", f"{B},李四,退休,,2000,,", f"{B},李四,退休,,2000,,z",
+             f"{A},张三,就业,-5.00,,,w", f"{C},赵六,上学,abc,,,", f"{C},赵六,上学,abc,,,"]
     d = tmp_path / "landing" / MONTH
     d.mkdir(parents=True)
     (d / "hr.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = _both(tmp_path, tmp_path / "landing", MONTH, "hr", monkeypatch, batch_rows)
     assert out["streamed"] == [True]
-    assert out["whole"][0]["duplicates"] >= 2 and out["whole"][0]["quarantined"] >= 2
+    assert out["whole"][0]["duplicates"] >= 4 and out["whole"][0]["quarantined"] >= 3
     _assert_same(out)
 
 
@@ -80,6 +81,18 @@ def test_wrong_month_and_gbk_fall_back(tmp_path, monkeypatch):
     (d / "hr.csv").write_text(f"{HR}\n{A},张三,就业,100,,,\n", encoding="gbk")
     for s in ("health", "hr"):
         _assert_same(_both(tmp_path, tmp_path / "landing", MONTH, s, monkeypatch, 1))
+
+
+@pytest.mark.parametrize("dates", [["", "2026-02-30"], ["", "2026-01-05"], ["2026-09-03", ""]])
+def test_dated_file_without_a_readable_date_in_batches(tmp_path, monkeypatch, dates):
+    """No readable date → rows quarantined; a readable one of another month → refused (both paths)."""
+    d = tmp_path / "landing" / MONTH
+    d.mkdir(parents=True)
+    rows = "".join(f"{i},张三,慢性病,,{x}\n" for i, x in zip((A, B), dates))
+    (d / "health.csv").write_text(f"身份证号,姓名,事件类型,诊断,事件日期\n{rows}", encoding="utf-8")
+    out = _both(tmp_path, tmp_path / "landing", MONTH, "health", monkeypatch, 1)
+    _assert_same(out)
+    assert out["whole"][0]["status"] == ("wrong_month" if dates[1] == "2026-01-05" else "accepted")
 
 
 def test_generated_messy_county(tmp_path, monkeypatch):
