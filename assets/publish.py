@@ -26,10 +26,11 @@ from pipelines.faults import maybe_fail
 from pipelines.policy import Policy
 from pipelines.resources import LandingResource, OutputResource, PolicyResource, WarehouseResource
 
+# Exactly the columns interface.md lists, in its order. The member a member-level alert is about
+# is named in 预警原因; the warehouse's alerts table has member_id_number, the alert code and the
+# household source for anyone who needs them.
 STAFF_COLUMNS = ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
-                 "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施",
-                 "涉及成员", "涉及成员身份证号", "家庭来源", "预警代码"]
-SOURCE_NAMES = {"civil_affairs": "民政救助台账", "rural_revitalization": "乡村振兴监测", "household_registration": "户籍"}
+                 "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施"]
 QUARANTINE_COLUMNS = ["数据月份", "来源", "文件", "行号", "原因代码", "原因", "字段", "原始内容"]
 
 
@@ -90,17 +91,15 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     towns, villages = town_and_village_names(policy)
     alerts = con.sql("""
         SELECT alert_id, alert_name, priority, status, first_month, household_id, head_name, head_id_number,
-               town_code, village_code, household_size, per_capita_income, standard, reason_text, evidence, action,
-               member_name, member_id_number, household_source, alert_type, priority_rank
+               town_code, village_code, household_size, per_capita_income, standard, reason_text, evidence, action
         FROM stage.alerts WHERE month = ?
         ORDER BY priority_rank, village_code, household_id, alert_type, coalesce(member_id_number, '')""", params=[month]).fetchall()
-    unknown_towns = sorted({a[8] for a in alerts if a[8] not in towns})
     rows_by_town: dict[str, list] = {t: [] for t in towns}
     all_rows = []
     for a in alerts:
         row = [a[0], a[1], a[2], a[3], a[4], a[5], a[6] or "", mask_id(a[7], full_ids),
                towns.get(a[8], a[8]), villages.get(a[9], a[9]), a[10], money(a[11]), money(a[12]),
-               a[13], a[14], a[15], a[16] or "", mask_id(a[17], full_ids), SOURCE_NAMES.get(a[18], a[18]), a[19]]
+               a[13], a[14], a[15]]
         rows_by_town.setdefault(a[8], []).append(row)
         all_rows.append(row)
     for town, rows in sorted(rows_by_town.items()):
@@ -124,9 +123,11 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     for source, rows in by_source.items():
         write_csv(folder / "quarantine" / f"{source}.csv", QUARANTINE_COLUMNS, rows)
 
-    from assets.report import write_report  # the report has its own module
+    from assets.report import unknown_codes, write_report  # the report has its own module
     write_report(con, month, folder / "report.html", policy)
-    return {"alerts": len(all_rows), "unknown_towns": unknown_towns, "quarantined": len(q)}
+    unknown_towns, unknown_villages = unknown_codes(con, month, policy)
+    return {"alerts": len(all_rows), "unknown_towns": unknown_towns, "unknown_villages": unknown_villages,
+            "quarantined": len(q)}
 
 
 def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_ids: bool) -> dict:
@@ -225,11 +226,14 @@ def published_month(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     with warehouse.connect() as con:
         info = publish(con, month, Path(output.root), pol, output.full_ids, context.run_id,
                        output.requested_by, landing.root)
-    if info["unknown_towns"]:
-        context.log.warning(f"政策文件中没有这些乡镇代码，输出中以代码显示：{info['unknown_towns']}")
+    for kind, codes in (("乡镇", info["unknown_towns"]), ("村（社区）", info["unknown_villages"])):
+        if codes:  # once per run, here; also in report.html
+            shown = "、".join(codes[:20]) + (f" 等 {len(codes)} 个" if len(codes) > 20 else "")
+            context.log.warning(f"政策文件中没有这些{kind}代码，输出中以代码显示：{shown}")
     return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(info["folder"]), "alerts": info["alerts"],
                                           "quarantined_rows": info["quarantined"],
-                                          "unknown_towns": ",".join(info["unknown_towns"])})
+                                          "unknown_towns": ",".join(info["unknown_towns"]),
+                                          "unknown_villages": ",".join(info["unknown_villages"])})
 
 
 publish_assets = [published_month]

@@ -204,6 +204,23 @@ def _history(con, table: str, select: str, month: str, where: str = "TRUE", grou
     return con.sql(" UNION ALL ".join(parts), params=params).fetchall()
 
 
+def unknown_codes(con, month: str, policy) -> tuple[list[str], list[str]]:
+    """Town and village codes met in month M's data (its households and alerts, stage schema)
+    that the policy file does not name: shown by their code, reported once per run
+    (interface.md). Villages only for counties whose policy lists villages at all (the list is
+    optional; without it every village is shown by its code and that is no news)."""
+    towns = {t for c in policy.counties.values() for t in c.towns}
+    villages = {v for c in policy.counties.values() for v in c.villages}
+    with_villages = {code for code, c in policy.counties.items() if c.villages}
+    seen = set()
+    for table in ("households_monthly", "alerts"):
+        if _exists(con, "stage", table):
+            seen |= set(_one(con, f"SELECT DISTINCT town_code, village_code FROM stage.{table} WHERE month = ?", [month]))
+    unknown_towns = sorted({t for t, _ in seen if t and t not in towns})
+    unknown_villages = sorted({v for _, v in seen if v and v not in villages and v[:6] in with_villages})
+    return unknown_towns, unknown_villages
+
+
 def _one(con, q: str, params: list):
     return con.sql(q, params=params).fetchall()
 
@@ -379,7 +396,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     # ---- notes -------------------------------------------------------------------------------
     window = [shift(month, -k) for k in range(11, 0, -1)]
     missing_history = [m for m in window if m not in months]
-    unknown_towns = sorted({t for _, t in town_counts if t not in towns and t is not None})
+    unknown_towns, unknown_villages = unknown_codes(con, month, policy)
     no_policy = _one(con, """SELECT county_code, count(*) FROM stage.households_monthly
                              WHERE county_code NOT IN (SELECT county_code FROM stage.month_parameters WHERE month = ?)
                              GROUP BY 1 ORDER BY 1""", [month]) \
@@ -421,7 +438,8 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
          + "<h3>未通过的期望</h3>" + table(["来源", "期望", "级别", "结果"], q_fail_rows, wrap={1})),
         ("notes", "说明", "<ul>"
          + f"<li>近 12 个月窗口中未运行的月份（不计入历史）：{esc('、'.join(missing_history) or '无')}</li>"
-         + f"<li>政策文件中没有名称的乡镇代码：{esc('、'.join(unknown_towns) or '无')}</li>"
+         + f"<li>政策文件中没有名称的乡镇代码（以代码显示）：{esc('、'.join(unknown_towns) or '无')}</li>"
+         + f"<li>政策文件中没有名称的村（社区）代码（以代码显示）：{esc('、'.join(unknown_villages) or '无')}</li>"
          + f"<li>所属县不在政策文件中、未作认定的家庭：{esc('、'.join(f'{c}（{n} 户）' for c, n in no_policy) or '无')}</li>"
          + f"<li>趋势覆盖已运行的月份：{esc('、'.join(months))}</li></ul>"),
     ]

@@ -27,7 +27,8 @@ def load_month_parameters(con, month: str, policy: Policy) -> list[str]:
             uncovered.append(code)
             continue
         rows += [(month, code, county.name, period["effective_from"], name, period[name]) for name in PARAMETERS]
-    con.executemany("INSERT INTO stage.month_parameters VALUES (?, ?, ?, ?, ?, ?)", rows)
+    if rows:  # (lim run refuses a month no period covers before it starts: runner.preflight)
+        con.executemany("INSERT INTO stage.month_parameters VALUES (?, ?, ?, ?, ?, ?)", rows)
     return uncovered
 
 

@@ -74,13 +74,20 @@ def preflight(month: str, resources: dict) -> None:
 
     if not MONTH_RE.match(month):
         raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    check_partition(month)
     landing = resources["landing"].month_dir(month)
     if not landing.is_dir():
         raise FatalError(f"落地目录中没有 {month} 月的数据：{landing} 不存在（检查 --landing 或等待部门报送）")
+    if not any(p.is_file() and not p.name.startswith(".") for p in landing.iterdir()):
+        raise FatalError(f"落地目录中没有 {month} 月的数据：{landing} 是空目录，没有任何部门的文件（检查 --landing 或等待部门报送）")
     try:
-        resources["policy"].load()
+        policy = resources["policy"].load()
     except PolicyError as e:
         raise FatalError(str(e)) from e
+    uncovered = [code for code in sorted(policy.counties) if policy.period_for(code, month) is None]
+    if uncovered:
+        spans = "；".join(f"{c}：{_span(policy.counties[c].periods)}" for c in uncovered)
+        raise FatalError(f"政策文件 {policy.path} 没有覆盖 {month} 月的参数时段（{spans}）：请在 periods 中补上含 {month} 的时段")
     try:
         with resources["warehouse"].connect():
             pass
@@ -91,6 +98,21 @@ def preflight(month: str, resources: dict) -> None:
         load_key()  # the analysts' copy needs it; in production a missing key stops the run here
     except PseudonymKeyError as e:
         raise FatalError(str(e)) from None
+
+
+def check_partition(month: str) -> None:
+    """A month outside the monthly partitions (2020-01 to two years ahead) cannot run: one line."""
+    from assets.partitions import monthly_partitions
+
+    keys = monthly_partitions.get_partition_keys()
+    if month not in keys:
+        raise FatalError(f"月份 {month} 不在可运行的范围内（{keys[0]} 至 {keys[-1]}），请检查 --month")
+
+
+def _span(periods: list[dict]) -> str:
+    first, last = periods[0], periods[-1]
+    end = f"到 {last['effective_to']} 为止" if last.get("effective_to") else "此后一直有效"
+    return f"时段从 {first['effective_from']} 开始，{end}"
 
 
 def other_runs_in_progress(instance: dg.DagsterInstance, month: str) -> list[str]:
@@ -105,11 +127,16 @@ def other_runs_in_progress(instance: dg.DagsterInstance, month: str) -> list[str
 
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
     """One month through Dagster, holding the month's lock; FatalError if it cannot start."""
-    from pipelines.locks import MonthLocked, month_lock
+    from pipelines.locks import MonthLocked, lock_path, month_lock
 
     if not MONTH_RE.match(month):
         raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    check_partition(month)
     instance = instance or dagster_instance()
+    try:  # the month's lock lives beside the warehouse: a path under a file cannot hold either
+        lock_path(resources["warehouse"].path, month).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FatalError(f"数据仓库无法打开：{resources['warehouse'].path}（{e.strerror}：{e.filename}），请检查 --warehouse") from None
     try:
         with month_lock(resources["warehouse"].path, month):
             others = other_runs_in_progress(instance, month)

@@ -84,8 +84,15 @@ def source_table_ddl(contract) -> str:
 def source_table_comments(contract) -> list[str]:
     name = f"src_{contract.source}"
     comments = [f"COMMENT ON TABLE {name} IS '{contract.department}：每月接收的有效行（已标准化、身份证号已链接），规则回看历史时读取'"]
+    comments += [f"COMMENT ON COLUMN {name}.month IS '数据月份 YYYY-MM'",
+                 f"COMMENT ON COLUMN {name}.file IS '落地文件（相对落地根目录）'",
+                 f"COMMENT ON COLUMN {name}.row_number IS '电子表格行号：表头为第 1 行，第一条数据为第 2 行'",
+                 f"COMMENT ON COLUMN {name}.raw IS '原始行（JSON，表头 → 单元格原文；含契约以外的列）'"]
     for c in contract.columns:
         comments.append(f"COMMENT ON COLUMN {name}.{c.canonical} IS '{c.header}'")
+        if c.type == "id":
+            comments += [f"COMMENT ON COLUMN {name}.id_raw IS '报送的身份证号（标准化后）；与 {c.canonical} 不同时见 link_method 与 id_links'",
+                         f"COMMENT ON COLUMN {name}.link_method IS 'exact 原样 / upgraded_15 15 位升级 / typo_1 一位之差 / transposition 相邻互换 / same_birth 同名同前 14 位'"]
     return comments
 
 

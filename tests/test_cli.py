@@ -48,7 +48,8 @@ def test_run_on_a_landing_folder_outside_the_project(outside, tmp_path):
     con.close()
 
 
-@pytest.mark.parametrize("case", ["no_month", "bad_policy", "bad_warehouse", "bad_month_text"])
+@pytest.mark.parametrize("case", ["no_month", "bad_policy", "bad_warehouse", "bad_month_text", "empty_month_folder",
+                                  "policy_not_covering_month", "warehouse_under_a_file", "month_out_of_range"])
 def test_fatal_problems_are_one_clear_line(outside, tmp_path, case):
     args = ["run", "--month", "2026-06", "--landing", str(outside / "landing"), "--warehouse", str(tmp_path / "w.duckdb"),
             "--out", str(tmp_path / "out"), "--policy", TEST_POLICY]
@@ -63,9 +64,28 @@ def test_fatal_problems_are_one_clear_line(outside, tmp_path, case):
     elif case == "bad_warehouse":
         (tmp_path / "w.duckdb").write_bytes(b"this is not a duckdb file" * 100)
         expect = "数据仓库"
-    else:
+    elif case == "bad_month_text":
         args[2] = "2026-6"
         expect = "YYYY-MM"
+    elif case == "empty_month_folder":  # a folder made for the month, nothing delivered into it
+        landing = tmp_path / "landing"
+        (landing / "2026-06").mkdir(parents=True)
+        args[args.index(str(outside / "landing"))] = str(landing)
+        expect = "空目录"
+    elif case == "policy_not_covering_month":  # the only period starts after the month
+        text = Path(TEST_POLICY).read_text(encoding="utf-8")
+        first, second = text.index("- effective_from"), text.index('- effective_from: "2026-07"')
+        late = tmp_path / "late.yaml"
+        late.write_text(text[:first] + text[second:], encoding="utf-8")
+        args[args.index(TEST_POLICY)] = str(late)
+        expect = "2026-06 月的参数时段"
+    elif case == "warehouse_under_a_file":
+        (tmp_path / "afile").write_text("x", encoding="utf-8")
+        args[args.index(str(tmp_path / "w.duckdb"))] = str(tmp_path / "afile" / "w.duckdb")
+        expect = "数据仓库无法打开"
+    else:
+        args[2] = "2019-12"
+        expect = "不在可运行的范围内"
     r = lim(*args, cwd=tmp_path, env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
     assert r.returncode == 2
     lines = [l for l in r.stderr.strip().splitlines() if l.strip()]

@@ -28,7 +28,7 @@ def test_staff_csv_per_town_masked_sorted(county):
     rows_all = read_csv(month_dir / "alerts_all.csv")
     assert len(rows_all) == county["con"].sql("select count(*) from alerts where month = ?", params=[scenario.M]).fetchall()[0][0]
     header = list(rows_all[0].keys())
-    assert header[:16] == ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
+    assert header == ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
                            "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施"]
     town_files = sorted((month_dir / "alerts").glob("*.csv"))
     assert {p.name for p in town_files} >= {"370322101_青城镇.csv", "370322001_田镇街道.csv"}
@@ -51,8 +51,9 @@ def test_staff_csv_per_town_masked_sorted(county):
 
 def test_reason_text_is_plain_chinese_with_numbers(county):
     rows = read_csv(county["out"] / scenario.M / "alerts_all.csv")
-    by_hh = {(r["家庭编号"], r["预警代码"]): r for r in rows}
-    r = by_hh[("RR-W1", "DIBAO_OMISSION")]
+    name = county["con"].sql("select any_value(alert_name) from alerts where alert_type = 'DIBAO_OMISSION'").fetchall()[0][0]
+    by_hh = {(r["家庭编号"], r["预警类型"]): r for r in rows}
+    r = by_hh[("RR-W1", name)]
     assert r["预警原因"].startswith("家庭人均月收入 400 元，低于农村低保标准 800 元")
     assert "王一 月工资 1500 元" in r["依据"] and "扣减就业成本 300 元" in r["依据"]
     assert r["优先级"] == "高" and r["状态"] == "持续" and r["首次预警月份"] == scenario.M_PREV
@@ -139,3 +140,66 @@ def test_analyst_tables_documented_in_the_database(county):
                                 and table_name in ('alerts', 'determinations', 'persons_monthly', 'households_monthly',
                                                    'household_members_monthly')""").fetchall()
     assert undocumented == []
+
+
+def test_every_table_and_column_documented_in_the_database(county):
+    """interface.md: "Documentation of every table and column inside the database (COMMENT ON)" —
+    not only the analyst-facing ones: the policy, audit, quality and department tables too."""
+    con = county["con"]
+    relations = con.sql("""select table_name, comment from duckdb_tables() where schema_name = 'main' and database_name = current_database()
+                           union all select view_name, comment from duckdb_views()
+                           where schema_name = 'main' and not internal and database_name = current_database()""").fetchall()
+    assert len(relations) >= 25
+    assert [t for t, c in relations if not c] == []
+    undocumented = con.sql("""select table_name, column_name from duckdb_columns()
+                              where schema_name = 'main' and database_name = current_database() and comment is null
+                              order by all""").fetchall()
+    assert undocumented == []
+
+
+def test_unknown_town_and_village_codes_shown_by_code_and_reported(county, tmp_path):
+    """interface.md: a town or village code met in the data but absent from the policy file is
+    shown by its code and reported once per run — also when no alert of that town is raised."""
+    con = county["con"]
+    towns = {t for (t,) in con.sql("select distinct town_code from households_monthly where month = ?", params=[scenario.M]).fetchall()}
+    alert_towns = {t for (t,) in con.sql("select distinct town_code from alerts where month = ?", params=[scenario.M]).fetchall()}
+    # the policy names two villages; one of them is taken out of it
+    villages = sorted(v for (v,) in con.sql("select distinct village_code from households_monthly where month = ? and village_code = '370322001001'",
+                                            params=[scenario.M]).fetchall())
+    quiet_town = sorted(towns - alert_towns)
+    dropped_town = sorted(alert_towns)[0]
+    text = Path(TEST_POLICY).read_text(encoding="utf-8")
+    lines = [l for l in text.splitlines() if not any(l.strip().startswith(f'"{t}":') for t in [dropped_town, *quiet_town[:1], *villages])]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    root = tmp_path / "run"
+    shutil.copytree(county["root"] / "landing" / scenario.M, root / "landing" / scenario.M)
+    env = run_months(root, [scenario.M], policy=str(policy))
+    rows = read_csv(env["out"] / scenario.M / "alerts_all.csv")
+    assert any(r["乡镇(街道)"] == dropped_town for r in rows)  # shown by its code
+    assert (env["out"] / scenario.M / "alerts" / f"{dropped_town}_{dropped_town}.csv").exists()
+    report = (env["out"] / scenario.M / "report.html").read_text(encoding="utf-8")
+    notes = report[report.index("政策文件中没有名称的乡镇代码"):]
+    assert dropped_town in notes.split("</li>")[0]
+    if quiet_town:
+        assert quiet_town[0] in notes.split("</li>")[0]
+    village_note = notes.split("</li>")[1]
+    assert "村（社区）代码" in village_note and villages and all(v in village_note for v in villages)
+    assert "370322101201" not in village_note  # named in the policy file
+    events = env["instance"].get_records_for_run(env["outcomes"][0].run_id).records
+    warnings = [e.event_log_entry.user_message for e in events if "政策文件中没有这些" in (e.event_log_entry.user_message or "")]
+    assert len(warnings) == 2 and dropped_town in warnings[0] and villages[0] in warnings[1]
+
+
+def test_readme_documents_every_table_and_column(county):
+    """interface.md: every table and column documented "in the README" too — the README's column
+    reference is the database's own COMMENT ON text (pipelines/warehouse_docs.py)."""
+    from pipelines.paths import ROOT
+    from pipelines.warehouse_docs import column_reference, current_block
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    expected = column_reference(county["con"])
+    assert current_block(readme) == expected, "README out of date: .venv/bin/python -m pipelines.warehouse_docs --warehouse <a warehouse>"
+    for (table,) in county["con"].sql("select distinct table_name from duckdb_columns() where schema_name = 'main' "
+                                      "and database_name = current_database()").fetchall():
+        assert f"<code>{table}</code>" in readme, table

@@ -1,0 +1,74 @@
+"""The README's column reference, written from the warehouse's own documentation (COMMENT ON).
+
+interface.md asks for every table and column to be documented inside the database and in the
+README. The database's comments are the source (sql/warehouse/comments.sql and the contracts);
+this module writes them into README.md between two markers, so the two cannot drift apart
+(tests/test_outputs.py regenerates the block from a test warehouse and compares).
+
+    .venv/bin/python -m pipelines.warehouse_docs [--warehouse var/warehouse.duckdb] [--readme README.md]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import duckdb
+
+from pipelines.paths import DEFAULT_VAR, ROOT
+
+START = "<!-- warehouse-columns:start (written by python -m pipelines.warehouse_docs) -->"
+END = "<!-- warehouse-columns:end -->"
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def column_reference(con) -> str:
+    """Markdown: one collapsible block per table or view of main, each column with its comment."""
+    relations = con.sql("""select table_name, comment from duckdb_tables() where schema_name = 'main' and database_name = current_database()
+                           union all
+                           select view_name, comment from duckdb_views() where schema_name = 'main' and not internal
+                             and database_name = current_database()
+                           order by 1""").fetchall()
+    blocks = []
+    for table, comment in relations:
+        cols = con.sql("""select column_name, data_type, comment from duckdb_columns()
+                          where schema_name = 'main' and database_name = current_database() and table_name = ?
+                          order by column_index""", params=[table]).fetchall()
+        rows = "\n".join(f"| `{c}` | {t} | {_cell(k)} |" for c, t, k in cols)
+        blocks.append(f"<details><summary><code>{table}</code> — {_cell(comment)}</summary>\n\n"
+                      f"| column | type | meaning |\n|---|---|---|\n{rows}\n\n</details>")
+    return "\n".join(blocks)
+
+
+def replace_block(readme: str, block: str) -> str:
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(readme):
+        raise ValueError(f"README has no {START} … {END} block")
+    return pattern.sub(lambda _: f"{START}\n{block}\n{END}", readme)
+
+
+def current_block(readme: str) -> str:
+    return readme[readme.index(START) + len(START):readme.index(END)].strip("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="README 的数据仓库列说明（取自库内 COMMENT ON）")
+    ap.add_argument("--warehouse", default=str(DEFAULT_VAR / "warehouse.duckdb"))
+    ap.add_argument("--readme", default=str(ROOT / "README.md"))
+    a = ap.parse_args(argv)
+    con = duckdb.connect(a.warehouse, read_only=True)
+    try:
+        block = column_reference(con)
+    finally:
+        con.close()
+    path = Path(a.readme)
+    path.write_text(replace_block(path.read_text(encoding="utf-8"), block), encoding="utf-8")
+    print(f"{path}: {block.count('<details>')} tables")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
