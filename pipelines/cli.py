@@ -61,11 +61,17 @@ def history_first(months: list[str], resources: dict) -> list[str]:
 
 
 def _run_months(months: list[str], args) -> int:
-    from pipelines.runner import FatalError, run_month
+    from pipelines.runner import FatalError, preflight, run_month
 
     from assets.months import MONTH_RE
 
     resources = _resources(args)
+    if months:
+        try:  # a month that cannot run is refused before any earlier month is run for its history
+            preflight(months[0], resources)
+        except FatalError as e:
+            print(f"错误：{e}", file=sys.stderr)
+            return 2
     if months and MONTH_RE.match(months[0]) and not getattr(args, "no_history", False):
         earlier = history_first(months, resources)
         if earlier:

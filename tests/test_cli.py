@@ -153,3 +153,17 @@ def test_run_takes_earlier_landed_months_first(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "更早月份 2026-05 已到达但尚未运行" in out and "2026-05：完成" in out
     assert state() == (["2026-05", "2026-06"], [(dead,)])
+
+
+def test_a_month_that_cannot_run_runs_no_earlier_month_first(tmp_path, monkeypatch, capsys):
+    """`lim run --month M` for a month that has not landed stops with one line before it runs the
+    earlier landed months for their history (which would publish months nobody asked for)."""
+    from pipelines.cli import main
+
+    landing, _ = _two_month_landing(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    rc = main(["run", "--month", "2026-07", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
+               "--out", str(tmp_path / "out"), "--policy", TEST_POLICY])
+    captured = capsys.readouterr()
+    assert rc == 2 and "2026-07" in captured.err and "更早月份" not in captured.out
+    assert not (tmp_path / "out" / "2026-05").exists() and not (tmp_path / "out" / "2026-06").exists()
