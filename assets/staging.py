@@ -329,13 +329,7 @@ def stage_source(
             )
 
     bad, bad_duplicates = first_copies_of_bad_rows(frame.filter(pl.col("__err_code").is_not_null()), contract)
-    quarantine = bad.select(
-        pl.col(ROW_COL).alias("row_number"),
-        pl.col("__err_code").alias("reason_code"),
-        pl.col("__err_reason").alias("reason"),
-        pl.col("__err_column").alias("column"),
-        pl.col(RAW_COL).alias("raw"),
-    ).cast(QUARANTINE_SCHEMA)
+    quarantine = quarantine_rows(bad)
 
     keep_cols = list(accepted_schema(contract))
     good = frame.filter(pl.col("__err_code").is_null()).select(keep_cols)
@@ -377,6 +371,17 @@ def first_copies_of_bad_rows(bad: pl.DataFrame, contract: Contract) -> tuple[pl.
     key = [*contract.canonical_names, "__err_code", "__err_column", ERR_CELL]
     first = bad.sort(ROW_COL).filter(pl.struct(key).is_first_distinct())
     return first, bad.height - first.height
+
+
+def quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:
+    """The quarantine file's rows (QUARANTINE_SCHEMA) of normalized rows that carry an error."""
+    return bad.select(
+        pl.col(ROW_COL).alias("row_number"),
+        pl.col("__err_code").alias("reason_code"),
+        pl.col("__err_reason").alias("reason"),
+        pl.col("__err_column").alias("column"),
+        pl.col(RAW_COL).alias("raw"),
+    ).cast(QUARANTINE_SCHEMA)
 
 
 def _normalize(

@@ -40,6 +40,7 @@ from assets.staging import (
     find_source_file,
     first_copies_of_bad_rows,
     map_headers,
+    quarantine_rows,
     validate_month,
 )
 from checks.contracts import load_contract
@@ -184,10 +185,7 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
             del frame, bad, good, raw, kept, cells
         if bad_parts:
             bad, bad_duplicates = first_copies_of_bad_rows(pl.concat(bad_parts), contract)
-            quar.write(bad.select(
-                pl.col(ROW_COL).alias("row_number"), pl.col("__err_code").alias("reason_code"),
-                pl.col("__err_reason").alias("reason"), pl.col("__err_column").alias("column"),
-                pl.col("_raw").alias("raw")).cast(QUARANTINE_SCHEMA))
+            quar.write(quarantine_rows(bad))
     finally:
         acc.close(pl.DataFrame(schema=schema))
         quar.close(pl.DataFrame(schema=QUARANTINE_SCHEMA))
