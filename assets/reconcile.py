@@ -48,6 +48,17 @@ def _load_staged(con, month: str, staging: StagingResource) -> dict[str, dict]:
         else:
             cols = ", ".join(f"{c.canonical} {_POLARS_DUCK[c.type]}" for c in contract.columns)
             con.execute(f"CREATE TEMP TABLE in_{source} ({cols}, _row_number BIGINT, _id_status VARCHAR, _raw VARCHAR)")
+        # the quarantined rows' valid IDs and names (known persons too: sql/reconcile/10_identity.sql)
+        con.execute(f"DROP VIEW IF EXISTS qk_{source}")
+        con.execute(f"DROP TABLE IF EXISTS qk_{source}")
+        q = paths["quarantine"]
+        q_names = ([r[0] for r in con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(q)]).fetchall()]
+                   if q.exists() else [])
+        if {"id_number", "name"} <= set(q_names):  # (a file staged by an older release has neither)
+            con.execute(f"CREATE TEMP VIEW qk_{source} AS SELECT id_number, name FROM read_parquet('"
+                        + str(q).replace("'", "''") + "') WHERE id_number IS NOT NULL")
+        else:
+            con.execute(f"CREATE TEMP TABLE qk_{source} (id_number VARCHAR, name VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE in_files (source VARCHAR, file VARCHAR)")
     con.executemany("INSERT INTO in_files VALUES (?, ?)", [(s, l["file"]) for s, l in loads.items()])
     return loads

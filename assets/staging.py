@@ -29,6 +29,8 @@ from assets.normalize import (
     INVALID_VALUE,
     MISSING_REQUIRED,
     NEGATIVE_AMOUNT,
+    UPGRADED_15,
+    VALID,
     VALUE_DTYPES,
     NormSpec,
     apply_normalizers,
@@ -62,6 +64,12 @@ QUARANTINE_SCHEMA = {
     "reason": pl.Utf8,
     "column": pl.Utf8,
     "raw": pl.Utf8,
+    # the row's ID when it is valid as delivered (or upgraded from 15 digits) and its normalized
+    # name: a person of the register, roster or rural revitalization whose row is quarantined for
+    # another cell is still a known person that a mistyped ID elsewhere can be linked to
+    # (extracts.md; sql/reconcile/10_identity.sql)
+    "id_number": pl.Utf8,
+    "name": pl.Utf8,
 }
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -329,7 +337,7 @@ def stage_source(
             )
 
     bad, bad_duplicates = first_copies_of_bad_rows(frame.filter(pl.col("__err_code").is_not_null()), contract)
-    quarantine = quarantine_rows(bad)
+    quarantine = quarantine_rows(bad, contract)
 
     keep_cols = list(accepted_schema(contract))
     good = frame.filter(pl.col("__err_code").is_null()).select(keep_cols)
@@ -373,14 +381,20 @@ def first_copies_of_bad_rows(bad: pl.DataFrame, contract: Contract) -> tuple[pl.
     return first, bad.height - first.height
 
 
-def quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:
+def quarantine_rows(bad: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     """The quarantine file's rows (QUARANTINE_SCHEMA) of normalized rows that carry an error."""
+    idc = contract.id_column
+    known_id = (pl.when(pl.col(ID_STATUS_COL).is_in([VALID, UPGRADED_15])).then(pl.col(idc))
+                if idc and ID_STATUS_COL in bad.columns else pl.lit(None, pl.Utf8))
+    name = pl.col("name") if "name" in contract.canonical_names else pl.lit(None, pl.Utf8)
     return bad.select(
         pl.col(ROW_COL).alias("row_number"),
         pl.col("__err_code").alias("reason_code"),
         pl.col("__err_reason").alias("reason"),
         pl.col("__err_column").alias("column"),
         pl.col(RAW_COL).alias("raw"),
+        known_id.alias("id_number"),
+        name.alias("name"),
     ).cast(QUARANTINE_SCHEMA)
 
 

@@ -73,6 +73,7 @@ class Case:
     wage: float = 0
     row_number: int = 0
     extra_known: list[tuple[str, str]] = field(default_factory=list)  # (id, name) also in the register
+    register_status: str = "正常"  # an unknown status quarantines the register row (for that cell only)
 
 
 def cases() -> list[Case]:
@@ -101,6 +102,10 @@ def cases() -> list[Case]:
     out.append(Case("transposition@17_X", "李十一", [px], swap(px, 17), "transposition", 1, px))
     p = new()
     out.append(Case("typo_1@10_X", "孙九", [p], p[:9] + "X" + p[10:], "typo_1", 1, p))
+    # the known person's register row is quarantined for another cell (an unknown 户籍状态): the
+    # person is still in the register (extracts.md: "known person (register ∪ roster ∪ RR)")
+    p = new()
+    out.append(Case("typo_1_register_row_quarantined", "孙十", [p], sub(p, 7), "typo_1", 1, p, register_status="待核"))
     # same name, same first 14 digits, sequence garbled (no tier-1 candidate)
     p = make_id("19660708", 123)
     bad = wrong_check(p[:14] + "987", avoid=p[17])
@@ -160,7 +165,7 @@ def linked(tmp_path_factory):
     for i, c in enumerate(cs):
         for j, kid in enumerate(c.known):
             register.append(dict(id_number=kid, name=c.name, hukou_id=f"H{i:02d}{j}", relation="户主",
-                                 region_code=REGION, urban_rural="农村", status="正常"))
+                                 region_code=REGION, urban_rural="农村", status=c.register_status))
         hr.append(dict(id_number=c.delivered, name=c.dept_name or c.name, employment_status="就业",
                        monthly_wage=c.wage))
     register.append(dict(id_number=ROSTER_KNOWN, name="蒋八", hukou_id="H99", relation="户主",
@@ -252,6 +257,14 @@ def test_rows_in_equals_accepted_plus_quarantined(linked):
                                     "AND source = 'hr'", M)
     assert rows_in == len(cs) == acc + q
     assert q == sum(1 for c in cs if c.reason)
+
+
+def test_a_quarantined_register_row_still_names_a_known_person(linked):
+    con = linked["con"]
+    c = linked["cases"]["typo_1_register_row_quarantined"]
+    assert _rows(con, "SELECT reason_code, column_name FROM quarantine WHERE month = ? AND source = 'household_registration'",
+                 M) == [("invalid_value", "status")]
+    assert _rows(con, "SELECT count(*) FROM src_household_registration WHERE month = ? AND id_number = ?", M, c.linked) == [(0,)]
 
 
 def test_every_method_audited(linked):

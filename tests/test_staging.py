@@ -236,7 +236,8 @@ def test_header_only_file_is_valid(tmp_path):
     assert r.rows_in == 0 and r.accepted.height == 0
     assert r.accepted.schema["event_date"] == pl.Date and r.accepted.schema["_row_number"] == pl.Int64
     assert r.quarantine.schema == pl.Schema(
-        {"row_number": pl.Int64, "reason_code": pl.Utf8, "reason": pl.Utf8, "column": pl.Utf8, "raw": pl.Utf8}
+        {"row_number": pl.Int64, "reason_code": pl.Utf8, "reason": pl.Utf8, "column": pl.Utf8, "raw": pl.Utf8,
+         "id_number": pl.Utf8, "name": pl.Utf8}
     )
 
 

@@ -8,7 +8,9 @@
 --   tier 2 (only when tier 1 finds nobody): the same name and the same first 14 digits
 --           (county part and birth date).
 -- Exactly one candidate links; two or more are `id_ambiguous`; none is `id_unlinked`.
--- A valid ID is never re-linked. Inputs: temp tables in_<source> (staged rows of M).
+-- A valid ID is never re-linked. Inputs: temp tables in_<source> (staged rows of M) and
+-- qk_<source> (the valid IDs and names of the rows staging quarantined for another cell: a person
+-- of the register is a known person even when their register row has, say, an unknown 户籍状态).
 
 CREATE OR REPLACE TEMP TABLE known_persons AS
 SELECT DISTINCT id_number, name FROM (
@@ -17,6 +19,12 @@ SELECT DISTINCT id_number, name FROM (
     SELECT id_number, name FROM in_civil_affairs_members WHERE _id_status <> 'bad_checksum'
     UNION ALL
     SELECT id_number, name FROM in_rural_revitalization WHERE _id_status <> 'bad_checksum'
+    UNION ALL
+    SELECT id_number, name FROM qk_household_registration
+    UNION ALL
+    SELECT id_number, name FROM qk_civil_affairs_members
+    UNION ALL
+    SELECT id_number, name FROM qk_rural_revitalization
 ) WHERE id_number IS NOT NULL AND name IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE bad_ids AS
