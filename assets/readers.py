@@ -240,12 +240,17 @@ def _read_csv(path: Path) -> RawTable:
     if df.height == 0 or df.width == 0:
         raise ReadError("empty_file", "文件没有表头")
     df = df.rename({c: f"c{i}" for i, c in enumerate(df.columns)})
-    df = df.with_columns(pl.all().cast(pl.Utf8))
-    # the header is the first non-blank line: Excel writes an empty top row as ",,,,,"
-    nonblank = df.select(pl.any_horizontal([_nonblank(pl.col(c)) for c in df.columns]).arg_true()).to_series()
-    if nonblank.len() == 0:
+    return _from_lines(df.with_columns(pl.all().cast(pl.Utf8)), enc)
+
+
+def _from_lines(df: pl.DataFrame, enc: str) -> RawTable:
+    """``df``: Utf8 columns c0..cN, one row per CSV record, the header's included. The header is
+    the first non-blank record (blank lines, or Excel's empty top row written as ",,,,,")."""
+    first = (df.lazy().with_row_index("_line").filter(pl.any_horizontal([_nonblank(pl.col(c)) for c in df.columns]))
+             .select("_line").head(1).collect())
+    if first.height == 0:
         raise ReadError("empty_file", "文件没有表头")
-    start = int(nonblank[0])
+    start = int(first.item())
     header = [_strip_header_cell(h) for h in df.row(start)]
     return _finish(header, df.slice(start + 1), start + 2, "csv", enc)
 
@@ -271,19 +276,12 @@ def _read_csv_python(body: bytes, enc: str, sep: str = ",", strict: bool = False
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict))
     except csv.Error as exc:
         raise ReadError("unreadable", f"CSV 无法解析：{exc}") from exc
-    # leading blank lines: the header is the first non-blank line
-    start = 0
-    while start < len(rows) and not any((c or "").strip() for c in rows[start]):
-        start += 1
-    if start == len(rows):
+    width = max((len(r) for r in rows), default=0)
+    if width == 0:
         raise ReadError("empty_file", "文件没有表头")
-    width = max(len(r) for r in rows[start:])
-    header = [_strip_header_cell(h) for h in rows[start]] + [""] * (width - len(rows[start]))
-    data = [r + [None] * (width - len(r)) for r in rows[start + 1 :]]
-    cols = {f"c{i}": [r[i] for r in data] for i in range(width)}
-    df = pl.DataFrame(cols, schema={f"c{i}": pl.Utf8 for i in range(width)})
-    # csv gives "" for empty fields; polars gives "" too with empty_string_is_null=False
-    return _finish(header, df, start + 2, "csv", enc)
+    # csv gives "" for empty fields (polars too, with empty_string_is_null=False); short rows padded
+    cols = {f"c{i}": [r[i] if i < len(r) else None for r in rows] for i in range(width)}
+    return _from_lines(pl.DataFrame(cols, schema={f"c{i}": pl.Utf8 for i in range(width)}), enc)
 
 
 def _first_line(exc: Exception) -> str:

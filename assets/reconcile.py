@@ -26,6 +26,16 @@ _POLARS_DUCK = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "
                 "month": "VARCHAR", "amount": "DOUBLE", "integer": "BIGINT", "date": "DATE"}
 
 
+# The sources whose persons are "known" to ID linking (extracts.md; sql/reconcile/10_identity.sql).
+KNOWN_PERSON_SOURCES = ("household_registration", "civil_affairs_members", "rural_revitalization")
+
+
+def _parquet(con, path) -> tuple[str, list[str]]:
+    """read_parquet(...) of a staged file, for a view, and its column names."""
+    ref = "read_parquet('" + str(path).replace("'", "''") + "')"
+    return ref, [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {ref}").fetchall()]
+
+
 def _load_staged(con, month: str, staging: StagingResource) -> dict[str, dict]:
     loads = {}
     month_dir = staging.month_dir(month)
@@ -41,24 +51,21 @@ def _load_staged(con, month: str, staging: StagingResource) -> dict[str, dict]:
         if paths["accepted"].exists():
             # a view, not a copy: the staged Parquet is scanned where it is used (columns and
             # _id_status filters pushed down), instead of being materialized once more
-            parquet = "read_parquet('" + str(paths["accepted"]).replace("'", "''") + "')"
-            names = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {parquet}").fetchall()]
+            parquet, names = _parquet(con, paths["accepted"])
             id_status = "" if "_id_status" in names else ", 'valid' AS _id_status"
             con.execute(f"CREATE TEMP VIEW in_{source} AS SELECT *{id_status} FROM {parquet}")
         else:
             cols = ", ".join(f"{c.canonical} {_POLARS_DUCK[c.type]}" for c in contract.columns)
             con.execute(f"CREATE TEMP TABLE in_{source} ({cols}, _row_number BIGINT, _id_status VARCHAR, _raw VARCHAR)")
-        # the quarantined rows' valid IDs and names (known persons too: sql/reconcile/10_identity.sql)
-        con.execute(f"DROP VIEW IF EXISTS qk_{source}")
-        con.execute(f"DROP TABLE IF EXISTS qk_{source}")
-        q = paths["quarantine"]
-        q_names = ([r[0] for r in con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(q)]).fetchall()]
-                   if q.exists() else [])
-        if {"id_number", "name"} <= set(q_names):  # (a file staged by an older release has neither)
-            con.execute(f"CREATE TEMP VIEW qk_{source} AS SELECT id_number, name FROM read_parquet('"
-                        + str(q).replace("'", "''") + "') WHERE id_number IS NOT NULL")
-        else:
-            con.execute(f"CREATE TEMP TABLE qk_{source} (id_number VARCHAR, name VARCHAR)")
+        if source in KNOWN_PERSON_SOURCES:
+            # the valid IDs and names of the rows staging quarantined for another cell: known persons too
+            con.execute(f"DROP VIEW IF EXISTS qk_{source}")
+            con.execute(f"DROP TABLE IF EXISTS qk_{source}")
+            parquet, names = _parquet(con, paths["quarantine"]) if paths["quarantine"].exists() else ("", [])
+            if {"id_number", "name"} <= set(names):  # (a file staged by an older release has neither)
+                con.execute(f"CREATE TEMP VIEW qk_{source} AS SELECT id_number, name FROM {parquet} WHERE id_number IS NOT NULL")
+            else:
+                con.execute(f"CREATE TEMP TABLE qk_{source} (id_number VARCHAR, name VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE in_files (source VARCHAR, file VARCHAR)")
     con.executemany("INSERT INTO in_files VALUES (?, ?)", [(s, l["file"]) for s, l in loads.items()])
     return loads

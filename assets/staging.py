@@ -366,26 +366,27 @@ def stage_source(
     )
 
 
-ERR_CELL = "__err_cell"
-
-
 def first_copies_of_bad_rows(bad: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, int]:
     """The rows to quarantine and how many extra copies were left out: identical copies of a bad
     row (same normalized values, same first error on the same cell as written) are duplicates like
     any other — kept once, the extra copies counted as duplicates, never as quarantine rows
-    (extracts.md "Duplicate rows"). Row order is the file's."""
+    (extracts.md "Duplicate rows"). `bad`: rows of `_normalize` with an error, in the file's order."""
     if bad.height < 2:
         return bad, 0
-    key = [*contract.canonical_names, "__err_code", "__err_column", ERR_CELL]
-    first = bad.sort(ROW_COL).filter(pl.struct(key).is_first_distinct())
+    # the cell as written where the error left no normalized value ("abc" and "xyz" in an amount
+    # column are different rows; "-1,234.5" and "-1234.50" are the same negative amount)
+    cell = pl.coalesce([
+        pl.when(pl.col(f"__e_{c.canonical}").is_not_null() & pl.col(c.canonical).is_null()).then(pl.col(f"__src_{c.canonical}"))
+        for c in contract.columns])
+    key = pl.struct([*contract.canonical_names, "__err_code", "__err_column", cell.alias("__err_cell")])
+    first = bad.filter(key.is_first_distinct())
     return first, bad.height - first.height
 
 
 def quarantine_rows(bad: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     """The quarantine file's rows (QUARANTINE_SCHEMA) of normalized rows that carry an error."""
     idc = contract.id_column
-    known_id = (pl.when(pl.col(ID_STATUS_COL).is_in([VALID, UPGRADED_15])).then(pl.col(idc))
-                if idc and ID_STATUS_COL in bad.columns else pl.lit(None, pl.Utf8))
+    known_id = pl.when(pl.col(ID_STATUS_COL).is_in([VALID, UPGRADED_15])).then(pl.col(idc)) if idc else pl.lit(None, pl.Utf8)
     name = pl.col("name") if "name" in contract.canonical_names else pl.lit(None, pl.Utf8)
     return bad.select(
         pl.col(ROW_COL).alias("row_number"),
@@ -479,17 +480,10 @@ def _normalize(
         )
         columns.append(pl.when(bad).then(pl.lit("out_of_pocket")))
 
-    # the cell as written where the first error left no normalized value ("abc" and "xyz" in an
-    # amount column are different rows; "-1,234.5" and "-1234.50" are the same negative amount)
-    cells = [
-        pl.when(pl.col(f"__e_{c.canonical}").is_not_null() & pl.col(c.canonical).is_null()).then(pl.col(src[c.canonical]))
-        for c in contract.columns
-    ]
     outputs = [
         pl.coalesce(codes).alias("__err_code"),
         pl.coalesce(reasons).alias("__err_reason"),
         pl.coalesce(columns).alias("__err_column"),
-        pl.coalesce(cells).alias(ERR_CELL),
     ]
     if contract.id_column:
         idc = pl.col(code[contract.id_column])

@@ -32,8 +32,6 @@ import polars as pl
 from assets.readers import ROW_COL, RawTable, _nonblank, _strip_header_cell
 from assets.staging import (
     ACCEPTED,
-    ERR_CELL,
-    ID_STATUS_COL,
     QUARANTINE_SCHEMA,
     _normalize,
     _rel,
@@ -178,15 +176,14 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
                 dated, in_month = dated + d, in_month + m
             bad = frame.filter(pl.col("__err_code").is_not_null())
             if bad.height:  # few rows: kept until the end, where their duplicates are known
-                bad_parts.append(bad.select([ROW_COL, *canon, "__err_code", "__err_reason", "__err_column", ERR_CELL, "_raw",
-                                             *([ID_STATUS_COL] if contract.id_column else [])]))
+                bad_parts.append(bad)
             good = frame.filter(pl.col("__err_code").is_null()).select(keep_cols).cast(schema)
             if good.height:
                 hashes.append(good.select(pl.struct(canon).hash(seed=0)).to_series())
                 acc.write(good)
             del frame, bad, good, raw, kept, cells
         if bad_parts:
-            bad, bad_duplicates = first_copies_of_bad_rows(pl.concat(bad_parts), contract)
+            bad, bad_duplicates = first_copies_of_bad_rows(pl.concat(bad_parts, how="vertical_relaxed"), contract)
             quar.write(quarantine_rows(bad, contract))
     finally:
         acc.close(pl.DataFrame(schema=schema))

@@ -84,10 +84,7 @@ def source_table_ddl(contract) -> str:
 def source_table_comments(contract) -> list[str]:
     name = f"src_{contract.source}"
     comments = [f"COMMENT ON TABLE {name} IS '{contract.department}：每月接收的有效行（已标准化、身份证号已链接），规则回看历史时读取'"]
-    comments += [f"COMMENT ON COLUMN {name}.month IS '数据月份 YYYY-MM'",
-                 f"COMMENT ON COLUMN {name}.file IS '落地文件（相对落地根目录）'",
-                 f"COMMENT ON COLUMN {name}.row_number IS '电子表格行号：表头为第 1 行，第一条数据为第 2 行'",
-                 f"COMMENT ON COLUMN {name}.raw IS '原始行（JSON，表头 → 单元格原文；含契约以外的列）'"]
+    comments.append(f"COMMENT ON COLUMN {name}.raw IS '原始行（JSON，表头 → 单元格原文；含契约以外的列）'")
     for c in contract.columns:
         comments.append(f"COMMENT ON COLUMN {name}.{c.canonical} IS '{c.header}'")
         if c.type == "id":
@@ -274,11 +271,23 @@ def comment_statements() -> list[str]:
     return [s.rstrip(";") for s in out]
 
 
+# Columns that mean the same in every table that has them, documented once: a table's own
+# statement in comments.sql (or its contract) wins where it says something else.
+COMMON_COLUMN_COMMENTS = {
+    "month": "数据月份 YYYY-MM",
+    "source": "来源（extracts.md 的来源名）",
+    "file": "落地文件（相对落地根目录）",
+    "row_number": "电子表格行号：表头为第 1 行，第一条数据为第 2 行",
+}
+
+
 def apply_comments(con) -> None:
     """COMMENT ON every documented table (or view) and column of main that exists; safe inside a
     transaction (no statement is tried on something missing: a failed one would abort it)."""
     relations = set(table_names(con))
-    columns = {(t, c) for t, c in con.sql("select table_name, column_name from duckdb_columns() where schema_name = 'main'").fetchall()}
+    columns = {(t, c) for t, c in con.sql("select table_name, column_name from duckdb_columns() "
+                                          "where schema_name = 'main' and database_name = current_database()").fetchall()}
+    documented = set()
     for stmt in comment_statements():
         m = _COMMENT_TARGET.match(stmt)
         if not m:
@@ -286,6 +295,10 @@ def apply_comments(con) -> None:
         kind, table, column = m.groups()
         if (kind == "TABLE" and table in relations) or (kind == "COLUMN" and (table, column) in columns):
             con.execute(stmt)
+            documented.add((table, column))
+    for table, column in sorted(columns - documented):
+        if column in COMMON_COLUMN_COMMENTS:
+            con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{COMMON_COLUMN_COMMENTS[column]}'")
 
 
 def table_names(con, schema: str = "main", database: str | None = None) -> list[str]:

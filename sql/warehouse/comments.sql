@@ -1,9 +1,8 @@
 -- Documentation of every analyst-facing table and column, applied after each publish
 -- (COMMENT ON needs the table to exist). Mirrored in README.md "Warehouse tables".
+-- month, source, file and row_number, which mean the same in every table, are documented once
+-- (pipelines/warehouse.py: COMMON_COLUMN_COMMENTS).
 COMMENT ON TABLE load_log IS '每月每个来源文件的接收情况：行数 = 接收（含重复）+ 隔离；拒收文件 0 行并附原因';
-COMMENT ON COLUMN load_log.month IS '数据月份 YYYY-MM';
-COMMENT ON COLUMN load_log.source IS '来源（extracts.md 的来源名）';
-COMMENT ON COLUMN load_log.file IS '落地文件（相对落地根目录）';
 COMMENT ON COLUMN load_log.status IS 'accepted 接收 / missing 未报送 / missing_column 缺少必需列 / unreadable 无法解析 / empty_file 空文件 / wrong_month 非本月数据';
 COMMENT ON COLUMN load_log.message IS '拒收或未报送的说明（中文）';
 COMMENT ON COLUMN load_log.rows_in IS '文件数据行数（不含表头）；拒收文件能解析时为其行数（全部随文件拒收，接收 0、隔离 0），无法解析或为空时为 0';
@@ -12,7 +11,6 @@ COMMENT ON COLUMN load_log.rows_duplicate IS '标准化后完全相同的重复�
 COMMENT ON COLUMN load_log.rows_quarantined IS '隔离行数（含身份证号无法链接的行）';
 COMMENT ON COLUMN load_log.sha256 IS '原始文件的 SHA-256';
 COMMENT ON TABLE quarantine IS '被隔离的行：文件、行号（表头为第 1 行）、原因代码、原因（“代码：中文说明”）、原始内容';
-COMMENT ON COLUMN quarantine.row_number IS '电子表格行号：表头为第 1 行，第一条数据为第 2 行';
 COMMENT ON COLUMN quarantine.reason_code IS 'missing_required / invalid_id / invalid_value / negative_amount / date_outside_month / oop_mismatch / id_unlinked / id_ambiguous';
 COMMENT ON COLUMN quarantine.raw IS '原始行（JSON，表头 → 单元格原文）';
 COMMENT ON TABLE id_links IS '未按原样采用的身份证号：15 位升级、校验位错误的链接结果（方法与候选人数）';
@@ -64,7 +62,6 @@ COMMENT ON TABLE run_audit IS '运行审计：谁在何时运行了哪个月，�
 COMMENT ON TABLE targeting_metrics IS '瞄准精度：各乡镇每月的排斥误差、纳入误差、覆盖率（按户数与金额），附计算所用计数';
 COMMENT ON TABLE quality_results IS '数据质量：每月每个来源的 Great Expectations 期望结果';
 -- persons_monthly, every column
-COMMENT ON COLUMN persons_monthly.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN persons_monthly.name IS '姓名（去空格；取自救助台账 > 乡村振兴 > 户籍 > 其他部门）';
 COMMENT ON COLUMN persons_monthly.birth_date IS '身份证号中的出生日期';
 COMMENT ON COLUMN persons_monthly.sex IS '性别（身份证号第 17 位）';
@@ -101,7 +98,6 @@ COMMENT ON COLUMN persons_monthly.house_severely_damaged IS '本月受灾房屋�
 COMMENT ON COLUMN persons_monthly.max_direct_loss IS '本月单条受灾记录最大直接经济损失';
 COMMENT ON COLUMN persons_monthly.disasters IS '本月灾害类型与房屋受损情况';
 -- households_monthly, every column
-COMMENT ON COLUMN households_monthly.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN households_monthly.household_source IS 'civil_affairs 民政台账 / rural_revitalization 乡村振兴 / household_registration 户籍';
 COMMENT ON COLUMN households_monthly.region_code IS '12 位行政区划代码（村/社区）';
 COMMENT ON COLUMN households_monthly.county_code IS '县级代码（前 6 位）';
@@ -142,7 +138,6 @@ COMMENT ON COLUMN households_monthly.living_member_disaster_m IS '在世成员�
 COMMENT ON COLUMN households_monthly.dangerous_house_m IS '在世成员住房为 C/D 级危房';
 COMMENT ON COLUMN households_monthly.dangerous_house_grade IS '在世成员住房最高危房等级';
 -- household_members_monthly and determinations, the remaining columns
-COMMENT ON COLUMN household_members_monthly.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN household_members_monthly.household_id IS '家庭编号 / 户编号 / 户号';
 COMMENT ON COLUMN household_members_monthly.id_number IS '成员身份证号（18 位）';
 COMMENT ON COLUMN household_members_monthly.name IS '成员姓名';
@@ -152,7 +147,6 @@ COMMENT ON COLUMN household_members_monthly.disability_level IS '残疾等级（
 COMMENT ON COLUMN household_members_monthly.labor_capacity IS '劳动能力（仅救助台账）';
 COMMENT ON COLUMN household_members_monthly.age IS '月末周岁年龄';
 COMMENT ON COLUMN household_members_monthly.is_disabled IS '有残疾等级';
-COMMENT ON COLUMN determinations.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN determinations.household_id IS '家庭编号 / 户编号 / 户号';
 COMMENT ON COLUMN determinations.household_source IS 'civil_affairs / rural_revitalization / household_registration';
 COMMENT ON COLUMN determinations.members_listed IS '名单所列成员数（含已死亡）';
@@ -173,7 +167,6 @@ COMMENT ON COLUMN determinations.county_code IS '县级代码';
 COMMENT ON COLUMN determinations.town_code IS '乡镇（街道）代码';
 COMMENT ON COLUMN determinations.policy_period IS '所用参数时段的生效月份';
 -- alerts, the remaining columns
-COMMENT ON COLUMN alerts.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN alerts.household_id IS '家庭编号 / 户编号 / 户号';
 COMMENT ON COLUMN alerts.household_source IS 'civil_affairs / rural_revitalization / household_registration';
 COMMENT ON COLUMN alerts.alert_name IS '预警类型中文名';
@@ -194,20 +187,12 @@ COMMENT ON COLUMN alerts.head_id_number IS '户主身份证号';
 -- Added after an audit of interface.md ("documentation of every table and column"): the columns
 -- and tables that had none.
 COMMENT ON COLUMN load_log.ignored_files IS '同一来源本月落地的其他文件（未读取，逗号分隔；只读取一个文件，见 message）';
-COMMENT ON COLUMN quarantine.month IS '数据月份 YYYY-MM';
-COMMENT ON COLUMN quarantine.source IS '来源（extracts.md 的来源名）';
-COMMENT ON COLUMN quarantine.file IS '落地文件（相对落地根目录）';
 COMMENT ON COLUMN quarantine.reason IS '原因：“原因代码：中文说明”，引用出错的单元格原文';
 COMMENT ON COLUMN quarantine.column_name IS '出错的列（规范列名）；身份证号无法链接时为 id_number';
-COMMENT ON COLUMN id_links.month IS '数据月份 YYYY-MM';
-COMMENT ON COLUMN id_links.source IS '来源（extracts.md 的来源名）';
-COMMENT ON COLUMN id_links.file IS '落地文件（相对落地根目录）';
-COMMENT ON COLUMN id_links.row_number IS '电子表格行号：表头为第 1 行，第一条数据为第 2 行';
 COMMENT ON COLUMN id_links.name IS '该行的标准化姓名（链接时与已知人员比对）';
 COMMENT ON COLUMN id_links.id_raw IS '报送的身份证号（标准化后：全角转半角、去空格、x 大写；15 位为原号码）';
 COMMENT ON COLUMN id_links.id_number IS '采用的 18 位身份证号；无法链接（id_unlinked / id_ambiguous）时为空';
 COMMENT ON COLUMN id_links.candidates IS '同名且号码相近的已知人员人数（户籍、救助家庭成员、乡村振兴）；15 位升级时为空';
-COMMENT ON COLUMN audit_sample.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN audit_sample.household_id IS '抽中的救助家庭编号（本月新增审批：保障开始月份为本月）';
 COMMENT ON COLUMN audit_sample.county_code IS '县（市、区）代码（6 位）；按县分别抽样';
 COMMENT ON COLUMN audit_sample.town_code IS '乡镇（街道）代码（9 位）';
@@ -233,14 +218,12 @@ COMMENT ON COLUMN policy_parameters.effective_from IS '时段生效月份 YYYY-M
 COMMENT ON COLUMN policy_parameters.effective_to IS '下一时段生效月份（本时段到其前一月为止）；最后一个时段为空';
 COMMENT ON COLUMN policy_parameters.name IS '参数名（rules.md 参数表）';
 COMMENT ON COLUMN policy_parameters.value IS '参数值（金额为元，比例为小数）';
-COMMENT ON COLUMN month_parameters.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN month_parameters.county_code IS '县（市、区）代码';
 COMMENT ON COLUMN month_parameters.county_name IS '县（市、区）名称';
 COMMENT ON COLUMN month_parameters.effective_from IS '本月所在时段的生效月份';
 COMMENT ON COLUMN month_parameters.name IS '参数名（rules.md 参数表）';
 COMMENT ON COLUMN month_parameters.value IS '参数值（金额为元，比例为小数）';
 COMMENT ON COLUMN run_audit.run_id IS 'Dagster 运行编号';
-COMMENT ON COLUMN run_audit.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN run_audit.started_at IS '开始时间（UTC）';
 COMMENT ON COLUMN run_audit.finished_at IS '结束时间（UTC）';
 COMMENT ON COLUMN run_audit.status IS 'success 已发布 / failed 失败（本月结果未改变）';
@@ -256,8 +239,6 @@ COMMENT ON COLUMN run_audit.message IS '摘要：成功时预警条数，失败�
 COMMENT ON TABLE schema_version IS '数据仓库结构版本';
 COMMENT ON COLUMN schema_version.version IS '结构版本号';
 COMMENT ON COLUMN schema_version.created_at IS '数据仓库创建时间';
-COMMENT ON COLUMN quality_results.month IS '数据月份 YYYY-MM';
-COMMENT ON COLUMN quality_results.source IS '来源（extracts.md 的来源名）';
 COMMENT ON COLUMN quality_results.expectation IS 'Great Expectations 期望类名（由数据契约 checks/contracts 生成）';
 COMMENT ON COLUMN quality_results.column_name IS '所检查的列（多列时逗号分隔；表级期望为空）';
 COMMENT ON COLUMN quality_results.rule IS '所检查的规则（中文）';
@@ -274,7 +255,6 @@ COMMENT ON COLUMN quality_results.rows_in IS '该来源文件的数据行数';
 COMMENT ON COLUMN quality_results.rows_validated IS '参与检查的暂存行数（接收且去重后的行）';
 COMMENT ON COLUMN quality_results.data_docs_page IS 'Data Docs 页面（相对 out/<月份>/）';
 COMMENT ON COLUMN quality_results.docs_built_in IS '生成 Data Docs 的暂存目录';
-COMMENT ON COLUMN targeting_metrics.month IS '数据月份 YYYY-MM';
 COMMENT ON COLUMN targeting_metrics.county_code IS '县（市、区）代码';
 COMMENT ON COLUMN targeting_metrics.town_code IS '乡镇（街道）代码';
 COMMENT ON COLUMN targeting_metrics.households_assessed IS '有认定结果的家庭数';
