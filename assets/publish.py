@@ -28,9 +28,11 @@ from pipelines.resources import LandingResource, OutputResource, PolicyResource,
 
 # Exactly the columns interface.md lists, in its order. The member a member-level alert is about
 # is named in 预警原因; the warehouse's alerts table has member_id_number, the alert code and the
-# household source for anyone who needs them.
+# household source for anyone who needs them. 数据说明: empty when every department delivered
+# for M, else one sentence naming the departments that did not and what was held back
+# (rules.md "Incomplete months"; alerts.data_note, sql/rules/05_coverage.sql).
 STAFF_COLUMNS = ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
-                 "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施"]
+                 "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施", "数据说明"]
 QUARANTINE_COLUMNS = ["数据月份", "来源", "文件", "行号", "原因代码", "原因", "字段", "原始内容"]
 
 
@@ -91,7 +93,8 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     towns, villages = town_and_village_names(policy)
     alerts = con.sql("""
         SELECT alert_id, alert_name, priority, status, first_month, household_id, head_name, head_id_number,
-               town_code, village_code, household_size, per_capita_income, standard, reason_text, evidence, action
+               town_code, village_code, household_size, per_capita_income, standard, reason_text, evidence, action,
+               coalesce(data_note, '')
         FROM stage.alerts WHERE month = ?
         ORDER BY priority_rank, village_code, household_id, alert_type, coalesce(member_id_number, '')""", params=[month]).fetchall()
     rows_by_town: dict[str, list] = {t: [] for t in towns}
@@ -99,7 +102,7 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     for a in alerts:
         row = [a[0], a[1], a[2], a[3], a[4], a[5], a[6] or "", mask_id(a[7], full_ids),
                towns.get(a[8], a[8]), villages.get(a[9], a[9]), a[10], money(a[11]), money(a[12]),
-               a[13], a[14], a[15]]
+               a[13], a[14], a[15], a[16]]
         rows_by_town.setdefault(a[8], []).append(row)
         all_rows.append(row)
     for town, rows in sorted(rows_by_town.items()):

@@ -75,7 +75,7 @@ def build_source_records(con, month: str, staging: StagingResource) -> dict:
     """Everything of month M's landing, linked and counted, in the stage schema."""
     variables = month_variables(month)
     for t in ["load_log", "quarantine", "id_links"] + [f"src_{s}" for s in SOURCES]:
-        wh.replace_stage_month(con, t, month)
+        wh.replace_stage_month(con, t, month, added_columns={"id_number": "VARCHAR"} if t == "quarantine" else None)
     loads = _load_staged(con, month, staging)
     for s, l in loads.items():
         variables[f"file_{s}"] = l["file"] or ""
@@ -92,10 +92,13 @@ def build_source_records(con, month: str, staging: StagingResource) -> dict:
     for source, load in loads.items():
         q = staged_paths(staging.month_dir(month), source)["quarantine"]
         if q.exists():
-            con.execute("""INSERT INTO stage.quarantine BY NAME
+            # the row's valid ID, where it had one: the evidence of an alert names a member whose row
+            # in a source it reads was quarantined (sql/rules/90_alerts_finish.sql)
+            id_col = "id_number" if "id_number" in _parquet(con, q)[1] else "NULL::VARCHAR AS id_number"
+            con.execute(f"""INSERT INTO stage.quarantine BY NAME
                            SELECT ? AS month, ? AS source, ? AS file, row_number, reason_code,
                                   reason_code || '：' || reason AS reason,
-                                  "column" AS column_name, raw FROM read_parquet(?)""",
+                                  "column" AS column_name, raw, {id_col} FROM read_parquet(?)""",
                         [month, source, load["file"], str(q)])
     link_q = dict(con.sql("SELECT source, count(*) FROM stage.quarantine WHERE month = ? AND reason_code IN ('id_unlinked','id_ambiguous') GROUP BY ALL",
                           params=[month]).fetchall())
@@ -110,6 +113,35 @@ def build_source_records(con, month: str, staging: StagingResource) -> dict:
     return {s: l["status"] for s, l in loads.items()}
 
 
+# The bureau's own roster: without it every list would lose the households the bureau pays
+# (extracts.md "Landing layout", interface.md fatal cases), so the month stops.
+ROSTER_SOURCES = ("civil_affairs_households", "civil_affairs_members")
+
+
+class RosterNotDelivered(RuntimeError):
+    """The roster of M is missing, refused, or has no accepted row: the run stops (exit 2, one line)."""
+
+
+def roster_problem(con, month: str) -> str | None:
+    """One line naming the roster file of M and its problem, or None when both were delivered."""
+    rows = con.sql("""SELECT source, file, status, message, rows_in, rows_accepted - coalesce(rows_duplicate, 0)
+                       FROM stage.load_log WHERE month = ? AND source IN ? ORDER BY source""",
+                   params=[month, list(ROSTER_SOURCES)]).fetchall()
+    problems = []
+    for source, file, status, message, rows_in, accepted in rows:
+        if status == "missing":
+            problems.append(f"{source}（民政局救助台账）本月未报送")
+        elif status != "accepted":
+            problems.append(f"{file} 被拒收：{message}")
+        elif accepted <= 0:
+            why = "没有任何数据行" if not rows_in else f"{rows_in} 行全部未通过校验（见隔离行）"
+            problems.append(f"{file} {why}")
+    if not problems:
+        return None
+    return (f"{month} 月没有可用的民政局救助台账：" + "；".join(problems)
+            + "。没有台账无法生成名单，本月不发布，上月结果保持不变；请补齐文件后重新运行")
+
+
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"},
           deps=[f"staged_{s}" for s in SOURCES],
           description="各部门本月有效记录（身份证号已校验并链接），问题行隔离，并写入加载日志。")
@@ -118,6 +150,9 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     maybe_fail("source_records")
     with warehouse.connect() as con:
         statuses = build_source_records(con, month, staging)
+        problem = roster_problem(con, month)
+        if problem:
+            raise RosterNotDelivered(problem)
         q = con.sql("SELECT count(*) FROM stage.quarantine WHERE month = ?", params=[month]).fetchall()[0][0]
         links = con.sql("SELECT method, count(*) FROM stage.id_links WHERE month = ? GROUP BY 1 ORDER BY 1", params=[month]).fetchall()
     return dg.MaterializeResult(metadata={"quarantined_rows": q, "id_links": json.dumps(dict(links), ensure_ascii=False),
@@ -139,11 +174,18 @@ def persons_buckets(con, month: str, bucket_rows: int = PERSONS_BUCKET_ROWS) -> 
     return max(1, min(MAX_PERSONS_BUCKETS, math.ceil(rows / max(1, bucket_rows))))
 
 
+def hr_delivered(con, month: str) -> bool:
+    """Whether 人社局 delivered its file for a published month (JOB_LOSS compares M with M-1 only when
+    hr was delivered in both: rules.md "Incomplete months"). Delivered as sql/rules/05_coverage.sql
+    says: accepted, and a header-only file or at least one row accepted."""
+    return con.sql("SELECT count(*) > 0 FROM main.load_log WHERE month = ? AND source = 'hr' AND status = 'accepted' "
+                   "AND (rows_in = 0 OR rows_accepted - coalesce(rows_duplicate, 0) > 0)", params=[month]).fetchall()[0][0]
+
+
 def build_persons(con, month: str, buckets: int | None = None) -> int:
     """stage.persons_monthly of `month`, written bucket by bucket; returns the number of buckets."""
     prev = month_variables(month)["prev_month"]
-    landed = con.sql("SELECT count(*) > 0 FROM main.load_log WHERE month = ? AND source = 'hr' AND status = 'accepted'",
-                     params=[prev]).fetchall()[0][0]
+    landed = hr_delivered(con, prev)
     buckets = buckets or persons_buckets(con, month)
     wh.run_sql(con, SQL_DIR / "reconcile" / "40_persons.sql", prev_hr_landed=bool(landed), buckets=buckets, bucket=0,
                **month_variables(month))
@@ -158,8 +200,7 @@ def build_persons(con, month: str, buckets: int | None = None) -> int:
 
 def build_households(con, month: str) -> None:
     prev = month_variables(month)["prev_month"]
-    landed = con.sql("SELECT count(*) > 0 FROM main.load_log WHERE month = ? AND source = 'hr' AND status = 'accepted'",
-                     params=[prev]).fetchall()[0][0]
+    landed = hr_delivered(con, prev)
     wh.run_sql(con, SQL_DIR / "reconcile" / "50_households.sql", prev_hr_landed=bool(landed), **month_variables(month))
 
 

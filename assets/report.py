@@ -21,18 +21,17 @@ import html
 import shutil
 from pathlib import Path
 
+from assets.catalogue import alert_catalogue, alert_order, source_catalogue
 from assets.months import shift
 from checks.contracts import SOURCES, load_contract
 from pipelines.warehouse import relation_exists as _exists
 
-# Display order of alert types (rules.md "Alerts").
-ALERT_ORDER = ["TEKUN_CANDIDATE", "DIBAO_OMISSION", "MARGINAL_OMISSION", "EXPENDITURE_HARDSHIP", "SINGLE_PERSON_DIBAO",
-               "RELAPSE_RISK", "GRADUAL_EXIT_START", "GRADUAL_EXIT_REVERT", "GRADUAL_EXIT_END", "WRONGFUL_INCLUSION",
-               "DECEASED_RECIPIENT", "BENEFIT_MISMATCH", "ZERO_EMPLOYMENT", "STUDENT_DROPOUT", "DANGEROUS_HOUSE",
-               "DISASTER_AFFECTED", "REVIEW_DUE", "DUPLICATE_ASSISTANCE"]
+# Display order of alert types: the alert catalogue (sql/seeds/alert_catalogue.csv).
+ALERT_ORDER = alert_order()
 ROSTER_TYPES = ["低保", "特困", "低保边缘", "支出型困难"]
 CATEGORY_NAMES = {"OVER_ASSETS": "资产超标", "TEKUN": "特困", "DIBAO": "低保", "MARGINAL": "低保边缘",
-                  "EXPENDITURE": "支出型困难", "NOT_ELIGIBLE": "不符合"}
+                  "EXPENDITURE": "支出型困难", "PENDING": "待定（部门数据未齐）", "NOT_ELIGIBLE": "不符合"}
+COVERAGE_NAMES = {"missing": "未报送", "refused": "被拒收"}
 STATUS_NAMES = {"accepted": "已接收", "missing": "未报送", "missing_column": "拒收：缺少必需列", "unreadable": "拒收：无法读取",
                 "empty_file": "拒收：空文件", "wrong_month": "拒收：非本月文件"}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -402,6 +401,31 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
                              GROUP BY 1 ORDER BY 1""", [month]) \
         if _exists(con, "stage", "households_monthly") and _exists(con, "stage", "month_parameters") else []
 
+    # ---- incomplete month (rules.md "Incomplete months") ----------------------------------------
+    undelivered = _one(con, """SELECT department, source, coverage FROM stage.source_coverage
+                               WHERE month = ? AND counted AND coverage <> 'delivered' ORDER BY source_order""", [month]) \
+        if _exists(con, "stage", "source_coverage") else []
+    withheld = _one(con, """SELECT alert_type, town_code, missing_sources, count(*) FROM stage.withheld_evaluations
+                            WHERE month = ? GROUP BY ALL""", [month]) if _exists(con, "stage", "withheld_evaluations") else []
+    withheld_by_type: dict[str, int] = {}
+    withheld_sources: dict[str, set] = {}
+    withheld_by_town: dict[str, int] = {}
+    for t, town, srcs, n in withheld:
+        withheld_by_type[t] = withheld_by_type.get(t, 0) + n
+        withheld_sources.setdefault(t, set()).update((srcs or "").split(","))
+        withheld_by_town[town] = withheld_by_town.get(town, 0) + n
+    departments = {s.source: s.department for s in source_catalogue()}
+    withheld_type_rows = [[esc(names.get(a.alert_type, a.alert_name)), f"<code>{esc(a.alert_type)}</code>", num(withheld_by_type[a.alert_type]),
+                           esc("、".join(departments.get(x, x) for x in sorted(withheld_sources[a.alert_type]) if x))]
+                          for a in alert_catalogue() if a.alert_type in withheld_by_type]
+    withheld_town_rows = [[esc(towns.get(t, t)), esc(t), num(n)] for t, n in sorted(withheld_by_town.items(), key=lambda x: x[0] or "")]
+    incomplete_text = ""
+    if undelivered:
+        gone = "、".join(f"{d}{COVERAGE_NAMES.get(c, c)}" for d, _, c in undelivered)
+        incomplete_text = (f"<b>本月数据不完整</b>：{esc(gone)}。这些部门的数据按“未知”处理，不当作“没有收入、没有房产”："
+                           f"依赖它们的认定暂定为“待定”（{num(det.get('PENDING', 0))} 户），相关预警暂缓发出（{num(sum(withheld_by_type.values()))} 项评估暂缓，"
+                           "见“暂缓评估”）；名单只列出有正面证据的预警。部门补报后重新运行本月，结果会被替换。")
+
     # ---- assemble ----------------------------------------------------------------------------
     if n_err:
         verdict = ("err", f"<b>数据存在错误，不宜使用</b>：{n_err} 项检查未通过（错误）、{n_warn} 项警告。请先处理下列问题。")
@@ -409,10 +433,12 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
         verdict = ("warn", f"<b>可以使用，但请注意</b>：{n_warn} 项检查有警告，见“数据检查”。")
     else:
         verdict = ("ok", "<b>数据可信，可以使用</b>：全部检查通过。")
+    if incomplete_text:  # said first: it changes what the lists mean
+        verdict = ("err" if n_err else "warn", incomplete_text + "<br>" + verdict[1])
     high_total = sum(v[1] for v in cur.values())
     kpis = [("预警总数", num(total_alerts)), ("高优先级", num(high_total)), ("在册家庭", num(sum(roster.get((month, t), 0) for t in rtypes))),
             ("认定家庭", num(sum(det.values()))), ("隔离行", num(sum(v[5] for v in loads.values()))),
-            ("未接收来源", num(sum(1 for s in SOURCES if loads.get(s, ("missing",))[0] != "accepted" and not (load_contract(s).optional and loads.get(s, ("missing",))[0] == "missing"))))]
+            ("未接收来源", num(len(undelivered))), ("暂缓评估", num(sum(withheld_by_type.values())))]
     sections = [
         ("checks", "数据检查", table(["检查", "代码", "结果", "说明"], check_rows, wrap={3})
          + "<p class='note'>错误级检查未通过时本月结果不会发布；阈值可通过环境变量 LIM_QUALITY_* 配置（见 README）。</p>"),
@@ -420,6 +446,12 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
          + type_bars + f"<h3>各类预警趋势（{months[0]} 至 {month}）</h3><div class='grid'>{type_trends}</div>"),
         ("towns", "各乡镇（街道）", table(["乡镇(街道)", "代码", "本月预警", "上月预警"], town_rows, numeric={2, 3})
          + f"<h3>各乡镇预警趋势</h3><div class='grid'>{town_trends}</div>"),
+        ("withheld", "暂缓评估（部门数据未齐）",
+         ("<p>" + incomplete_text + "</p>" if incomplete_text else "<p>本月各部门数据齐全，没有暂缓的评估。</p>")
+         + (table(["预警类型", "代码", "暂缓户数", "缺少的部门数据"], withheld_type_rows, numeric={2})
+            + "<h3>各乡镇（街道）暂缓评估</h3>" + table(["乡镇(街道)", "代码", "暂缓评估数（户×预警类型）"], withheld_town_rows, numeric={2})
+            + "<p class='note'>暂缓的预警不算“已解除”：部门补报后重新运行本月，或下月数据齐全时重新评估；"
+              "新增/持续按最近一次完整评估的月份判断。</p>" if withheld else "")),
         ("roster", "在册救助家庭（按类别）", table(["乡镇(街道)"] + rtypes + ["合计"], roster_rows, numeric=set(range(1, len(rtypes) + 2)), total=roster_total)
          + legend(rtypes) + roster_chart
          + "<h3>本月认定结果（全部纳入考察的家庭）</h3>"

@@ -34,8 +34,8 @@ def load_month_parameters(con, month: str, policy: Policy) -> list[str]:
 
 def build_rules(con, month: str, policy: Policy) -> dict:
     uncovered = load_month_parameters(con, month, policy)
-    wh.replace_stage_month(con, "alerts", month)
-    files = wh.run_sql_dir(con, SQL_DIR / "rules", **month_variables(month))
+    wh.replace_stage_month(con, "alerts", month, added_columns={"data_note": "VARCHAR"})
+    files = wh.run_sql_dir(con, SQL_DIR / "rules", seed_dir=str(SQL_DIR / "seeds"), **month_variables(month))
     return {"sql_files": files, "counties_without_period": uncovered}
 
 

@@ -9,11 +9,13 @@ and publishing goes on.
 | check (asset)                                   | WARN when                          | ERROR (blocks) when                 |
 |-------------------------------------------------|------------------------------------|-------------------------------------|
 | sources_delivered (source_records)              | a required source missing/refused  | a *critical* source (none by default)|
-| row_volume_vs_previous_month (source_records)   | rows in changed > 20 % vs M-1      | > 50 % (state sources only)         |
+| row_volume_vs_previous_month (source_records)   | rows in changed > 20 % vs the last | > 50 % (state sources only)         |
+|                                                 | month the source was accepted      |                                     |
 | quarantine_share (source_records)               | > 5 % of a file's rows quarantined | off by default (e.g. 0.5)           |
 | members_have_household (households_monthly)     | any member row without household   | > 50 % (both files accepted)        |
 | one_determination_per_household (determinations)| —                                  | any household with 2+ rows          |
-| alert_counts_vs_previous_month (alerts)         | a type changed > 50 % vs M-1       | a type grew > 300 % (×4) from ≥ 20  |
+| alert_counts_vs_previous_month (alerts)         | a type changed > 50 % vs its last  | a type grew > 300 % (×4) from ≥ 20  |
+|                                                 | fully evaluated month              |                                     |
 | expectations_pass (quality_results)             | a `warning` expectation failed     | an `error` expectation failed       |
 
 Thresholds are configuration: environment variables `LIM_QUALITY_<FIELD>` (upper-case field
@@ -132,28 +134,39 @@ def judge_sources(con, month: str, cfg: QualityConfig):
         if st == "missing" and optional:
             continue  # interpretations.md #7: an optional register not delivered is normal
         late = " 上月已报送，疑为迟报" if prev.get(s, {}).get("status") == "accepted" and st == "missing" else ""
-        text = f"{_name(s)} {'未报送' if st == 'missing' else '文件被拒收（' + st + '）'}{late}"
+        text = f"本月数据不完整：{_name(s)} {'未报送' if st == 'missing' else '文件被拒收（' + st + '）'}{late}"
         (errors if s in cfg.critical_sources else warns).append(text)
     return errors, warns, "十个来源均已按时报送并被接收", {"status": status, **cfg.as_metadata("critical_sources")}
 
 
+def _latest_accepted(con, month: str) -> dict[str, tuple[str, int]]:
+    """For each source, the latest month before M whose file was accepted, and its rows in: the
+    month-over-month checks compare with the latest month in which the same thing was evaluated
+    (rules.md "Incomplete months"), so the month after a missing or refused file is not judged
+    against nothing."""
+    rows = con.sql("""SELECT source, arg_max(month, month), arg_max(rows_in, month) FROM main.load_log
+                      WHERE month < ? AND status = 'accepted' GROUP BY source""", params=[month]).fetchall()
+    return {s: (m, n or 0) for s, m, n in rows}
+
+
 def judge_volume(con, month: str, cfg: QualityConfig):
-    pm = shift(month, -1)
-    cur, prev = _loads(con, "stage", month), _loads(con, "main", pm)
+    cur, prev = _loads(con, "stage", month), _latest_accepted(con, month)
     errors, warns, changes = [], [], {}
     for s in SOURCES:
         c, p = cur.get(s), prev.get(s)
-        if not c or not p or c["status"] != "accepted" or p["status"] != "accepted" or p["rows_in"] < cfg.volume_min_rows:
+        if not c or not p or c["status"] != "accepted" or p[1] < cfg.volume_min_rows:
             continue  # nothing to compare (first month, missing or refused: see sources_delivered)
-        share = abs(c["rows_in"] - p["rows_in"]) / p["rows_in"]
+        pm, p_rows = p
+        share = abs(c["rows_in"] - p_rows) / p_rows
         changes[s] = round(share, 4)
-        text = f"{_name(s)} 行数 {p['rows_in']} → {c['rows_in']}（变化 {_pct(share)}）"
+        text = f"{_name(s)} 行数 {p_rows}（{pm}）→ {c['rows_in']}（变化 {_pct(share)}）"
         event = load_contract(s).is_dated
         if _over(share, cfg.volume_error) and (not event or cfg.volume_error_events):
             errors.append(text + f"，超过 {_pct(cfg.volume_error)}")
         elif _over(share, cfg.volume_warn):
             warns.append(text + f"，超过 {_pct(cfg.volume_warn)}")
-    ok = f"各来源行数与 {pm} 相比变化在 {_pct(cfg.volume_warn or 0)} 以内" if changes else f"无可比较的上月数据（{pm}）"
+    ok = (f"各来源行数与最近一次接收的月份相比变化在 {_pct(cfg.volume_warn or 0)} 以内" if changes
+          else "无可比较的往月数据")
     return errors, warns, ok, {"change_share": changes, **cfg.as_metadata("volume_warn", "volume_error", "volume_min_rows")}
 
 
@@ -208,31 +221,54 @@ def judge_determinations(con, month: str, cfg: QualityConfig):
 
 
 def judge_alerts(con, month: str, cfg: QualityConfig):
-    pm = shift(month, -1)
-    ran_prev = con.sql("SELECT count(*) FROM main.load_log WHERE month = ?", params=[pm]).fetchall()[0][0] > 0
+    """Each type against the latest earlier month in which it was evaluated in full (no evaluation
+    of it withheld: rules.md "Incomplete months"); a type withheld for some households in M is not
+    compared (the report counts what was withheld)."""
     cur = dict(con.sql("SELECT alert_type, count(*) FROM stage.alerts WHERE month = ? GROUP BY 1", params=[month]).fetchall())
-    if not ran_prev:
-        return [], [], f"{pm} 未运行，无可比较的上月预警", {"counts": cur}
-    prev = dict(con.sql("SELECT alert_type, count(*) FROM main.alerts WHERE month = ? GROUP BY 1", params=[pm]).fetchall())
-    errors, warns, changes = [], [], {}
-    for t in sorted(set(cur) | set(prev)):
-        c, p = cur.get(t, 0), prev.get(t, 0)
+    withheld_now = dict(con.sql("SELECT alert_type, count(*) FROM stage.withheld_evaluations WHERE month = ? GROUP BY 1",
+                                params=[month]).fetchall()) if _stage_exists(con, "withheld_evaluations") else {}
+    run_months = [m for (m,) in con.sql("SELECT DISTINCT month FROM main.load_log WHERE month < ? ORDER BY month DESC",
+                                        params=[month]).fetchall()]
+    if not run_months:
+        return [], [], "此前没有运行过的月份，无可比较的往月预警", {"counts": cur}
+    withheld_before = {(m, t) for m, t in con.sql("SELECT DISTINCT month, alert_type FROM main.withheld_evaluations WHERE month < ?",
+                                                  params=[month]).fetchall()}
+    history = {(m, t): n for m, t, n in con.sql("SELECT month, alert_type, count(*) FROM main.alerts WHERE month < ? GROUP BY 1, 2",
+                                                params=[month]).fetchall()}
+    types = sorted(set(cur) | {t for _, t in history})
+    errors, warns, changes, compared_with, prev = [], [], {}, {}, {}
+    for t in types:
+        if t in withheld_now:
+            continue
+        pm = next((m for m in run_months if (m, t) not in withheld_before), None)
+        if pm is None:
+            continue
+        c, p = cur.get(t, 0), history.get((pm, t), 0)
+        prev[t], compared_with[t] = p, pm
         if max(c, p) < cfg.alerts_min_count:
             continue
         share = abs(c - p) / p if p else math.inf
         changes[t] = None if math.isinf(share) else round(share, 4)
-        text = f"{t} 预警 {p} → {c}（变化 {_pct(share)}）"
+        text = f"{t} 预警 {p}（{pm}）→ {c}（变化 {_pct(share)}）"
         # A jump blocks only from a base big enough to judge: a type new this month, or grown from
         # fewer than alerts_min_count (e.g. a history-based type in the second month run), warns.
         if p >= cfg.alerts_min_count and c > p and _over(share, cfg.alerts_error):
             errors.append(text + f"，增幅超过 {_pct(cfg.alerts_error)}")
         elif _over(share, cfg.alerts_warn):
-            warns.append(text + (f"，超过 {_pct(cfg.alerts_warn)}" if p else "，上月没有此类预警")
-                         + (f"（上月不足 {cfg.alerts_min_count} 条，只提示）" if 0 < p < cfg.alerts_min_count
+            warns.append(text + (f"，超过 {_pct(cfg.alerts_warn)}" if p else "，比较月份没有此类预警")
+                         + (f"（比较月份不足 {cfg.alerts_min_count} 条，只提示）" if 0 < p < cfg.alerts_min_count
                             and c > p and _over(share, cfg.alerts_error) else ""))
-    return errors, warns, f"各类预警数与 {pm} 相比变化在 {_pct(cfg.alerts_warn or 0)} 以内", {
-        "counts": cur, "previous": prev, "change_share": changes,
-        **cfg.as_metadata("alerts_warn", "alerts_error", "alerts_min_count")}
+    ok = f"各类预警数与最近一次完整评估的月份相比变化在 {_pct(cfg.alerts_warn or 0)} 以内"
+    if withheld_now:
+        ok += f"；本月数据不完整，{len(withheld_now)} 类预警有暂缓评估，不作比较"
+    return errors, warns, ok, {
+        "counts": cur, "previous": prev, "compared_with": compared_with, "change_share": changes,
+        "withheld_types": withheld_now, **cfg.as_metadata("alerts_warn", "alerts_error", "alerts_min_count")}
+
+
+def _stage_exists(con, table: str) -> bool:
+    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'stage' AND table_name = ?",
+                   params=[table]).fetchall()[0][0] > 0
 
 
 def judge_expectations(con, month: str, cfg: QualityConfig):

@@ -175,12 +175,28 @@ def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet
     if result.success:
         return RunOutcome(month, True, result.run_id, folder)
     failed_steps = sorted({ev.step_key for ev in result.all_events if ev.is_step_failure and ev.step_key})
+    fatal = _fatal_cause(result)
+    if fatal:  # the roster of M is not usable: nothing was published; exit 2 with one line
+        audit_failure(resources, month, result.run_id, started, failed_steps)
+        raise FatalError(fatal)
     message = "; ".join(
         f"{ev.step_key}: {_root_cause(ev.event_specific_data.error)}"
         for ev in result.all_events if ev.is_step_failure and ev.event_specific_data and ev.event_specific_data.error
     ) or "运行失败（见 Dagster 运行日志）"
     audit_failure(resources, month, result.run_id, started, failed_steps)
     return RunOutcome(month, False, result.run_id, folder, message)
+
+
+def _fatal_cause(result) -> str | None:
+    """The one-line message of a failure the operator must fix (assets.reconcile.RosterNotDelivered)."""
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.event_specific_data and ev.event_specific_data.error:
+            error = ev.event_specific_data.error
+            while error is not None:
+                if error.cls_name == "RosterNotDelivered":
+                    return (error.message.split(":", 1)[-1].strip().splitlines() or [""])[0]
+                error = getattr(error, "cause", None)
+    return None
 
 
 def _root_cause(error) -> str:

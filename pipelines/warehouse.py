@@ -27,7 +27,10 @@ MONTHLY_TABLES = [
     "load_log", "quarantine", "id_links", "month_parameters",
     "persons_monthly", "household_members_monthly", "households_monthly",
     "determinations", "alerts", "audit_sample", "targeting_metrics", "quality_results",
+    "source_coverage", "withheld_evaluations",
 ]
+# Monthly tables added after the first release (sql/warehouse/upgrades.sql).
+ADDED_MONTHLY_TABLES = ["source_coverage", "withheld_evaluations"]
 
 
 class WarehouseError(RuntimeError):
@@ -60,6 +63,8 @@ def ensure_schema(con) -> None:
         for source in SOURCES:
             con.execute(source_table_ddl(load_contract(source)))
         con.execute("COMMIT")
+    if any(not relation_exists(con, "main", t) for t in ADDED_MONTHLY_TABLES):
+        run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
     con.execute("CREATE SCHEMA IF NOT EXISTS stage")
     if _month_tables_to_convert(con):
         convert_to_month_tables(con)
@@ -158,8 +163,12 @@ def stage_table(con, table: str) -> None:
         con.execute(f"CREATE TABLE stage.{table} AS SELECT * FROM main.{table} WITH NO DATA")
 
 
-def replace_stage_month(con, table: str, month: str) -> None:
+def replace_stage_month(con, table: str, month: str, added_columns: dict[str, str] | None = None) -> None:
+    """stage.<table> without month M's rows; `added_columns` (name → type), columns a newer release
+    writes, are added to a stage table made from an older warehouse's main.<table>."""
     stage_table(con, table)
+    for col, typ in (added_columns or {}).items():
+        con.execute(f'ALTER TABLE stage.{table} ADD COLUMN IF NOT EXISTS "{col}" {typ}')
     con.execute(f"DELETE FROM stage.{table} WHERE month = ?", [month])
 
 

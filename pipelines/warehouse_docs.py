@@ -1,11 +1,12 @@
-"""The README's column reference, written from the warehouse's own documentation (COMMENT ON).
+"""docs/warehouse.md, the column reference, written from the warehouse's own documentation (COMMENT ON).
 
-interface.md asks for every table and column to be documented inside the database and in the
-README. The database's comments are the source (sql/warehouse/comments.sql and the contracts);
-this module writes them into README.md between two markers, so the two cannot drift apart
-(tests/test_outputs.py regenerates the block from a test warehouse and compares).
+interface.md asks for every table and column to be documented inside the database and in a
+document generated from it that the README links. The database's comments are the source
+(sql/warehouse/comments.sql and the contracts); this module writes them into docs/warehouse.md
+between two markers, so the two cannot drift apart (tests/test_outputs.py regenerates the block
+from a test warehouse and compares).
 
-    .venv/bin/python -m pipelines.warehouse_docs [--warehouse var/warehouse.duckdb] [--readme README.md]
+    .venv/bin/python -m pipelines.warehouse_docs [--warehouse var/warehouse.duckdb] [--doc docs/warehouse.md]
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import duckdb
 
 from pipelines.paths import DEFAULT_VAR, ROOT
 
+DOC = ROOT / "docs" / "warehouse.md"
 START = "<!-- warehouse-columns:start (written by python -m pipelines.warehouse_docs) -->"
 END = "<!-- warehouse-columns:end -->"
 
@@ -46,7 +48,7 @@ def column_reference(con) -> str:
 def replace_block(readme: str, block: str) -> str:
     pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
     if not pattern.search(readme):
-        raise ValueError(f"README has no {START} … {END} block")
+        raise ValueError(f"no {START} … {END} block")
     return pattern.sub(lambda _: f"{START}\n{block}\n{END}", readme)
 
 
@@ -55,16 +57,16 @@ def current_block(readme: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="README 的数据仓库列说明（取自库内 COMMENT ON）")
+    ap = argparse.ArgumentParser(description="数据仓库列说明 docs/warehouse.md（取自库内 COMMENT ON）")
     ap.add_argument("--warehouse", default=str(DEFAULT_VAR / "warehouse.duckdb"))
-    ap.add_argument("--readme", default=str(ROOT / "README.md"))
+    ap.add_argument("--doc", "--readme", dest="doc", default=str(DOC))
     a = ap.parse_args(argv)
     con = duckdb.connect(a.warehouse, read_only=True)
     try:
         block = column_reference(con)
     finally:
         con.close()
-    path = Path(a.readme)
+    path = Path(a.doc)
     path.write_text(replace_block(path.read_text(encoding="utf-8"), block), encoding="utf-8")
     print(f"{path}: {block.count('<details>')} tables")
     return 0

@@ -268,13 +268,13 @@ def test_good_months_pass_the_error_checks():
 
 
 def test_missing_critical_source_blocks_publishing():
-    """LIM_QUALITY_CRITICAL_SOURCES names the roster: its member file missing stops the month."""
+    """LIM_QUALITY_CRITICAL_SOURCES names hr: its file missing stops the month."""
     env = county()
     result = env["bad_result"]
     assert not result.success
     ev = _evaluations(result)
     assert not ev["sources_delivered"].passed and ev["sources_delivered"].severity.value == "ERROR"
-    assert "民政局 家庭成员" in ev["sources_delivered"].description and "阻止发布" in ev["sources_delivered"].description
+    assert "人社局" in ev["sources_delivered"].description and "阻止发布" in ev["sources_delivered"].description
     published = [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()]
     assert "published_month" not in {p.split(".")[-1] for p in published}
     assert not (env["out"] / BAD_MONTH).exists()

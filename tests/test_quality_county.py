@@ -1,7 +1,8 @@
 """The hand-built county of tests/scenario.py run once per test process for the quality and
 report tests: 2026-05 and 2026-06 (good data), 2026-06 again (rerun: the report must not
-change), then 2026-07 with the roster's member file missing and the roster declared critical
-(LIM_QUALITY_CRITICAL_SOURCES): the blocking check must stop it.
+change), then 2026-07 with 人社局's file missing and hr declared critical (LIM_QUALITY_CRITICAL_SOURCES):
+the blocking check must stop it. (A month without the roster stops before any check:
+tests/test_incomplete_months.py.)
 Also the targeting-metrics tests, which read that warehouse."""
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ def county() -> dict:
     env["report_rerun"] = report.read_bytes()
     # 2026-07: June's files again, but the roster's member file did not arrive.
     shutil.copytree(root / "landing" / scenario.M, root / "landing" / BAD_MONTH)
-    (root / "landing" / BAD_MONTH / "civil_affairs_members.csv").unlink()
+    (root / "landing" / BAD_MONTH / "hr.csv").unlink()
     preflight(BAD_MONTH, env["resources"])
-    os.environ["LIM_QUALITY_CRITICAL_SOURCES"] = "civil_affairs_households,civil_affairs_members"
+    os.environ["LIM_QUALITY_CRITICAL_SOURCES"] = "hr"
     try:
         env["bad_result"] = dg.materialize([*ALL_ASSETS, *all_checks()], partition_key=BAD_MONTH, resources=env["resources"],
                                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,

@@ -11,6 +11,9 @@
 --                        AND Σ property_count ≤ max_properties
 --   rigid expenditure  = (Σ out-of-pocket M-11..M + Σ over 在读 members max(0, fees − aid)) / 12 / n
 -- Comparisons below are made on totals (pci < S  ⇔  income < S · n) so they are exact.
+-- Incomplete months (rules.md): without hr (人社局) the income is unknown — the sums below are
+-- then a lower bound (other income only), income_known is false; without housing (住建局) the
+-- properties are unknown and do not make assets "not OK" (properties_known false).
 
 CREATE OR REPLACE TEMP TABLE hh_income AS
 WITH deductions AS (
@@ -42,8 +45,10 @@ SELECT i.*,
        CASE WHEN n_living > 0 THEN round(rigid_expenditure_12m / 12 / n_living, 2)::DECIMAL(18,2) END AS rigid_expenditure_per_capita,
        financial_assets IS NOT NULL AS financial_assets_known,
        (financial_assets IS NULL OR financial_assets <= p.asset_months * standard * n_living) AS financial_assets_ok,
-       property_total <= p.max_properties AS property_ok,
+       delivered('hr') AS income_known,
+       delivered('housing') AS properties_known,
+       NOT delivered('housing') OR property_total <= p.max_properties AS property_ok,
        (financial_assets IS NULL OR financial_assets <= p.asset_months * standard * n_living)
-           AND property_total <= p.max_properties AS assets_ok,
+           AND (NOT delivered('housing') OR property_total <= p.max_properties) AS assets_ok,
        (p.asset_months * standard)::DECIMAL(18,2) AS asset_limit_per_capita
 FROM hh_income i LEFT JOIN params p ON p.county_code = i.county_code;

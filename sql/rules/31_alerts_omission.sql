@@ -38,8 +38,11 @@ SELECT d.household_source, d.household_id, 'EXPENDITURE_HARDSHIP', NULL, NULL, '
        '家庭人均月收入 ' || yuan(d.per_capita_income) || ' 元，扣除人均月刚性支出 ' || yuan(d.rigid_expenditure_per_capita)
        || ' 元后低于' || d.urban_rural || '低保标准 ' || yuan(d.standard) || ' 元（收入低于上限 ' || yuan(d.expenditure_ceiling) || ' 元），未纳入救助'
        || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END,
-       '医保局：近 12 个月个人自付医疗费用 ' || yuan(f.out_of_pocket_12m) || ' 元；教育局：在读学生学年费用扣除资助后 '
-       || yuan(f.education_net_cost) || ' 元；' || e.income_evidence || '；' || e.assets_evidence, NULL
+       CASE WHEN delivered('medical_insurance') THEN '医保局：近 12 个月个人自付医疗费用 ' || yuan(f.out_of_pocket_12m) || ' 元'
+            ELSE '医保局：本月数据未报送（此前已报送月份个人自付 ' || yuan(f.out_of_pocket_12m) || ' 元）' END
+       || CASE WHEN delivered('education') THEN '；教育局：在读学生学年费用扣除资助后 ' || yuan(f.education_net_cost) || ' 元'
+               ELSE '；教育局：本月数据未报送' END
+       || '；' || e.income_evidence || '；' || e.assets_evidence, NULL
 FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
 JOIN hh_facts f USING (household_source, household_id)
 WHERE d.category = 'EXPENDITURE' AND d.household_source <> 'civil_affairs';

@@ -24,9 +24,12 @@ SELECT w.household_source, w.household_id, 'WRONGFUL_INCLUSION', NULL, NULL,
        concat_ws(',', CASE WHEN income_over THEN 'INCOME_OVER' END, CASE WHEN assets_over THEN 'ASSETS_OVER' END),
        w.roster_type || '家庭' || concat_ws('；',
            CASE WHEN income_over AND w.roster_type = '特困' THEN '家庭有收入（' || yuan(w.income_before_deductions) || ' 元/月），不再符合特困“无收入”条件'
-                WHEN income_over AND w.roster_type = '低保' THEN '人均月收入 ' || yuan(w.per_capita_income) || ' 元，已达到低保标准的 '
+                WHEN income_over AND w.roster_type = '低保' THEN '人均月收入 ' || yuan(w.per_capita_income) || ' 元'
+                     || CASE WHEN w.income_known THEN '' ELSE '（仅计家庭其他收入，人社局本月未报送）' END || '，已达到低保标准的 '
                      || yuan(w.gradual_exit_ceiling_multiplier) || ' 倍（' || yuan(w.gradual_exit_ceiling_multiplier * w.standard) || ' 元）'
-                WHEN income_over THEN '人均月收入 ' || yuan(w.per_capita_income) || ' 元，已达到低保边缘标准 ' || yuan(w.marginal_multiplier * w.standard) || ' 元' END,
+                WHEN income_over THEN '人均月收入 ' || yuan(w.per_capita_income) || ' 元'
+                     || CASE WHEN w.income_known THEN '' ELSE '（仅计家庭其他收入，人社局本月未报送）' END
+                     || '，已达到低保边缘标准 ' || yuan(w.marginal_multiplier * w.standard) || ' 元' END,
            CASE WHEN assets_over AND NOT w.property_ok THEN '房产 ' || w.property_total || ' 套，超过规定' END,
            CASE WHEN assets_over AND NOT w.financial_assets_ok THEN '人均金融资产 ' || yuan(w.financial_assets / w.n_living)
                 || ' 元，超过 ' || yuan(w.asset_limit_per_capita) || ' 元' END),

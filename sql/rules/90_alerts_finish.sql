@@ -2,15 +2,32 @@
 --   priority 高: TEKUN_CANDIDATE, DIBAO_OMISSION, DECEASED_RECIPIENT, DISASTER_AFFECTED, and
 --               RELAPSE_RISK with ≥ 2 shocks or determination DIBAO/TEKUN;
 --            中: the other omission, relapse, exit and wrongful-inclusion alerts;
---            低: the rest.
---   status 持续 when the same household, type and member was alerted in M-1 (first month carried
---   over), else 新增 (first month M). alert_id is a digest of the key: stable across reruns.
+--            低: the rest (base priorities: sql/seeds/alert_catalogue.csv).
+--   status 持续 when the same household, type and member was alerted in the latest earlier month
+--   in which that type was evaluated for the household (M-1, or before a run of months in which it
+--   was withheld: rules.md "Incomplete months"; prior_alive of 38_withheld.sql), the first month
+--   carried over; else 新增 (first month M). alert_id is a digest of the key: stable across reruns.
+--   Evidence: where a member's row in a source the alert reads was quarantined this month, the
+--   evidence says so (department and reason), so that the caseworker knows that fact is uncertain.
+--   data_note: the month's 数据说明 (empty when every source was delivered).
+
+CREATE OR REPLACE TEMP TABLE quarantine_notes AS
+WITH q AS (
+    SELECT DISTINCT a.household_source, a.household_id, a.alert_type, coalesce(a.member_id_number, '') AS member_key,
+           c.ord, c.department, hm.name, hm.id_number,
+           left(CASE WHEN strpos(q.reason, '：') > 0 THEN substr(q.reason, strpos(q.reason, '：') + 1) ELSE q.reason END, 60) AS why
+    FROM alert_hits a
+    JOIN alert_types t USING (alert_type)
+    JOIN stage.household_members_monthly hm USING (household_source, household_id)
+    JOIN stage.quarantine q ON q.month = getvariable('month') AND q.id_number = hm.id_number AND list_contains(t.reads, q.source)
+    JOIN source_catalogue c ON c.source = q.source
+)
+SELECT household_source, household_id, alert_type, member_key,
+       '注意：' || string_agg(department || '本月有 ' || name || ' 的记录未通过校验（' || why || '），相关事实待核实', '；'
+                              ORDER BY ord, id_number, why) AS note
+FROM q GROUP BY ALL;
 
 INSERT INTO stage.alerts BY NAME
-WITH prev AS (
-    SELECT household_source, household_id, alert_type, coalesce(member_id_number, '') AS member_key, min(first_month) AS first_month
-    FROM main.alerts WHERE month = getvariable('prev_month') GROUP BY ALL
-)
 SELECT getvariable('month') AS month,
        'YJ' || replace(getvariable('month'), '-', '') || '-' ||
            upper(left(sha256(concat_ws('|', getvariable('month'), a.household_source, a.household_id, a.alert_type, coalesce(a.member_id_number, ''))), 8)) AS alert_id,
@@ -22,13 +39,17 @@ SELECT getvariable('month') AS month,
        CASE WHEN prev.first_month IS NOT NULL THEN '持续' ELSE '新增' END AS status,
        coalesce(prev.first_month, getvariable('month')) AS first_month,
        h.region_code, h.county_code, h.town_code, h.village_code,
-       a.member_id_number, a.member_name, a.reasons, a.reason_text, a.evidence, t.action,
-       h.n_living AS household_size, f.per_capita_income, f.standard::DECIMAL(18,2) AS standard,
-       d.category, h.roster_type, h.head_name, h.head_id_number
+       a.member_id_number, a.member_name, a.reasons, a.reason_text,
+       concat_ws('；', a.evidence, qn.note) AS evidence, t.action,
+       h.n_living AS household_size, CASE WHEN f.income_known THEN f.per_capita_income END AS per_capita_income, f.standard::DECIMAL(18,2) AS standard,
+       d.category, h.roster_type, h.head_name, h.head_id_number,
+       (SELECT data_note FROM month_data_note) AS data_note
 FROM alert_hits a
 JOIN alert_types t USING (alert_type)
 JOIN stage.households_monthly h USING (household_source, household_id)
 LEFT JOIN hh_facts f USING (household_source, household_id)
 LEFT JOIN stage.determinations d USING (household_source, household_id)
-LEFT JOIN prev ON prev.household_source = a.household_source AND prev.household_id = a.household_id
-              AND prev.alert_type = a.alert_type AND prev.member_key = coalesce(a.member_id_number, '');
+LEFT JOIN prior_alive prev ON prev.household_source = a.household_source AND prev.household_id = a.household_id
+              AND prev.alert_type = a.alert_type AND prev.member_key = coalesce(a.member_id_number, '')
+LEFT JOIN quarantine_notes qn ON qn.household_source = a.household_source AND qn.household_id = a.household_id
+              AND qn.alert_type = a.alert_type AND qn.member_key = coalesce(a.member_id_number, '');

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS load_log (
 -- Every rejected row, with the file, its spreadsheet row number and the reason.
 CREATE TABLE IF NOT EXISTS quarantine (
     month VARCHAR NOT NULL, source VARCHAR NOT NULL, file VARCHAR, row_number BIGINT,
-    reason_code VARCHAR, reason VARCHAR, column_name VARCHAR, raw VARCHAR);
+    reason_code VARCHAR, reason VARCHAR, column_name VARCHAR, raw VARCHAR, id_number VARCHAR);
 
 -- Every ID that was not taken as given: 15-digit upgrades and check-digit repairs.
 CREATE TABLE IF NOT EXISTS id_links (
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     first_month VARCHAR, region_code VARCHAR, county_code VARCHAR, town_code VARCHAR, village_code VARCHAR,
     member_id_number VARCHAR, member_name VARCHAR, reasons VARCHAR, reason_text VARCHAR, evidence VARCHAR,
     action VARCHAR, household_size INTEGER, per_capita_income DECIMAL(18,2), standard DECIMAL(18,2),
-    category VARCHAR, roster_type VARCHAR, head_name VARCHAR, head_id_number VARCHAR);
+    category VARCHAR, roster_type VARCHAR, head_name VARCHAR, head_id_number VARCHAR, data_note VARCHAR);
 
 -- Who ran which month when, with what inputs (one row per run).
 CREATE TABLE IF NOT EXISTS run_audit (

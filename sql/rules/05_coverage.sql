@@ -1,0 +1,57 @@
+-- Coverage of month M: which department delivered its file (rules.md "Incomplete months:
+-- absence of a file is not absence of income"; extracts.md "Landing layout").
+--   delivered    the file for M was accepted and at least one of its rows was accepted (a header
+--                with no rows is a valid, delivered extract: the department had nothing this month)
+--   missing      no file for M
+--   refused      a file refused as a whole, or one whose every row was quarantined
+-- Facts an undelivered source would hold are unknown, not zero. An optional source (the police
+-- register) counts as undelivered only for a county that delivered it in an earlier month.
+-- Reads the seed sql/seeds/sources.csv (department, optional, the sentence of 数据说明).
+
+CREATE OR REPLACE TEMP TABLE source_catalogue AS
+SELECT source, ord::INTEGER AS ord, department, optional::BOOLEAN AS optional, coalesce(withheld_note, '') AS withheld_note
+FROM read_csv(getvariable('seed_dir') || '/sources.csv', header = true, all_varchar = true);
+
+CREATE OR REPLACE TEMP MACRO is_delivered(status, rows_in, rows_accepted, rows_duplicate) AS
+    status = 'accepted' AND (rows_in = 0 OR rows_accepted - coalesce(rows_duplicate, 0) > 0);
+
+CREATE OR REPLACE TABLE stage.source_coverage AS
+WITH m AS (
+    SELECT * FROM stage.load_log WHERE month = getvariable('month')
+), delivered_before AS (
+    SELECT DISTINCT source FROM main.load_log
+    WHERE month < getvariable('month') AND is_delivered(status, rows_in, rows_accepted, rows_duplicate)
+)
+SELECT getvariable('month') AS month, c.source, c.department, c.ord AS source_order,
+       CASE WHEN is_delivered(m.status, m.rows_in, m.rows_accepted, m.rows_duplicate) THEN 'delivered'
+            WHEN m.status IS NULL OR m.status = 'missing' THEN 'missing'
+            ELSE 'refused' END AS coverage,
+       NOT c.optional OR b.source IS NOT NULL AS counted,
+       m.file, m.status AS load_status,
+       CASE WHEN m.status = 'accepted' AND NOT is_delivered(m.status, m.rows_in, m.rows_accepted, m.rows_duplicate)
+            THEN '文件已接收，但没有一行通过校验（全部隔离），按未报送处理' ELSE m.message END AS message,
+       coalesce(m.rows_in, 0) AS rows_in, coalesce(m.rows_accepted, 0) AS rows_accepted,
+       c.withheld_note
+FROM source_catalogue c
+LEFT JOIN m USING (source)
+LEFT JOIN delivered_before b USING (source);
+
+-- The sources whose absence withholds conclusions in M.
+CREATE OR REPLACE TEMP TABLE undelivered AS
+SELECT source, department, coverage, source_order FROM stage.source_coverage
+WHERE coverage <> 'delivered' AND counted;
+
+SET VARIABLE undelivered_sources = (SELECT coalesce(list(source ORDER BY source), []::VARCHAR[]) FROM undelivered);
+
+CREATE OR REPLACE TEMP MACRO delivered(s) AS NOT list_contains(getvariable('undelivered_sources'), s);
+
+-- The sources of a list (e.g. ['hr', 'housing']) that are undelivered in M, sorted.
+CREATE OR REPLACE TEMP MACRO undelivered_of(sources) AS
+    list_sort(list_filter(sources, lambda s: list_contains(getvariable('undelivered_sources'), s)));
+
+-- The month's 数据说明 (interface.md staff columns): empty when every counted source was delivered.
+CREATE OR REPLACE TEMP TABLE month_data_note AS
+SELECT coalesce(string_agg(c.department || CASE c.coverage WHEN 'missing' THEN '本月未报送' ELSE '本月报送文件被拒收' END
+                           || '：' || c.withheld_note, '；' ORDER BY c.source_order) || '。', '') AS data_note
+FROM stage.source_coverage c
+WHERE c.coverage <> 'delivered' AND c.counted;
