@@ -16,9 +16,9 @@ from pathlib import Path
 
 from .ids import id_areas, make_id
 from .model import Chunk, Ctx, SOURCES, emit
-from .oracle import History, MonthInput, evaluate
+from .oracle import ROSTER, History, MonthInput, evaluate, skip_month
 from .params import Geography, month_add, period_of, periods_for, policy_yaml
-from .render import DATED, RowPlanner, Writer, make_plans, row_renderer
+from .render import DATED, FilePlan, RowPlanner, Writer, make_plans, row_renderer
 
 ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
         "household_registration": "register", "education": "education", "hr": "hr",
@@ -27,13 +27,56 @@ ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "memb
 DATE_IDX = {"health": 4, "medical_insurance": 2, "emergency": 3}
 
 TRUTH_FILES = {
-    "determinations": ["month", "household_source", "household_id", "category"],
+    "determinations": ["month", "household_source", "household_id", "category", "reason_codes"],
     "alerts": ["month", "household_source", "household_id", "alert_type", "member_id_number",
-               "priority", "status"],
+               "priority", "status", "first_month"],
     "quarantine": ["month", "source", "row_number", "reason_code"],
     "links": ["month", "source", "row_number", "true_id_number", "method"],
     "variants": ["month", "source", "row_number", "variant"],
+    "withheld": ["month", "household_source", "household_id", "alert_type", "missing_sources"],
 }
+UNDELIVERED_MODES = ("missing", "refused")
+
+
+def parse_undelivered(items, months, allow_roster=False) -> dict:
+    """`undelivered` of generate(): items "YYYY-MM:source" or "YYYY-MM:source:refused" (or
+    tuples (month, source[, mode])) -> {(month, source): "missing" | "refused"}."""
+    out = {}
+    for it in items or ():
+        parts = it.split(":") if isinstance(it, str) else list(it)
+        if len(parts) == 2:
+            parts.append("missing")
+        if len(parts) != 3:
+            raise ValueError(f"undelivered: expected MONTH:SOURCE[:refused], got {it!r}")
+        ym, src, mode = (str(x).strip() for x in parts)
+        if ym not in months:
+            raise ValueError(f"undelivered: month {ym} is not one of the generated months "
+                             f"({months[0]}..{months[-1]})")
+        if src not in SOURCES:
+            raise ValueError(f"undelivered: unknown source {src!r}; one of {', '.join(SOURCES)}")
+        if mode not in UNDELIVERED_MODES:
+            raise ValueError(f"undelivered: mode {mode!r} must be one of {', '.join(UNDELIVERED_MODES)}")
+        if src in ROSTER and not allow_roster:
+            raise ValueError(f"undelivered: {src} is the bureau's roster; without it the run for {ym} "
+                             "stops (interface.md), so the generator does not leave it out or break it "
+                             "unless asked to (allow_roster=True / --allow-roster, for tests of that "
+                             "fatal case)")
+        out[(ym, src)] = mode
+    return out
+
+
+def apply_undelivered(plans, und, seed):
+    """Replace the plans of the undelivered files: absent, or refused as a whole (a required
+    column left out: `missing_column`)."""
+    for (ym, s), mode in sorted(und.items()):
+        p = FilePlan(ym, s)
+        if mode == "missing":
+            p.missing = True
+        else:
+            p.refuse = "missing_column"
+            req = [i for i, c in enumerate(p.cols) if c[3] and c[2] != "id"]
+            p.drop_col = random.Random(f"{seed}|undelivered|{ym}|{s}").choice(req)
+        plans[(ym, s)] = p
 
 
 class _TruthSink:
@@ -153,10 +196,15 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
                 payload = [_shape(plan, r) for r in rows]
             out_files[(ym, s)] = (payload, len(rows), tags)
         if truth:
-            dets, alerts = evaluate(mi, hist)
+            if not all(s in mi.present for s in ROSTER):
+                # no roster: the run for the month stops (interface.md); nothing is published
+                skip_month(mi, hist)
+                out_truth[ym] = ([], [], [], [])
+                continue
+            dets, alerts, withheld = evaluate(mi, hist)
             new = sorted({r[0] for r in mi.households if r[4] == ym})
-            out_truth[ym] = ([(ym, d[0], d[1], d[2]) for d in dets],
-                             [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts], new)
+            out_truth[ym] = ([(ym,) + d for d in dets], [(ym,) + a for a in alerts], new,
+                             [(ym,) + w for w in withheld])
     return out_files, out_truth, used
 
 
@@ -167,8 +215,13 @@ def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
 
 def generate(out, households: int, months: int, start: str, seed: int, messy_rate: float = 0.0,
              truth: bool = True, chunk_size: int = 5000, rates: dict | None = None,
-             processes: int | None = None) -> dict:
+             processes: int | None = None, undelivered=(), allow_roster: bool = False) -> dict:
     """Write a synthetic county's landing data (and its ground truth) under `out`.
+
+    `undelivered`: sources a department did not deliver in a month, e.g.
+    ["2026-06:housing", "2026-07:education:refused"] (left out, or written as a file refused
+    as a whole for a missing required column). The roster's two sources only with
+    allow_roster=True (the month's run then stops: the truth has no row for that month).
 
     Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
     <out>/truth/*.csv. Same arguments -> byte-identical output (whatever `processes`).
@@ -180,15 +233,17 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         raise ValueError("households and months must be >= 1")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
         raise ValueError(f"start must be YYYY-MM, got {start!r}")
+    month_list = [month_add(start, i) for i in range(months)]
+    und = parse_undelivered(undelivered, month_list, allow_roster)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     geo = Geography(rng, households)
-    month_list = [month_add(start, i) for i in range(months)]
     periods = periods_for(start, months)
     pbm = [period_of(periods, m) for m in month_list]
     (out / "policy.yaml").write_text(policy_yaml(geo, periods), encoding="utf-8")
 
     plans = make_plans(month_list, messy_rate, seed, households)
+    apply_undelivered(plans, und, seed)
     writers = {}
     paths = {}
     for (ym, s), plan in sorted(plans.items()):
@@ -275,6 +330,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                 if ym in tr:
                     sink.add("determinations", ym, tr[ym][0])
                     sink.add("alerts", ym, tr[ym][1])
+                    sink.add("withheld", ym, tr[ym][3])
                     audit[ym].extend(tr[ym][2])
 
     # a "file of another month" must hold at least one row
