@@ -163,6 +163,8 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
     for m, ym in enumerate(ctx.months):
         mi = MonthInput(ym, ctx.P[m])
         protected = set()
+        reg = plans[(ym, "household_registration")]
+        links = not (reg.missing or reg.refuse)
         for s in order:
             plan = plans[(ym, s)]
             items = recs[m][s]
@@ -184,7 +186,7 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             else:
                 plan.in_month = 0
                 rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
-                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used)
+                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used, links)
                 rows, tags, acc = rp.plan(items)
                 setattr(mi, ATTR[s], acc)
                 mi.present.add(s)

@@ -272,8 +272,11 @@ def row_renderer(source, fmt):
 class RowPlanner:
     """Decides, for one file and one chunk of records, what every row looks like."""
 
-    def __init__(self, ctx, plan: FilePlan, rate, rng, chunk, protected, used):
+    def __init__(self, ctx, plan: FilePlan, rate, rng, chunk, protected, used, links=True):
         self.ctx = ctx
+        # links=False: the register is undelivered this month, so the persons a corrupted ID
+        # would link to are not all known; no linkable typo or ambiguous row is planted then
+        self.links = links
         self.p = plan
         self.rate = rate
         self.rng = rng
@@ -324,8 +327,8 @@ class RowPlanner:
         if src == "medical_insurance":
             kinds.append("oop_mismatch")
         if self.id_col is not None:
-            kinds += ["invalid_id", "id_unlinked", "typo_1", "transposition"]
-            if src != "household_registration":
+            kinds += ["invalid_id", "id_unlinked"] + (["typo_1", "transposition"] if self.links else [])
+            if src != "household_registration" and self.links:
                 pid = rec[self.id_col]
                 if self.chunk.rare_ok(pid):
                     kinds.append("same_birth")
@@ -445,7 +448,7 @@ class RowPlanner:
         rng = self.rng
         src = self.p.source
         dated = self.date_col is not None
-        amb_ok = (self.id_col is not None and self.name_col is not None
+        amb_ok = (self.links and self.id_col is not None and self.name_col is not None
                   and src != "household_registration" and bool(self.chunk.amb_pairs))
         removed = None   # the first row whose record a defect removed: (row index, record, kind)
         for rec, prot in items:
@@ -458,7 +461,7 @@ class RowPlanner:
             tag = None
             keep = True
             force = None
-            if (self.id_col is not None and not prot and src != "household_registration"
+            if (self.links and self.id_col is not None and not prot and src != "household_registration"
                     and self.chunk.rare_ok(rec[self.id_col]) and rng.random() < min(0.3, 5 * rate)):
                 r, force = 0.0, "same_birth"
             if r < rate and not prot:
