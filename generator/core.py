@@ -244,7 +244,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     pbm = [period_of(periods, m) for m in month_list]
     (out / "policy.yaml").write_text(policy_yaml(geo, periods), encoding="utf-8")
 
-    plans = make_plans(month_list, messy_rate, seed, households)
+    plans = make_plans(month_list, messy_rate, seed, households, geo.name)
     apply_undelivered(plans, und, seed)
     writers = {}
     paths = {}
@@ -307,7 +307,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             for s in SOURCES:
                 plan = plans[(ym, s)]
                 payload, n, tags = files[(ym, s)]
-                base_rn = plan.rows + 2
+                base_rn = plan.rows + 2 + len(plan.title)   # the file's own row numbers
                 for i, tag in tags:
                     rn = base_rn + i
                     reason, link, var, dup = tag

@@ -19,10 +19,32 @@ XLSX_OK = {"civil_affairs_households", "civil_affairs_members", "health", "medic
 
 ROW_VARIANTS = ["id_lower_x", "id_fullwidth", "id_fullwidth_x", "id_spaces", "id_apostrophe", "id_15",
                 "date_slash", "date_compact", "date_chinese", "amount_comma", "amount_yen",
-                "amount_yuan", "name_space", "name_fullwidth_space", "name_dot_variant", "duplicate",
+                "amount_yuan", "name_space", "name_fullwidth_space", "name_dot_variant",
+                "name_dot_katakana", "name_dot_fullwidth", "name_non_gbk", "duplicate",
                 "xlsx_serial_date", "xlsx_date_cell"]
 FILE_VARIANTS = ["utf-8-sig", "gbk", "gb18030", "xlsx", "parquet", "header_alias", "extra_column",
-                 "header_only"]
+                 "header_only", "title_rows"]
+# the middle dot of minority names as departments' systems write it (all normalize to U+00B7)
+DOT_VARIANTS = {"name_dot_variant": "\u2022", "name_dot_katakana": "\u30fb", "name_dot_fullwidth": "\uff0e"}
+NOT_GBK = ("\u2022", "\u30fb")   # GBK cannot encode these two dots
+NON_GBK_CHARS = ("\U00020bb7", "\u4dae")   # 𠮷 and 䶮: in names, outside GBK (GB18030 has them)
+# title lines above the header (extracts.md "Accepted variants"): table title and department
+TITLES = {
+    "civil_affairs_households": ("城乡低保特困等救助家庭台账", "民政局"),
+    "civil_affairs_members": ("救助家庭成员信息表", "民政局"),
+    "household_registration": ("户籍人口信息表", "公安局"),
+    "education": ("学生学籍与资助情况表", "教育局"),
+    "hr": ("就业人员情况表", "人社局"),
+    "housing": ("房产与住房保障情况表", "住建局"),
+    "health": ("重大疾病与死亡登记表", "卫健委"),
+    "medical_insurance": ("医疗费用结算明细表", "医保局"),
+    "emergency": ("受灾人员情况表", "应急局"),
+    "rural_revitalization": ("脱贫户与防返贫监测对象名单", "乡村振兴局"),
+}
+
+
+def has_non_gbk(name) -> bool:
+    return isinstance(name, str) and any(c in name for c in NON_GBK_CHARS)
 DEFECTS = ["missing_required", "invalid_id", "invalid_value", "negative_amount", "date_outside_month",
            "oop_mismatch", "id_unlinked", "id_ambiguous"]
 LINKS = ["typo_1", "transposition", "same_birth", "upgraded_15"]
@@ -43,7 +65,7 @@ def amount_str(c: int) -> str:
 class FilePlan:
     __slots__ = ("month", "source", "fmt", "enc", "headers", "extra", "refuse", "drop_col",
                  "header_only", "cols", "path", "rows", "in_month", "quarantined", "dups", "variants",
-                 "missing")
+                 "missing", "title", "title_merge", "keep_gbk", "non_gbk_here")
 
     def __init__(self, month, source):
         self.month, self.source = month, source
@@ -60,9 +82,29 @@ class FilePlan:
         self.quarantined = 0
         self.dups = 0
         self.variants = []
+        self.title = []          # lines above the header (lists of cells)
+        self.title_merge = False  # XLSX: each title row one merged cell across the columns
+        self.keep_gbk = False     # the forced GBK file: no person with a non-GBK name in it
+        self.non_gbk_here = False  # the forced GB18030 file: holds a person with a non-GBK name
 
 
-def make_plans(months, rate, seed, households):
+def _title(plan, county_name, rng):
+    """One or two lines above the header: the table's title, then (sometimes) who filed it and
+    when; padded to the columns as Excel writes a merged cell into CSV, or not."""
+    t, dept = TITLES[plan.source]
+    y, m = int(plan.month[:4]), int(plan.month[5:7])
+    ny, nm = (y, m + 1) if m < 12 else (y + 1, 1)
+    lines = [f"{county_name}{y}年{m}月{t}"]
+    if rng.random() < 0.6:
+        lines.append(f"填报单位：{dept}  日期：{ny}-{nm:02d}-{rng.randint(1, 9):02d}")
+    width = len(plan.headers) - (plan.drop_col is not None) + plan.extra
+    pad = rng.random() < 0.5
+    plan.title = [[ln] + ([""] * (width - 1) if pad and plan.fmt == "csv" else []) for ln in lines]
+    plan.title_merge = plan.fmt == "xlsx"
+    plan.variants.append("title_rows")
+
+
+def make_plans(months, rate, seed, households, county_name="XX县"):
     rng = random.Random(f"{seed}|plans")
     plans = {}
     for ym in months:
@@ -107,6 +149,16 @@ def make_plans(months, rate, seed, households):
             v = forced[fi]
             if v == "xlsx" and (k[1] not in XLSX_OK or households > 50000):
                 continue
+            # the forced GBK file stays GBK (no non-GBK name in it), so not the register (everyone);
+            # the forced GB18030 file holds a non-GBK name, so a source with names
+            if v == "gbk" and k[1] == "household_registration":
+                continue
+            if v == "gb18030" and k[1] not in ID_SOURCES:
+                continue
+            if v == "gbk":
+                p.keep_gbk = True
+            if v == "gb18030":
+                p.non_gbk_here = True
             fi += 1
         elif rng.random() < min(0.8, 6 * rate):
             v = rng.choice(["utf-8-sig", "gbk", "gb18030", "parquet"] +
@@ -131,6 +183,16 @@ def make_plans(months, rate, seed, households):
         if rng.random() < 2 * rate or i == 2:
             p.extra = True
             p.variants.append("extra_column")
+    # a title above the header (CSV and XLSX): once in CSV and once in XLSX, then at rate R
+    trng = random.Random(f"{seed}|titles")
+    forced = {"csv", "xlsx"}
+    for k in sorted(plans):
+        p = plans[k]
+        if p.refuse or p.missing or p.fmt not in ("csv", "xlsx"):
+            continue
+        if p.fmt in forced or trng.random() < rate:
+            forced.discard(p.fmt)
+            _title(p, county_name, trng)
     return plans
 
 
@@ -194,8 +256,8 @@ def variant_value(v, typ, variant):
             return v[0] + " " + v[1:] if len(v) > 1 else " " + v
         if variant == "name_fullwidth_space":
             return v[:-1] + "\u3000" + v[-1] if len(v) > 1 else v + "\u3000"
-        if variant == "name_dot_variant":
-            return v.replace("·", "•")
+        if variant in DOT_VARIANTS:
+            return v.replace("·", DOT_VARIANTS[variant])
     return None
 
 
@@ -221,8 +283,8 @@ def applicable(v, typ, fmt, enc):
         return out
     if typ == "name":
         out = ["name_space", "name_fullwidth_space"]
-        if "·" in v and enc in ("utf-8", "utf-8-sig", "gb18030"):
-            out.append("name_dot_variant")
+        if "·" in v:
+            out += [d for d, c in DOT_VARIANTS.items() if enc != "gbk" or c not in NOT_GBK]
         return out
     return ()
 
@@ -545,11 +607,17 @@ class Writer:
         if plan.fmt == "csv":
             self.f = open(path, "wb")
             term = "\r\n" if plan.enc in ("gbk", "gb18030") else "\n"
-            self.f.write((",".join(hdr) + term).encode(plan.enc))
+            lines = [",".join(t) for t in plan.title] + [",".join(hdr)]
+            self.f.write("".join(ln + term for ln in lines).encode(plan.enc))
         elif plan.fmt == "xlsx":
             from openpyxl import Workbook
+            from openpyxl.utils import get_column_letter
             self.wb = Workbook(write_only=True)
             self.ws = self.wb.create_sheet("Sheet1")
+            for r, t in enumerate(plan.title, start=1):
+                self.ws.append(t)
+                if plan.title_merge and len(hdr) > 1:
+                    self.ws.merged_cells.add(f"A{r}:{get_column_letter(len(hdr))}{r}")
             self.ws.append(hdr)
         else:
             import pyarrow as pa
