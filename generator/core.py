@@ -18,7 +18,8 @@ from .ids import id_areas, make_id
 from .model import Chunk, Ctx, SOURCES, emit
 from .oracle import ROSTER, History, MonthInput, evaluate, skip_month
 from .params import Geography, month_add, period_of, periods_for, policy_yaml
-from .render import DATED, FilePlan, RowPlanner, Writer, make_plans, row_renderer
+from .names import COMPOUND
+from .render import DATED, NON_GBK_CHARS, FilePlan, RowPlanner, Writer, make_plans, row_renderer
 
 ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
         "household_registration": "register", "education": "education", "hr": "hr",
@@ -140,6 +141,8 @@ def _shape(plan, cells):
 
 
 def _encode_csv(plan, rows):
+    """-> (bytes, encoding used when it is not the plan's: "gb18030" for a GBK file with a name
+    outside GBK, else None)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n" if plan.enc in ("gbk", "gb18030") else "\n")
     if plan.drop_col is None and not plan.extra:
@@ -147,7 +150,67 @@ def _encode_csv(plan, rows):
     else:
         w.writerows([_shape(plan, r) for r in rows])
     enc = "utf-8" if plan.enc == "utf-8-sig" else plan.enc
-    return buf.getvalue().encode(enc)
+    text = buf.getvalue()
+    if enc == "gbk":
+        try:
+            return text.encode("gbk"), None
+        except UnicodeEncodeError:
+            # a name outside GBK (𠮷, 䶮): the file is written as GB18030, whose bytes for
+            # everything GBK holds are GBK's (the header and the rows already written stay valid)
+            return text.encode("gb18030"), "gb18030"
+    return text.encode(enc), None
+
+
+NAME_COL = {"civil_affairs_members": (1, 2), "household_registration": (0, 1), "education": (0, 1),
+            "hr": (0, 1), "housing": (0, 1), "health": (0, 1), "medical_insurance": (0, 1),
+            "emergency": (0, 1), "rural_revitalization": (2, 3)}  # source -> (ID, name) columns
+
+
+def _non_gbk_names(ch, recs, plans, months, rate, seed, used):
+    """Messy mode: some persons' names hold a character outside GBK (𠮷 U+20BB7, 䶮 U+4DAE) in
+    every source; two per chunk at least (one each), then at rate R/20 of the persons. Not
+    twins, same-name neighbours, ambiguous pairs or unique compound names (linkage proofs rely
+    on them), nor anyone in the forced GBK file (it stays GBK); one in the forced GB18030 file."""
+    keep, want = set(), set()
+    for m, ym in enumerate(months):
+        for s, (ic, _) in NAME_COL.items():
+            p = plans[(ym, s)]
+            if p.keep_gbk:
+                keep.update(r[ic] for r, _ in recs[m][s])
+            elif p.non_gbk_here:
+                want.update(r[ic] for r, _ in recs[m][s])
+    amb = {p.id for pair in ch.amb_pairs for p in pair}
+    rng = random.Random(f"{seed}|non_gbk|{ch.index}")
+    cands = [(p, hh) for hh in ch.households for p in hh.members
+             if "·" not in p.name and p.name[:2] not in COMPOUND and p.id not in ch.near_dups
+             and p.id not in ch.rare_ids and p.id not in amb and p.id not in keep]
+    if not cands:
+        return
+    chosen = [c for c in cands if rng.random() < rate / 20]
+    if not any(p.id in want for p, _ in chosen):
+        w = [c for c in cands if c[0].id in want]
+        if w:
+            chosen.insert(0, rng.choice(w))
+    while len(chosen) < 2 and len(chosen) < len(cands):
+        c = rng.choice(cands)
+        if c not in chosen:
+            chosen.append(c)
+    rename = {}
+    for i, (p, hh) in enumerate(chosen):
+        c = NON_GBK_CHARS[i] if i < 2 else rng.choice(NON_GBK_CHARS)
+        new = p.name[0] + c + p.name[2:]
+        if new == p.name or any(q.name == new for q in hh.members):
+            continue
+        p.name = new
+        rename[p.id] = new
+        used["name_non_gbk"] += 1
+    for R in recs:
+        for s, (ic, nc) in NAME_COL.items():
+            rows = R[s]
+            for k, (r, prot) in enumerate(rows):
+                new = rename.get(r[ic])
+                if new is not None:
+                    rows[k] = (r[:nc] + (new,) + r[nc + 1:], prot)
 
 
 def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
@@ -157,6 +220,8 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
     recs = emit(ch)
     hist = History()
     used = Counter()
+    if messy_rate > 0:
+        _non_gbk_names(ch, recs, plans, ctx.months, messy_rate, seed, used)
     out_files = {}
     out_truth = {}
     order = [s for s in SOURCES if s != "household_registration"] + ["household_registration"]
@@ -171,7 +236,7 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             if plan.header_only:
                 items = []
             if plan.missing:
-                out_files[(ym, s)] = (None, 0, [])
+                out_files[(ym, s)] = (None, 0, [], None)
                 continue
             if plan.refuse:
                 rows = []
@@ -190,13 +255,14 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
                 rows, tags, acc = rp.plan(items)
                 setattr(mi, ATTR[s], acc)
                 mi.present.add(s)
+            switched = None
             if plan.refuse in ("unreadable", "empty_file"):
                 payload = None
             elif plan.fmt == "csv":
-                payload = _encode_csv(plan, rows)
+                payload, switched = _encode_csv(plan, rows)
             else:
                 payload = [_shape(plan, r) for r in rows]
-            out_files[(ym, s)] = (payload, len(rows), tags)
+            out_files[(ym, s)] = (payload, len(rows), tags, switched)
         if truth:
             if not all(s in mi.present for s in ROSTER):
                 # no roster: the run for the month stops (interface.md); nothing is published
@@ -306,11 +372,18 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             q, ln, vr = [], [], []
             for s in SOURCES:
                 plan = plans[(ym, s)]
-                payload, n, tags = files[(ym, s)]
+                payload, n, tags, enc = files[(ym, s)]
+                if enc == "gb18030" and plan.enc == "gbk":
+                    plan.enc = "gb18030"
+                    plan.variants = ["gb18030" if v == "gbk" else v for v in plan.variants]
                 base_rn = plan.rows + 2 + len(plan.title)   # the file's own row numbers
                 for i, tag in tags:
                     rn = base_rn + i
                     reason, link, var, dup = tag
+                    if var and "|" in var:
+                        for v in var.split("|")[:-1]:
+                            vr.append((ym, s, rn, v))
+                        var = var.split("|")[-1]
                     if reason:
                         q.append((ym, s, rn, reason))
                         plan.quarantined += 1
@@ -344,7 +417,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                    "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
                    "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}[s]
             row = _shape(plan, row_renderer(s, plan.fmt)(rec))
-            writers[(ym, s)].write_payload(_encode_csv(plan, [row]) if plan.fmt == "csv" else [row])
+            writers[(ym, s)].write_payload(_encode_csv(plan, [row])[0] if plan.fmt == "csv" else [row])
             plan.rows += 1
     for key, w in writers.items():
         w.close()

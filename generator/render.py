@@ -526,6 +526,9 @@ class RowPlanner:
             if (self.links and self.id_col is not None and not prot and src != "household_registration"
                     and self.chunk.rare_ok(rec[self.id_col]) and rng.random() < min(0.3, 5 * rate)):
                 r, force = 0.0, "same_birth"
+            elif (self.links and self.used["dot_link"] == 0 and self.name_col is not None and not prot
+                    and src != "household_registration" and "·" in rec[self.name_col]):
+                r, force = 0.0, "typo_1"   # once: a mistyped ID with another dot links all the same
             if r < rate and not prot:
                 res = self.defect(rec, cells, prot, force)
                 if res is None:
@@ -533,7 +536,16 @@ class RowPlanner:
                 else:
                     reason, removes, link, kind = res
                     self.used[kind] += 1
-                    tag = (reason, link, None, False)
+                    var = None
+                    if (not removes and self.name_col is not None and "·" in rec[self.name_col]
+                            and (self.used["dot_link"] == 0 or rng.random() < 0.5)):
+                        # the same person, the dot written otherwise: links by the normalized name
+                        var = rng.choice([d for d in applicable(rec[self.name_col], "name", self.p.fmt,
+                                                                self.p.enc) if d in DOT_VARIANTS])
+                        cells[self.name_col] = variant_value(rec[self.name_col], "name", var)
+                        self.used["dot_link"] += 1
+                        self.used[var] += 1
+                    tag = (reason, link, var, False)
                     keep = not removes
                     if removes and removed is None:
                         removed = (len(rows), rec, kind)
@@ -548,12 +560,18 @@ class RowPlanner:
                     tag = (None, link, var, False)
             if tag is None and ic is not None and rec[ic] in nd:
                 tag = (None, (rec[ic], "exact"), None, False)
+            tag0 = tag
+            if keep and self.name_col is not None and has_non_gbk(rec[self.name_col]):
+                if tag is None:
+                    tag = (None, None, "name_non_gbk", False)
+                elif tag[0] is None:
+                    tag = (None, tag[1], (tag[2] + "|" if tag[2] else "") + "name_non_gbk", False)
             if keep:
                 accepted.append(rec)
                 if dated and rec[self.date_col] is not None:
                     self.p.in_month += 1
             rows.append((cells, tag))
-            if keep and (tag is None or tag[1] and tag[1][1] == "exact") and 2.2 * rate <= r < 2.5 * rate:
+            if keep and (tag0 is None or tag0[1] and tag0[1][1] == "exact") and 2.2 * rate <= r < 2.5 * rate:
                 c2 = self.base(rec)
                 var = self.cosmetic(rec, c2, avoid=("id_15",)) if rng.random() < 0.5 else None
                 self.used["duplicate"] += 1
