@@ -463,3 +463,19 @@ def test_names_outside_gbk_and_dot_variants(messy):
     dotted = {(r["month"], r["source"], r["row_number"]) for r in read_csv(out / "truth" / "variants.csv")
               if r["variant"].startswith("name_dot")}
     assert links & dotted
+
+
+def test_cli_undelivered(tmp_path):
+    base = [sys.executable, "-m", "generator", "--households", "120", "--months", "2", "--start", "2026-03",
+            "--seed", "4"]
+    r = subprocess.run(base + ["--out", str(tmp_path / "a"), "--undelivered", "2026-04:housing",
+                               "--undelivered", "2026-04:education:refused"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not list((tmp_path / "a" / "2026-04").glob("housing.*"))
+    assert read_csv(tmp_path / "a" / "truth" / "refused_files.csv") == [
+        {"month": "2026-04", "source": "education", "status": "missing_column"}]
+    r = subprocess.run(base + ["--out", str(tmp_path / "b"), "--undelivered", "2026-04:civil_affairs_households"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "roster" in r.stderr and "--allow-roster" in r.stderr
+    assert not (tmp_path / "b").exists()
