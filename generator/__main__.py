@@ -1,5 +1,5 @@
 """python -m generator --households N --months K --start YYYY-MM --seed S --out DIR [--messy-rate R]
-    [--undelivered YYYY-MM:SOURCE[:refused]]... [--allow-roster]"""
+    [--undelivered YYYY-MM:SOURCE[:refused|:quarantined]]... [--allow-roster]"""
 from __future__ import annotations
 
 import argparse
@@ -23,9 +23,10 @@ def main(argv=None) -> int:
     ap.add_argument("--chunk-size", type=int, default=5000)
     ap.add_argument("--rate", action="append", default=[], metavar="SCENARIO=SHARE",
                     help="share of households of a planted scenario (see model.DEFAULT_RATES), repeatable")
-    ap.add_argument("--undelivered", action="append", default=[], metavar="YYYY-MM:SOURCE[:refused]",
-                    help="a source the department did not deliver that month (left out), or with "
-                         ":refused a file refused as a whole (a required column missing); repeatable")
+    ap.add_argument("--undelivered", action="append", default=[], metavar="YYYY-MM:SOURCE[:refused|:quarantined]",
+                    help="a source the department did not deliver that month (left out); with "
+                         ":refused a file refused as a whole (a required column missing); with "
+                         ":quarantined a file whose every row is quarantined; repeatable")
     ap.add_argument("--allow-roster", action="store_true",
                     help="allow --undelivered for civil_affairs_households/members (the run of that "
                          "month then stops: for tests of the fatal case)")

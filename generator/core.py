@@ -36,19 +36,24 @@ TRUTH_FILES = {
     "variants": ["month", "source", "row_number", "variant"],
     "withheld": ["month", "household_source", "household_id", "alert_type", "missing_sources"],
 }
-UNDELIVERED_MODES = ("missing", "refused")
+UNDELIVERED_MODES = ("missing", "refused", "quarantined")
+# the required column left empty in every row of a "quarantined" file (not the ID, the name
+# or a date: the rows stay persons, and a dated file still falls in its month)
+ALL_BAD_COL = {"civil_affairs_households": 2, "civil_affairs_members": 6, "household_registration": 6,
+               "education": 4, "hr": 2, "housing": 4, "health": 2, "medical_insurance": 3,
+               "emergency": 4, "rural_revitalization": 5}
 
 
 def parse_undelivered(items, months, allow_roster=False) -> dict:
-    """`undelivered` of generate(): items "YYYY-MM:source" or "YYYY-MM:source:refused" (or
-    tuples (month, source[, mode])) -> {(month, source): "missing" | "refused"}."""
+    """`undelivered` of generate(): items "YYYY-MM:source", "YYYY-MM:source:refused" or
+    "YYYY-MM:source:quarantined" (or tuples (month, source[, mode])) -> {(month, source): mode}."""
     out = {}
     for it in items or ():
         parts = it.split(":") if isinstance(it, str) else list(it)
         if len(parts) == 2:
             parts.append("missing")
         if len(parts) != 3:
-            raise ValueError(f"undelivered: expected MONTH:SOURCE[:refused], got {it!r}")
+            raise ValueError(f"undelivered: expected MONTH:SOURCE[:refused|:quarantined], got {it!r}")
         ym, src, mode = (str(x).strip() for x in parts)
         if ym not in months:
             raise ValueError(f"undelivered: month {ym} is not one of the generated months "
@@ -67,12 +72,15 @@ def parse_undelivered(items, months, allow_roster=False) -> dict:
 
 
 def apply_undelivered(plans, und, seed):
-    """Replace the plans of the undelivered files: absent, or refused as a whole (a required
-    column left out: `missing_column`)."""
+    """Replace the plans of the undelivered files: absent, refused as a whole (a required
+    column left out: `missing_column`), or accepted with every row quarantined
+    (`missing_required`; a file of a dated source with no event that month gets one row)."""
     for (ym, s), mode in sorted(und.items()):
         p = FilePlan(ym, s)
         if mode == "missing":
             p.missing = True
+        elif mode == "quarantined":
+            p.all_bad = ALL_BAD_COL[s]
         else:
             p.refuse = "missing_column"
             req = [i for i, c in enumerate(p.cols) if c[3] and c[2] != "id"]
@@ -213,6 +221,17 @@ def _non_gbk_names(ch, recs, plans, months, rate, seed, used):
                     rows[k] = (r[:nc] + (new,) + r[nc + 1:], prot)
 
 
+def _all_bad_rows(plan, items):
+    """Every row quarantined for a missing required value (the file counts as undelivered)."""
+    base = row_renderer(plan.source, plan.fmt)
+    rows = []
+    for rec, _ in items:
+        cells = list(base(rec))
+        cells[plan.all_bad] = "" if plan.fmt == "csv" else None
+        rows.append(cells)
+    return rows, [(i, ("missing_required", None, None, False)) for i in range(len(rows))]
+
+
 def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
     """Generate one chunk of households for every month: file payloads, tags and truth."""
     seed = ctx.seed
@@ -229,7 +248,7 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
         mi = MonthInput(ym, ctx.P[m])
         protected = set()
         reg = plans[(ym, "household_registration")]
-        links = not (reg.missing or reg.refuse)
+        links = not (reg.missing or reg.refuse or reg.all_bad is not None)
         for s in order:
             plan = plans[(ym, s)]
             items = recs[m][s]
@@ -248,6 +267,8 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
                             rec[DATE_IDX[s]] = _prev_month_date(rec[DATE_IDX[s]])
                         rows.append(base(rec))
                 tags = []
+            elif plan.all_bad is not None:
+                rows, tags = _all_bad_rows(plan, items)
             else:
                 plan.in_month = 0
                 rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
@@ -287,8 +308,9 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     """Write a synthetic county's landing data (and its ground truth) under `out`.
 
     `undelivered`: sources a department did not deliver in a month, e.g.
-    ["2026-06:housing", "2026-07:education:refused"] (left out, or written as a file refused
-    as a whole for a missing required column). The roster's two sources only with
+    ["2026-06:housing", "2026-07:education:refused", "2026-08:hr:quarantined"] (left out,
+    written as a file refused as a whole for a missing required column, or as a file whose
+    every row is quarantined for a missing required value). The roster's two sources only with
     allow_roster=True (the month's run then stops: the truth has no row for that month).
 
     Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
@@ -419,6 +441,22 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             row = _shape(plan, row_renderer(s, plan.fmt)(rec))
             writers[(ym, s)].write_payload(_encode_csv(plan, [row])[0] if plan.fmt == "csv" else [row])
             plan.rows += 1
+    # a file whose every row is quarantined must hold a row
+    for (ym, s), plan in sorted(plans.items()):
+        if plan.all_bad is not None and plan.rows == 0:
+            d = date(int(ym[:4]), int(ym[5:7]), 15)
+            fake = make_id(geo.code, date(1980, 1, 1), "001")
+            rec = {"health": (fake, "张三", "慢性病", "高血压", d),
+                   "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
+                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}.get(s)
+            if rec is None:
+                raise ValueError(f"undelivered: {ym}:{s}:quarantined, but the source has no row that month")
+            rows, _ = _all_bad_rows(plan, [(rec, False)])
+            writers[(ym, s)].write_payload(_encode_csv(plan, rows)[0] if plan.fmt == "csv" else rows)
+            if sink is not None:
+                sink.add("quarantine", ym, [(ym, s, 2 + len(plan.title), "missing_required")])
+            plan.rows += 1
+            plan.quarantined += 1
     for key, w in writers.items():
         w.close()
         if plans[key].fmt == "xlsx" and not w.dead:

@@ -65,7 +65,7 @@ def amount_str(c: int) -> str:
 class FilePlan:
     __slots__ = ("month", "source", "fmt", "enc", "headers", "extra", "refuse", "drop_col",
                  "header_only", "cols", "path", "rows", "in_month", "quarantined", "dups", "variants",
-                 "missing", "title", "title_merge", "keep_gbk", "non_gbk_here")
+                 "missing", "title", "title_merge", "keep_gbk", "non_gbk_here", "all_bad")
 
     def __init__(self, month, source):
         self.month, self.source = month, source
@@ -77,6 +77,8 @@ class FilePlan:
         self.drop_col = None
         self.header_only = False
         self.missing = False
+        self.all_bad = None       # --undelivered ...:quarantined: index of the required column
+                                  # left empty in every row (all quarantined: undelivered)
         self.rows = 0
         self.in_month = 0
         self.quarantined = 0

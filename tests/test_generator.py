@@ -401,10 +401,22 @@ def test_roster_is_never_refused_or_left_out(messy, tmp_path):
 def test_undelivered_with_messy_mode_verifies(tmp_path):
     generate(tmp_path, 400, 3, "2026-05", 5, messy_rate=0.05,
              undelivered=["2026-06:household_registration", "2026-06:rural_revitalization",
-                          "2026-07:medical_insurance:refused"])
+                          "2026-07:medical_insurance:refused", "2026-07:hr:quarantined",
+                          "2026-07:emergency:quarantined"])
     assert verify(tmp_path) == {}
     w = read_csv(tmp_path / "truth" / "withheld.csv")
     assert any("medical_insurance" in r["missing_sources"] for r in w if r["month"] == "2026-07")
+    assert any("household_registration" in r["missing_sources"] for r in w if r["month"] == "2026-06") or \
+        not [a for a in read_csv(tmp_path / "truth" / "alerts.csv")
+             if a["month"] == "2026-05" and a["alert_type"] == "DECEASED_RECIPIENT"]
+    # every row quarantined: the file is accepted, its rows in quarantine, the source undelivered
+    files = {(f["month"], f["source"]): f for f in read_csv(tmp_path / "truth" / "files.csv")}
+    for src in ("hr", "emergency"):
+        f = files[("2026-07", src)]
+        assert f["status"] == "ok" and int(f["rows_in"]) >= 1 and f["rows_quarantined"] == f["rows_in"]
+    pend = {d["reason_codes"] for d in read_csv(tmp_path / "truth" / "determinations.csv")
+            if d["month"] == "2026-07" and d["category"] == "PENDING"}
+    assert pend and all("SOURCE_NOT_DELIVERED:hr" in p.split(",") for p in pend)   # housing: messy refusal
 
 
 def test_title_rows(messy):
