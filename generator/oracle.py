@@ -154,8 +154,8 @@ def undelivered(mi: MonthInput, hist: History) -> set:
     """Sources undelivered in M that count for withholding (the roster never does: without
     it the month is not run at all)."""
     u = {s for s in DEPARTMENTS if s not in mi.present}
-    if hist.reg_seen and "household_registration" not in mi.present:
-        u.add("household_registration")
+    if hist.reg_seen:
+        u.update(s for s in OPTIONAL if s not in mi.present)
     return u
 
 

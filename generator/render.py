@@ -12,7 +12,10 @@ from . import ids as I
 ID_SOURCES = {"civil_affairs_members", "household_registration", "education", "hr", "housing",
               "health", "medical_insurance", "emergency", "rural_revitalization"}
 IDENTITY = {"household_registration", "civil_affairs_members", "rural_revitalization"}
+# whole-file refusals of messy mode: departments' sources only, never the bureau's roster
+# (without it the month's run stops, interface.md)
 REFUSABLE = ["education", "hr", "housing", "health", "medical_insurance", "emergency"]
+ROSTER = ("civil_affairs_households", "civil_affairs_members")
 DATED = {"health": "event_date", "medical_insurance": "settlement_date", "emergency": "disaster_date"}
 XLSX_OK = {"civil_affairs_households", "civil_affairs_members", "health", "medical_insurance",
            "emergency", "rural_revitalization", "education", "housing"}
@@ -185,6 +188,8 @@ def make_plans(months, rate, seed, households, county_name="XX县"):
         if rng.random() < 2 * rate or i == 2:
             p.extra = True
             p.variants.append("extra_column")
+    assert not any(plans[(ym, s)].refuse or plans[(ym, s)].missing or plans[(ym, s)].header_only
+                   for ym in months for s in ROSTER)
     # a title above the header (CSV and XLSX): once in CSV and once in XLSX, then at rate R
     trng = random.Random(f"{seed}|titles")
     forced = {"csv", "xlsx"}
