@@ -1,4 +1,5 @@
-"""python -m generator --households N --months K --start YYYY-MM --seed S --out DIR [--messy-rate R]"""
+"""python -m generator --households N --months K --start YYYY-MM --seed S --out DIR [--messy-rate R]
+    [--undelivered YYYY-MM:SOURCE[:refused|:quarantined]]... [--allow-roster]"""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,13 @@ def main(argv=None) -> int:
     ap.add_argument("--chunk-size", type=int, default=5000)
     ap.add_argument("--rate", action="append", default=[], metavar="SCENARIO=SHARE",
                     help="share of households of a planted scenario (see model.DEFAULT_RATES), repeatable")
+    ap.add_argument("--undelivered", action="append", default=[], metavar="YYYY-MM:SOURCE[:refused|:quarantined]",
+                    help="a source the department did not deliver that month (left out); with "
+                         ":refused a file refused as a whole (a required column missing); with "
+                         ":quarantined a file whose every row is quarantined; repeatable")
+    ap.add_argument("--allow-roster", action="store_true",
+                    help="allow --undelivered for civil_affairs_households/members (the run of that "
+                         "month then stops: for tests of the fatal case)")
     a = ap.parse_args(argv)
     from .model import DEFAULT_RATES
     rates = {}
@@ -30,9 +38,17 @@ def main(argv=None) -> int:
         if k not in DEFAULT_RATES:
             ap.error(f"unknown scenario {k!r}; one of {', '.join(sorted(DEFAULT_RATES))}")
         rates[k] = float(v)
+    from .core import parse_undelivered
+    from .params import month_add
+    try:
+        parse_undelivered(a.undelivered, [month_add(a.start, i) for i in range(max(a.months, 0))],
+                          a.allow_roster)
+    except ValueError as e:
+        ap.error(str(e))
     t0 = time.time()
     s = generate(a.out, a.households, a.months, a.start, a.seed, messy_rate=a.messy_rate,
-                 truth=not a.no_truth, chunk_size=a.chunk_size, rates=rates or None)
+                 truth=not a.no_truth, chunk_size=a.chunk_size, rates=rates or None,
+                 undelivered=a.undelivered, allow_roster=a.allow_roster)
     brief = {k: s[k] for k in ("county", "county_name", "months", "households", "seed", "messy_rate")}
     brief["rows"] = {ym: sum(c.values()) for ym, c in s["counts"].items()}
     brief["seconds"] = round(time.time() - t0, 1)

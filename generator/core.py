@@ -16,9 +16,10 @@ from pathlib import Path
 
 from .ids import id_areas, make_id
 from .model import Chunk, Ctx, SOURCES, emit
-from .oracle import History, MonthInput, evaluate
+from .oracle import ROSTER, History, MonthInput, evaluate, skip_month
 from .params import Geography, month_add, period_of, periods_for, policy_yaml
-from .render import DATED, RowPlanner, Writer, make_plans, row_renderer
+from .names import COMPOUND
+from .render import DATED, NON_GBK_CHARS, FilePlan, RowPlanner, Writer, make_plans, row_renderer
 
 ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
         "household_registration": "register", "education": "education", "hr": "hr",
@@ -27,13 +28,64 @@ ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "memb
 DATE_IDX = {"health": 4, "medical_insurance": 2, "emergency": 3}
 
 TRUTH_FILES = {
-    "determinations": ["month", "household_source", "household_id", "category"],
+    "determinations": ["month", "household_source", "household_id", "category", "reason_codes"],
     "alerts": ["month", "household_source", "household_id", "alert_type", "member_id_number",
-               "priority", "status"],
+               "priority", "status", "first_month"],
     "quarantine": ["month", "source", "row_number", "reason_code"],
     "links": ["month", "source", "row_number", "true_id_number", "method"],
     "variants": ["month", "source", "row_number", "variant"],
+    "withheld": ["month", "household_source", "household_id", "alert_type", "missing_sources"],
 }
+UNDELIVERED_MODES = ("missing", "refused", "quarantined")
+# the required column left empty in every row of a "quarantined" file (not the ID, the name
+# or a date: the rows stay persons, and a dated file still falls in its month)
+ALL_BAD_COL = {"civil_affairs_households": 2, "civil_affairs_members": 6, "household_registration": 6,
+               "education": 4, "hr": 2, "housing": 4, "health": 2, "medical_insurance": 3,
+               "emergency": 4, "rural_revitalization": 5}
+
+
+def parse_undelivered(items, months, allow_roster=False) -> dict:
+    """`undelivered` of generate(): items "YYYY-MM:source", "YYYY-MM:source:refused" or
+    "YYYY-MM:source:quarantined" (or tuples (month, source[, mode])) -> {(month, source): mode}."""
+    out = {}
+    for it in items or ():
+        parts = it.split(":") if isinstance(it, str) else list(it)
+        if len(parts) == 2:
+            parts.append("missing")
+        if len(parts) != 3:
+            raise ValueError(f"undelivered: expected MONTH:SOURCE[:refused|:quarantined], got {it!r}")
+        ym, src, mode = (str(x).strip() for x in parts)
+        if ym not in months:
+            raise ValueError(f"undelivered: month {ym} is not one of the generated months "
+                             f"({months[0]}..{months[-1]})")
+        if src not in SOURCES:
+            raise ValueError(f"undelivered: unknown source {src!r}; one of {', '.join(SOURCES)}")
+        if mode not in UNDELIVERED_MODES:
+            raise ValueError(f"undelivered: mode {mode!r} must be one of {', '.join(UNDELIVERED_MODES)}")
+        if src in ROSTER and not allow_roster:
+            raise ValueError(f"undelivered: {src} is the bureau's roster; without it the run for {ym} "
+                             "stops (interface.md), so the generator does not leave it out or break it "
+                             "unless asked to (allow_roster=True / --allow-roster, for tests of that "
+                             "fatal case)")
+        out[(ym, src)] = mode
+    return out
+
+
+def apply_undelivered(plans, und, seed):
+    """Replace the plans of the undelivered files: absent, refused as a whole (a required
+    column left out: `missing_column`), or accepted with every row quarantined
+    (`missing_required`; a file of a dated source with no event that month gets one row)."""
+    for (ym, s), mode in sorted(und.items()):
+        p = FilePlan(ym, s)
+        if mode == "missing":
+            p.missing = True
+        elif mode == "quarantined":
+            p.all_bad = ALL_BAD_COL[s]
+        else:
+            p.refuse = "missing_column"
+            req = [i for i, c in enumerate(p.cols) if c[3] and c[2] != "id"]
+            p.drop_col = random.Random(f"{seed}|undelivered|{ym}|{s}").choice(req)
+        plans[(ym, s)] = p
 
 
 class _TruthSink:
@@ -97,6 +149,8 @@ def _shape(plan, cells):
 
 
 def _encode_csv(plan, rows):
+    """-> (bytes, encoding used when it is not the plan's: "gb18030" for a GBK file with a name
+    outside GBK, else None)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n" if plan.enc in ("gbk", "gb18030") else "\n")
     if plan.drop_col is None and not plan.extra:
@@ -104,7 +158,78 @@ def _encode_csv(plan, rows):
     else:
         w.writerows([_shape(plan, r) for r in rows])
     enc = "utf-8" if plan.enc == "utf-8-sig" else plan.enc
-    return buf.getvalue().encode(enc)
+    text = buf.getvalue()
+    if enc == "gbk":
+        try:
+            return text.encode("gbk"), None
+        except UnicodeEncodeError:
+            # a name outside GBK (𠮷, 䶮): the file is written as GB18030, whose bytes for
+            # everything GBK holds are GBK's (the header and the rows already written stay valid)
+            return text.encode("gb18030"), "gb18030"
+    return text.encode(enc), None
+
+
+NAME_COL = {"civil_affairs_members": (1, 2), "household_registration": (0, 1), "education": (0, 1),
+            "hr": (0, 1), "housing": (0, 1), "health": (0, 1), "medical_insurance": (0, 1),
+            "emergency": (0, 1), "rural_revitalization": (2, 3)}  # source -> (ID, name) columns
+
+
+def _non_gbk_names(ch, recs, plans, months, rate, seed, used):
+    """Messy mode: some persons' names hold a character outside GBK (𠮷 U+20BB7, 䶮 U+4DAE) in
+    every source; two per chunk at least (one each), then at rate R/20 of the persons. Not
+    twins, same-name neighbours, ambiguous pairs or unique compound names (linkage proofs rely
+    on them), nor anyone in the forced GBK file (it stays GBK); one in the forced GB18030 file."""
+    keep, want = set(), set()
+    for m, ym in enumerate(months):
+        for s, (ic, _) in NAME_COL.items():
+            p = plans[(ym, s)]
+            if p.keep_gbk:
+                keep.update(r[ic] for r, _ in recs[m][s])
+            elif p.non_gbk_here:
+                want.update(r[ic] for r, _ in recs[m][s])
+    amb = {p.id for pair in ch.amb_pairs for p in pair}
+    rng = random.Random(f"{seed}|non_gbk|{ch.index}")
+    cands = [(p, hh) for hh in ch.households for p in hh.members
+             if "·" not in p.name and p.name[:2] not in COMPOUND and p.id not in ch.near_dups
+             and p.id not in ch.rare_ids and p.id not in amb and p.id not in keep]
+    if not cands:
+        return
+    chosen = [c for c in cands if rng.random() < rate / 20]
+    if not any(p.id in want for p, _ in chosen):
+        w = [c for c in cands if c[0].id in want]
+        if w:
+            chosen.insert(0, rng.choice(w))
+    while len(chosen) < 2 and len(chosen) < len(cands):
+        c = rng.choice(cands)
+        if c not in chosen:
+            chosen.append(c)
+    rename = {}
+    for i, (p, hh) in enumerate(chosen):
+        c = NON_GBK_CHARS[i] if i < 2 else rng.choice(NON_GBK_CHARS)
+        new = p.name[0] + c + p.name[2:]
+        if new == p.name or any(q.name == new for q in hh.members):
+            continue
+        p.name = new
+        rename[p.id] = new
+        used["name_non_gbk"] += 1
+    for R in recs:
+        for s, (ic, nc) in NAME_COL.items():
+            rows = R[s]
+            for k, (r, prot) in enumerate(rows):
+                new = rename.get(r[ic])
+                if new is not None:
+                    rows[k] = (r[:nc] + (new,) + r[nc + 1:], prot)
+
+
+def _all_bad_rows(plan, items):
+    """Every row quarantined for a missing required value (the file counts as undelivered)."""
+    base = row_renderer(plan.source, plan.fmt)
+    rows = []
+    for rec, _ in items:
+        cells = list(base(rec))
+        cells[plan.all_bad] = "" if plan.fmt == "csv" else None
+        rows.append(cells)
+    return rows, [(i, ("missing_required", None, None, False)) for i in range(len(rows))]
 
 
 def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
@@ -114,19 +239,23 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
     recs = emit(ch)
     hist = History()
     used = Counter()
+    if messy_rate > 0:
+        _non_gbk_names(ch, recs, plans, ctx.months, messy_rate, seed, used)
     out_files = {}
     out_truth = {}
     order = [s for s in SOURCES if s != "household_registration"] + ["household_registration"]
     for m, ym in enumerate(ctx.months):
         mi = MonthInput(ym, ctx.P[m])
         protected = set()
+        reg = plans[(ym, "household_registration")]
+        links = not (reg.missing or reg.refuse or reg.all_bad is not None)
         for s in order:
             plan = plans[(ym, s)]
             items = recs[m][s]
             if plan.header_only:
                 items = []
             if plan.missing:
-                out_files[(ym, s)] = (None, 0, [])
+                out_files[(ym, s)] = (None, 0, [], None)
                 continue
             if plan.refuse:
                 rows = []
@@ -138,25 +267,33 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
                             rec[DATE_IDX[s]] = _prev_month_date(rec[DATE_IDX[s]])
                         rows.append(base(rec))
                 tags = []
+            elif plan.all_bad is not None:
+                rows, tags = _all_bad_rows(plan, items)
             else:
                 plan.in_month = 0
                 rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
-                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used)
+                rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used, links)
                 rows, tags, acc = rp.plan(items)
                 setattr(mi, ATTR[s], acc)
                 mi.present.add(s)
+            switched = None
             if plan.refuse in ("unreadable", "empty_file"):
                 payload = None
             elif plan.fmt == "csv":
-                payload = _encode_csv(plan, rows)
+                payload, switched = _encode_csv(plan, rows)
             else:
                 payload = [_shape(plan, r) for r in rows]
-            out_files[(ym, s)] = (payload, len(rows), tags)
+            out_files[(ym, s)] = (payload, len(rows), tags, switched)
         if truth:
-            dets, alerts = evaluate(mi, hist)
+            if not all(s in mi.present for s in ROSTER):
+                # no roster: the run for the month stops (interface.md); nothing is published
+                skip_month(mi, hist)
+                out_truth[ym] = ([], [], [], [])
+                continue
+            dets, alerts, withheld = evaluate(mi, hist)
             new = sorted({r[0] for r in mi.households if r[4] == ym})
-            out_truth[ym] = ([(ym, d[0], d[1], d[2]) for d in dets],
-                             [(ym, a[0], a[1], a[2], a[3], a[4], a[5]) for a in alerts], new)
+            out_truth[ym] = ([(ym,) + d for d in dets], [(ym,) + a for a in alerts], new,
+                             [(ym,) + w for w in withheld])
     return out_files, out_truth, used
 
 
@@ -167,8 +304,14 @@ def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
 
 def generate(out, households: int, months: int, start: str, seed: int, messy_rate: float = 0.0,
              truth: bool = True, chunk_size: int = 5000, rates: dict | None = None,
-             processes: int | None = None) -> dict:
+             processes: int | None = None, undelivered=(), allow_roster: bool = False) -> dict:
     """Write a synthetic county's landing data (and its ground truth) under `out`.
+
+    `undelivered`: sources a department did not deliver in a month, e.g.
+    ["2026-06:housing", "2026-07:education:refused", "2026-08:hr:quarantined"] (left out,
+    written as a file refused as a whole for a missing required column, or as a file whose
+    every row is quarantined for a missing required value). The roster's two sources only with
+    allow_roster=True (the month's run then stops: the truth has no row for that month).
 
     Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
     <out>/truth/*.csv. Same arguments -> byte-identical output (whatever `processes`).
@@ -180,15 +323,17 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         raise ValueError("households and months must be >= 1")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
         raise ValueError(f"start must be YYYY-MM, got {start!r}")
+    month_list = [month_add(start, i) for i in range(months)]
+    und = parse_undelivered(undelivered, month_list, allow_roster)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     geo = Geography(rng, households)
-    month_list = [month_add(start, i) for i in range(months)]
     periods = periods_for(start, months)
     pbm = [period_of(periods, m) for m in month_list]
     (out / "policy.yaml").write_text(policy_yaml(geo, periods), encoding="utf-8")
 
-    plans = make_plans(month_list, messy_rate, seed, households)
+    plans = make_plans(month_list, messy_rate, seed, households, geo.name)
+    apply_undelivered(plans, und, seed)
     writers = {}
     paths = {}
     for (ym, s), plan in sorted(plans.items()):
@@ -249,11 +394,18 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             q, ln, vr = [], [], []
             for s in SOURCES:
                 plan = plans[(ym, s)]
-                payload, n, tags = files[(ym, s)]
-                base_rn = plan.rows + 2
+                payload, n, tags, enc = files[(ym, s)]
+                if enc == "gb18030" and plan.enc == "gbk":
+                    plan.enc = "gb18030"
+                    plan.variants = ["gb18030" if v == "gbk" else v for v in plan.variants]
+                base_rn = plan.rows + 2 + len(plan.title)   # the file's own row numbers
                 for i, tag in tags:
                     rn = base_rn + i
                     reason, link, var, dup = tag
+                    if var and "|" in var:
+                        for v in var.split("|")[:-1]:
+                            vr.append((ym, s, rn, v))
+                        var = var.split("|")[-1]
                     if reason:
                         q.append((ym, s, rn, reason))
                         plan.quarantined += 1
@@ -275,6 +427,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                 if ym in tr:
                     sink.add("determinations", ym, tr[ym][0])
                     sink.add("alerts", ym, tr[ym][1])
+                    sink.add("withheld", ym, tr[ym][3])
                     audit[ym].extend(tr[ym][2])
 
     # a "file of another month" must hold at least one row
@@ -286,8 +439,24 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                    "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
                    "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}[s]
             row = _shape(plan, row_renderer(s, plan.fmt)(rec))
-            writers[(ym, s)].write_payload(_encode_csv(plan, [row]) if plan.fmt == "csv" else [row])
+            writers[(ym, s)].write_payload(_encode_csv(plan, [row])[0] if plan.fmt == "csv" else [row])
             plan.rows += 1
+    # a file whose every row is quarantined must hold a row
+    for (ym, s), plan in sorted(plans.items()):
+        if plan.all_bad is not None and plan.rows == 0:
+            d = date(int(ym[:4]), int(ym[5:7]), 15)
+            fake = make_id(geo.code, date(1980, 1, 1), "001")
+            rec = {"health": (fake, "张三", "慢性病", "高血压", d),
+                   "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
+                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}.get(s)
+            if rec is None:
+                raise ValueError(f"undelivered: {ym}:{s}:quarantined, but the source has no row that month")
+            rows, _ = _all_bad_rows(plan, [(rec, False)])
+            writers[(ym, s)].write_payload(_encode_csv(plan, rows)[0] if plan.fmt == "csv" else rows)
+            if sink is not None:
+                sink.add("quarantine", ym, [(ym, s, 2 + len(plan.title), "missing_required")])
+            plan.rows += 1
+            plan.quarantined += 1
     for key, w in writers.items():
         w.close()
         if plans[key].fmt == "xlsx" and not w.dead:

@@ -28,9 +28,31 @@ PRIORITY = {
     "DANGEROUS_HOUSE": LOW, "REVIEW_DUE": LOW, "DUPLICATE_ASSISTANCE": LOW,
 }
 ALERT_TYPES = list(PRIORITY) + ["RELAPSE_RISK"]
-CATEGORIES = ["OVER_ASSETS", "TEKUN", "DIBAO", "MARGINAL", "EXPENDITURE", "NOT_ELIGIBLE"]
+CATEGORIES = ["OVER_ASSETS", "TEKUN", "DIBAO", "MARGINAL", "EXPENDITURE", "NOT_ELIGIBLE", "PENDING"]
 
 CA, RR, HR_SRC = "civil_affairs", "rural_revitalization", "household_registration"
+
+# rules.md "Incomplete months"
+ROSTER = ("civil_affairs_households", "civil_affairs_members")
+DEPARTMENTS = ("education", "hr", "housing", "health", "medical_insurance", "emergency",
+               "rural_revitalization")
+OPTIONAL = ("household_registration",)   # counts only once delivered in an earlier month
+OMISSION = ("TEKUN_CANDIDATE", "DIBAO_OMISSION", "MARGINAL_OMISSION", "EXPENDITURE_HARDSHIP",
+            "SINGLE_PERSON_DIBAO")
+# continuing types: the sources each reads (withheld, not resolved, when one is undelivered)
+READS = {
+    "WRONGFUL_INCLUSION": ("hr", "housing"),
+    "RELAPSE_RISK": ("health", "medical_insurance", "emergency", "hr", "education",
+                     "rural_revitalization"),
+    "DECEASED_RECIPIENT": ("health", "household_registration"),
+    "DANGEROUS_HOUSE": ("housing",),
+    "STUDENT_DROPOUT": ("education",),
+    "DISASTER_AFFECTED": ("emergency",),
+}
+
+
+def reason_codes(sources) -> str:
+    return ",".join(f"SOURCE_NOT_DELIVERED:{s}" for s in sorted(sources))
 
 
 def x100(v) -> int:
@@ -92,7 +114,10 @@ class Params:
 
 
 class MonthInput:
-    """What the landing files of one month say (for one chunk of households)."""
+    """What the landing files of one month say (for one chunk of households).
+
+    `present`: the sources *delivered* in the month (rules.md "Incomplete months"): the file
+    was accepted and it has no data row or at least one accepted row (after ID linking)."""
     __slots__ = ("month", "params", "present", "households", "members", "register", "education",
                  "hr", "housing", "health", "medical", "emergency", "rr")
 
@@ -118,12 +143,36 @@ class History:
         self.ill = set()           # 重大疾病 in any landed month so far
         self.oop = {}              # month -> {id: cents}
         self.prev_month = None
-        self.prev_hr = None        # {id: status} of M-1 when M-1 hr was accepted
-        self.prev_alerts = set()
+        self.prev_hr = None        # {id: status} of M-1 when M-1 hr was delivered
+        self.reg_seen = False      # household_registration delivered in an earlier month
+        # (source, household, type) -> {alert key: first month}: the keys raised in the latest
+        # earlier month in which the type was not withheld for the household (status, alive)
+        self.alive = {}
+
+
+def undelivered(mi: MonthInput, hist: History) -> set:
+    """Sources undelivered in M that count for withholding (the roster never does: without
+    it the month is not run at all)."""
+    u = {s for s in DEPARTMENTS if s not in mi.present}
+    if hist.reg_seen:
+        u.update(s for s in OPTIONAL if s not in mi.present)
+    return u
+
+
+def skip_month(mi: MonthInput, hist: History):
+    """A month without the bureau's roster: the run stops (interface.md), nothing is published.
+    Later months see it as a month with no alert and nothing withheld; the facts of the other
+    sources still count as delivered history (deaths, illness, out-of-pocket, hr of M-1)."""
+    evaluate(mi, hist)
+    hist.alive = {}
 
 
 def evaluate(mi: MonthInput, hist: History):
-    """Return (determinations, alerts) of one month and advance the history."""
+    """Return (determinations, alerts, withheld) of one month and advance the history.
+
+    determinations: (source, household, category, reason codes); alerts: (source, household,
+    type, member, priority, status, first month); withheld: (source, household, type,
+    undelivered sources it waits for, sorted and comma-separated)."""
     M = mi.month
     P = Params(mi.params)
     end = last_day(M)
@@ -226,10 +275,21 @@ def evaluate(mi: MonthInput, hist: History):
         ids = sorted({r[0] for r in normal})
         considered.append((HR_SRC, hk, h[5], ids, None, 0, None, None, None))
 
+    U = undelivered(mi, hist)
+    hr_u = "hr" in U
+    housing_u = "housing" in U
+    pend_hh = tuple(sorted({"hr", "housing"} & U))
+    pend_exp = tuple(sorted({"medical_insurance", "education"} & U))
+    zero_u = tuple(sorted({"hr", "education"} & U))
+
     dets, alerts = [], []
+    withheld = {}
 
     def alert(src, hid, typ, member="", prio=None):
         alerts.append((src, hid, typ, member, prio or PRIORITY[typ]))
+
+    def withhold(src, hid, typ, sources):
+        withheld[(src, hid, typ)] = ",".join(sorted(sources))
 
     for src, hid, ur, listed, mrows, other, fa, hrow, rrrow in considered:
         if src == CA:
@@ -263,7 +323,8 @@ def evaluate(mi: MonthInput, hist: History):
         income_before = pinc + other
         props = sum((housing[p][2] or 0) for p in living if p in housing)
         fa_ok = fa is None or fa * 100 <= P.asset_months * S * n
-        assets_ok = fa_ok and props <= P.max_prop
+        # properties are unknown (treated as OK) when housing is undelivered
+        assets_ok = fa_ok and (housing_u or props <= P.max_prop)
         oop = 0
         for p in living:
             for w in window:
@@ -284,8 +345,11 @@ def evaluate(mi: MonthInput, hist: History):
                 return no_labour_by_disability(m[4], m[5], m[6])
             return False
 
+        pending = ()
         if not assets_ok:
             cat = "OVER_ASSETS"
+        elif pend_hh:
+            cat, pending = "PENDING", pend_hh
         elif income_before == 0 and all(tekun_person(p) for p in living):
             cat = "TEKUN"
         elif income < S * n:
@@ -294,9 +358,14 @@ def evaluate(mi: MonthInput, hist: History):
             cat = "MARGINAL"
         elif income < P.ceiling[ur] * n and 12 * income - rigid_total < 12 * S * n:
             cat = "EXPENDITURE"
+        elif income < P.ceiling[ur] * n and pend_exp:
+            cat, pending = "PENDING", pend_exp
         else:
             cat = "NOT_ELIGIBLE"
-        dets.append((src, hid, cat))
+        dets.append((src, hid, cat, reason_codes(pending)))
+        if pending:
+            for t in OMISSION:
+                withhold(src, hid, t, pending)
 
         rtype = hrow[3] if hrow is not None else None
         if cat == "TEKUN" and rtype != "特困":
@@ -345,11 +414,16 @@ def evaluate(mi: MonthInput, hist: History):
         if src == CA:
             in_exit = hrow[5] is not None
             if rtype == "低保":
-                if not in_exit and S * n <= income and income * 100 < P.ge_ceiling * S * n and assets_ok:
+                if pend_hh:
+                    withhold(src, hid, "GRADUAL_EXIT_START", pend_hh)
+                elif not in_exit and S * n <= income and income * 100 < P.ge_ceiling * S * n and assets_ok:
                     alert(src, hid, "GRADUAL_EXIT_START")
-                if in_exit and income < S * n:
+                if hr_u:
+                    for t in ("GRADUAL_EXIT_REVERT", "GRADUAL_EXIT_END", "BENEFIT_MISMATCH"):
+                        withhold(src, hid, t, ("hr",))
+                if in_exit and income < S * n and not hr_u:
                     alert(src, hid, "GRADUAL_EXIT_REVERT")
-                if in_exit and income >= S * n:
+                if in_exit and income >= S * n and not hr_u:
                     limit = P.ge_months_dis if disabled else P.ge_months
                     if month_diff(hrow[5], M) >= limit:
                         alert(src, hid, "GRADUAL_EXIT_END")
@@ -363,7 +437,7 @@ def evaluate(mi: MonthInput, hist: History):
                     alert(src, hid, "WRONGFUL_INCLUSION")
             # benefit (all in cents x 100)
             expected = None
-            if rtype == "低保" and not in_exit:
+            if rtype == "低保" and not in_exit and not hr_u:
                 expected = max(S * n - income, P.topup * n) * 100
                 for p in living:
                     a = ages[p]
@@ -383,7 +457,9 @@ def evaluate(mi: MonthInput, hist: History):
                 if diff > 1000 * 100 and diff * 10 > expected:
                     alert(src, hid, "BENEFIT_MISMATCH")
             able = [p for p in living if 18 <= ages[p] <= 59 and mrows[p][6] == "有"]
-            if ur == "城市" and not employed:
+            if ur == "城市" and zero_u:
+                withhold(src, hid, "ZERO_EMPLOYMENT", zero_u)
+            elif ur == "城市" and not employed:
                 if any(not (p in edu and edu[p][4] == "在读") for p in able):
                     alert(src, hid, "ZERO_EMPLOYMENT")
             cycle = P.cyc_stable if (rtype == "特困" or not able) else P.cyc_unstable
@@ -398,17 +474,34 @@ def evaluate(mi: MonthInput, hist: History):
         if any(r[4] in ("倒塌", "严重损坏") for p in living for r in emerg.get(p, ())):
             alert(src, hid, "DISASTER_AFFECTED")
 
-    # de-duplicate (same household, type, member) and set status
-    seen = set()
-    out = []
+    # de-duplicate (same household, type, member)
+    seen = {}
     for a in alerts:
-        key = a[:4]
-        if key in seen:
+        seen.setdefault(a[:4], a)
+    # continuing types alive for a household and not raised in M: withheld, not resolved,
+    # when a source they read is undelivered
+    for hk, keys in hist.alive.items():
+        reads = READS.get(hk[2])
+        if reads is None or hk in withheld:
             continue
-        seen.add(key)
-        status = "持续" if key in hist.prev_alerts and hist.prev_month == month_add(M, -1) else "新增"
-        out.append(a + (status,))
-    hist.prev_alerts = seen
+        miss = U.intersection(reads)
+        if miss and any(k not in seen for k in keys):
+            withhold(hk[0], hk[1], hk[2], miss)
+    # status across gaps: 持续 when raised in the latest earlier month in which the type was
+    # not withheld for the household (hist.alive), keeping that alert's first month
+    out = []
+    for key, a in seen.items():
+        first = hist.alive.get(key[:3], {}).get(key)
+        out.append(a + (("持续", first) if first else ("新增", M)))
+    alive = {hk: v for hk, v in hist.alive.items() if hk in withheld}
+    for a in out:
+        hk = a[:3]
+        if hk not in withheld:
+            alive.setdefault(hk, {})[a[:4]] = a[6]
+    hist.alive = alive
     hist.prev_month = M
     hist.prev_hr = {p: r[2] for p, r in hr.items()} if "hr" in mi.present else None
-    return dets, out
+    if "household_registration" in mi.present:
+        hist.reg_seen = True
+    wh = [k + (v,) for k, v in sorted(withheld.items())]
+    return dets, out, wh

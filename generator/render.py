@@ -12,17 +12,42 @@ from . import ids as I
 ID_SOURCES = {"civil_affairs_members", "household_registration", "education", "hr", "housing",
               "health", "medical_insurance", "emergency", "rural_revitalization"}
 IDENTITY = {"household_registration", "civil_affairs_members", "rural_revitalization"}
+# whole-file refusals of messy mode: departments' sources only, never the bureau's roster
+# (without it the month's run stops, interface.md)
 REFUSABLE = ["education", "hr", "housing", "health", "medical_insurance", "emergency"]
+ROSTER = ("civil_affairs_households", "civil_affairs_members")
 DATED = {"health": "event_date", "medical_insurance": "settlement_date", "emergency": "disaster_date"}
 XLSX_OK = {"civil_affairs_households", "civil_affairs_members", "health", "medical_insurance",
            "emergency", "rural_revitalization", "education", "housing"}
 
 ROW_VARIANTS = ["id_lower_x", "id_fullwidth", "id_fullwidth_x", "id_spaces", "id_apostrophe", "id_15",
                 "date_slash", "date_compact", "date_chinese", "amount_comma", "amount_yen",
-                "amount_yuan", "name_space", "name_fullwidth_space", "name_dot_variant", "duplicate",
+                "amount_yuan", "name_space", "name_fullwidth_space", "name_dot_variant",
+                "name_dot_katakana", "name_dot_fullwidth", "name_non_gbk", "duplicate",
                 "xlsx_serial_date", "xlsx_date_cell"]
 FILE_VARIANTS = ["utf-8-sig", "gbk", "gb18030", "xlsx", "parquet", "header_alias", "extra_column",
-                 "header_only"]
+                 "header_only", "title_rows"]
+# the middle dot of minority names as departments' systems write it (all normalize to U+00B7)
+DOT_VARIANTS = {"name_dot_variant": "\u2022", "name_dot_katakana": "\u30fb", "name_dot_fullwidth": "\uff0e"}
+NOT_GBK = ("\u2022", "\u30fb")   # GBK cannot encode these two dots
+NON_GBK_CHARS = ("\U00020bb7", "\u4dae")   # 𠮷 and 䶮: in names, outside GBK (GB18030 has them)
+# title lines above the header (extracts.md "Accepted variants"): table title and department
+TITLES = {
+    "civil_affairs_households": ("城乡低保特困等救助家庭台账", "民政局"),
+    "civil_affairs_members": ("救助家庭成员信息表", "民政局"),
+    "household_registration": ("户籍人口信息表", "公安局"),
+    "education": ("学生学籍与资助情况表", "教育局"),
+    "hr": ("就业人员情况表", "人社局"),
+    "housing": ("房产与住房保障情况表", "住建局"),
+    "health": ("重大疾病与死亡登记表", "卫健委"),
+    "medical_insurance": ("医疗费用结算明细表", "医保局"),
+    "emergency": ("受灾人员情况表", "应急局"),
+    "rural_revitalization": ("脱贫户与防返贫监测对象名单", "乡村振兴局"),
+}
+
+
+def has_non_gbk(name) -> bool:
+    return isinstance(name, str) and any(c in name for c in NON_GBK_CHARS)
 DEFECTS = ["missing_required", "invalid_id", "invalid_value", "negative_amount", "date_outside_month",
            "oop_mismatch", "id_unlinked", "id_ambiguous"]
 LINKS = ["typo_1", "transposition", "same_birth", "upgraded_15"]
@@ -43,7 +68,7 @@ def amount_str(c: int) -> str:
 class FilePlan:
     __slots__ = ("month", "source", "fmt", "enc", "headers", "extra", "refuse", "drop_col",
                  "header_only", "cols", "path", "rows", "in_month", "quarantined", "dups", "variants",
-                 "missing")
+                 "missing", "title", "title_merge", "keep_gbk", "non_gbk_here", "all_bad")
 
     def __init__(self, month, source):
         self.month, self.source = month, source
@@ -55,14 +80,36 @@ class FilePlan:
         self.drop_col = None
         self.header_only = False
         self.missing = False
+        self.all_bad = None       # --undelivered ...:quarantined: index of the required column
+                                  # left empty in every row (all quarantined: undelivered)
         self.rows = 0
         self.in_month = 0
         self.quarantined = 0
         self.dups = 0
         self.variants = []
+        self.title = []          # lines above the header (lists of cells)
+        self.title_merge = False  # XLSX: each title row one merged cell across the columns
+        self.keep_gbk = False     # the forced GBK file: no person with a non-GBK name in it
+        self.non_gbk_here = False  # the forced GB18030 file: holds a person with a non-GBK name
 
 
-def make_plans(months, rate, seed, households):
+def _title(plan, county_name, rng):
+    """One or two lines above the header: the table's title, then (sometimes) who filed it and
+    when; padded to the columns as Excel writes a merged cell into CSV, or not."""
+    t, dept = TITLES[plan.source]
+    y, m = int(plan.month[:4]), int(plan.month[5:7])
+    ny, nm = (y, m + 1) if m < 12 else (y + 1, 1)
+    lines = [f"{county_name}{y}年{m}月{t}"]
+    if rng.random() < 0.6:
+        lines.append(f"填报单位：{dept}  日期：{ny}-{nm:02d}-{rng.randint(1, 9):02d}")
+    width = len(plan.headers) - (plan.drop_col is not None) + plan.extra
+    pad = rng.random() < 0.5
+    plan.title = [[ln] + ([""] * (width - 1) if pad and plan.fmt == "csv" else []) for ln in lines]
+    plan.title_merge = plan.fmt == "xlsx"
+    plan.variants.append("title_rows")
+
+
+def make_plans(months, rate, seed, households, county_name="XX县"):
     rng = random.Random(f"{seed}|plans")
     plans = {}
     for ym in months:
@@ -107,6 +154,16 @@ def make_plans(months, rate, seed, households):
             v = forced[fi]
             if v == "xlsx" and (k[1] not in XLSX_OK or households > 50000):
                 continue
+            # the forced GBK file stays GBK (no non-GBK name in it), so not the register (everyone);
+            # the forced GB18030 file holds a non-GBK name, so a source with names
+            if v == "gbk" and k[1] == "household_registration":
+                continue
+            if v == "gb18030" and k[1] not in ID_SOURCES:
+                continue
+            if v == "gbk":
+                p.keep_gbk = True
+            if v == "gb18030":
+                p.non_gbk_here = True
             fi += 1
         elif rng.random() < min(0.8, 6 * rate):
             v = rng.choice(["utf-8-sig", "gbk", "gb18030", "parquet"] +
@@ -131,6 +188,18 @@ def make_plans(months, rate, seed, households):
         if rng.random() < 2 * rate or i == 2:
             p.extra = True
             p.variants.append("extra_column")
+    assert not any(plans[(ym, s)].refuse or plans[(ym, s)].missing or plans[(ym, s)].header_only
+                   for ym in months for s in ROSTER)
+    # a title above the header (CSV and XLSX): once in CSV and once in XLSX, then at rate R
+    trng = random.Random(f"{seed}|titles")
+    forced = {"csv", "xlsx"}
+    for k in sorted(plans):
+        p = plans[k]
+        if p.refuse or p.missing or p.fmt not in ("csv", "xlsx"):
+            continue
+        if p.fmt in forced or trng.random() < rate:
+            forced.discard(p.fmt)
+            _title(p, county_name, trng)
     return plans
 
 
@@ -194,8 +263,8 @@ def variant_value(v, typ, variant):
             return v[0] + " " + v[1:] if len(v) > 1 else " " + v
         if variant == "name_fullwidth_space":
             return v[:-1] + "\u3000" + v[-1] if len(v) > 1 else v + "\u3000"
-        if variant == "name_dot_variant":
-            return v.replace("·", "•")
+        if variant in DOT_VARIANTS:
+            return v.replace("·", DOT_VARIANTS[variant])
     return None
 
 
@@ -221,8 +290,8 @@ def applicable(v, typ, fmt, enc):
         return out
     if typ == "name":
         out = ["name_space", "name_fullwidth_space"]
-        if "·" in v and enc in ("utf-8", "utf-8-sig", "gb18030"):
-            out.append("name_dot_variant")
+        if "·" in v:
+            out += [d for d, c in DOT_VARIANTS.items() if enc != "gbk" or c not in NOT_GBK]
         return out
     return ()
 
@@ -272,8 +341,11 @@ def row_renderer(source, fmt):
 class RowPlanner:
     """Decides, for one file and one chunk of records, what every row looks like."""
 
-    def __init__(self, ctx, plan: FilePlan, rate, rng, chunk, protected, used):
+    def __init__(self, ctx, plan: FilePlan, rate, rng, chunk, protected, used, links=True):
         self.ctx = ctx
+        # links=False: the register is undelivered this month, so the persons a corrupted ID
+        # would link to are not all known; no linkable typo or ambiguous row is planted then
+        self.links = links
         self.p = plan
         self.rate = rate
         self.rng = rng
@@ -324,8 +396,8 @@ class RowPlanner:
         if src == "medical_insurance":
             kinds.append("oop_mismatch")
         if self.id_col is not None:
-            kinds += ["invalid_id", "id_unlinked", "typo_1", "transposition"]
-            if src != "household_registration":
+            kinds += ["invalid_id", "id_unlinked"] + (["typo_1", "transposition"] if self.links else [])
+            if src != "household_registration" and self.links:
                 pid = rec[self.id_col]
                 if self.chunk.rare_ok(pid):
                     kinds.append("same_birth")
@@ -445,8 +517,9 @@ class RowPlanner:
         rng = self.rng
         src = self.p.source
         dated = self.date_col is not None
-        amb_ok = (self.id_col is not None and self.name_col is not None
+        amb_ok = (self.links and self.id_col is not None and self.name_col is not None
                   and src != "household_registration" and bool(self.chunk.amb_pairs))
+        removed = None   # the first row whose record a defect removed: (row index, record, kind)
         for rec, prot in items:
             cells = self.base(rec)
             if rate <= 0:
@@ -457,9 +530,12 @@ class RowPlanner:
             tag = None
             keep = True
             force = None
-            if (self.id_col is not None and not prot and src != "household_registration"
+            if (self.links and self.id_col is not None and not prot and src != "household_registration"
                     and self.chunk.rare_ok(rec[self.id_col]) and rng.random() < min(0.3, 5 * rate)):
                 r, force = 0.0, "same_birth"
+            elif (self.links and self.used["dot_link"] == 0 and self.name_col is not None and not prot
+                    and src != "household_registration" and "·" in rec[self.name_col]):
+                r, force = 0.0, "typo_1"   # once: a mistyped ID with another dot links all the same
             if r < rate and not prot:
                 res = self.defect(rec, cells, prot, force)
                 if res is None:
@@ -467,8 +543,19 @@ class RowPlanner:
                 else:
                     reason, removes, link, kind = res
                     self.used[kind] += 1
-                    tag = (reason, link, None, False)
+                    var = None
+                    if (not removes and self.name_col is not None and "·" in rec[self.name_col]
+                            and (self.used["dot_link"] == 0 or rng.random() < 0.5)):
+                        # the same person, the dot written otherwise: links by the normalized name
+                        var = rng.choice([d for d in applicable(rec[self.name_col], "name", self.p.fmt,
+                                                                self.p.enc) if d in DOT_VARIANTS])
+                        cells[self.name_col] = variant_value(rec[self.name_col], "name", var)
+                        self.used["dot_link"] += 1
+                        self.used[var] += 1
+                    tag = (reason, link, var, False)
                     keep = not removes
+                    if removes and removed is None:
+                        removed = (len(rows), rec, kind)
             elif r < 2.2 * rate:
                 var = self.cosmetic(rec, cells)
                 if var:
@@ -480,12 +567,18 @@ class RowPlanner:
                     tag = (None, link, var, False)
             if tag is None and ic is not None and rec[ic] in nd:
                 tag = (None, (rec[ic], "exact"), None, False)
+            tag0 = tag
+            if keep and self.name_col is not None and has_non_gbk(rec[self.name_col]):
+                if tag is None:
+                    tag = (None, None, "name_non_gbk", False)
+                elif tag[0] is None:
+                    tag = (None, tag[1], (tag[2] + "|" if tag[2] else "") + "name_non_gbk", False)
             if keep:
                 accepted.append(rec)
                 if dated and rec[self.date_col] is not None:
                     self.p.in_month += 1
             rows.append((cells, tag))
-            if keep and (tag is None or tag[1] and tag[1][1] == "exact") and 2.2 * rate <= r < 2.5 * rate:
+            if keep and (tag0 is None or tag0[1] and tag0[1][1] == "exact") and 2.2 * rate <= r < 2.5 * rate:
                 c2 = self.base(rec)
                 var = self.cosmetic(rec, c2, avoid=("id_15",)) if rng.random() < 0.5 else None
                 self.used["duplicate"] += 1
@@ -496,6 +589,17 @@ class RowPlanner:
                 cells2, aid = self.ambiguous_row(rec)
                 self.used["id_ambiguous"] += 1
                 rows.append((cells2, ("id_ambiguous", (aid, "refused_ambiguous"), None, False)))
+        if items and not accepted:
+            # a file whose every row is quarantined is undelivered (rules.md "Incomplete months");
+            # that is planted on purpose only: this chunk keeps one of its records accepted, so
+            # every file with rows has an accepted row whatever the other chunks hold
+            i, rec, kind = removed
+            self.used[kind] -= 1
+            tag = (None, (rec[ic], "exact"), None, False) if ic is not None and rec[ic] in nd else None
+            rows[i] = (self.base(rec), tag)
+            accepted.append(rec)
+            if dated and rec[self.date_col] is not None:
+                self.p.in_month += 1
         return [c for c, _ in rows], [(i, t) for i, (_, t) in enumerate(rows) if t is not None], accepted
 
 
@@ -528,11 +632,17 @@ class Writer:
         if plan.fmt == "csv":
             self.f = open(path, "wb")
             term = "\r\n" if plan.enc in ("gbk", "gb18030") else "\n"
-            self.f.write((",".join(hdr) + term).encode(plan.enc))
+            lines = [",".join(t) for t in plan.title] + [",".join(hdr)]
+            self.f.write("".join(ln + term for ln in lines).encode(plan.enc))
         elif plan.fmt == "xlsx":
             from openpyxl import Workbook
+            from openpyxl.utils import get_column_letter
             self.wb = Workbook(write_only=True)
             self.ws = self.wb.create_sheet("Sheet1")
+            for r, t in enumerate(plan.title, start=1):
+                self.ws.append(t)
+                if plan.title_merge and len(hdr) > 1:
+                    self.ws.merged_cells.add(f"A{r}:{get_column_letter(len(hdr))}{r}")
             self.ws.append(hdr)
         else:
             import pyarrow as pa

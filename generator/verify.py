@@ -4,7 +4,8 @@ docs/interpretations.md say, and confirm that the truth files agree with them.
 This is a small, slow, independent reader (for test-sized outputs only): it decodes
 every accepted variant, classifies every row (accepted / quarantined with reason),
 links bad check digits, drops duplicates, re-runs the oracle on what it read, and
-compares determinations, alerts, quarantine, refused files and links with truth/.
+compares determinations, alerts, withheld evaluations, quarantine, refused files, links and
+the files' statuses with truth/.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import yaml
 
 from .columns import SOURCES as COLS
 from .ids import is_valid, neighbours
-from .oracle import History, MonthInput, evaluate
+from .oracle import ROSTER, History, MonthInput, evaluate, skip_month
 from .params import period_of
 
 ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
@@ -28,7 +29,7 @@ ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "memb
         "emergency": "emergency", "rural_revitalization": "rr"}
 IDENTITY = ("household_registration", "civil_affairs_members", "rural_revitalization")
 FW = str.maketrans("０１２３４５６７８９ＸｘX", "0123456789XXX")
-DOTS = str.maketrans({"•": "·", "‧": "·", "・": "·", "･": "·"})
+DOTS = str.maketrans({"\u2022": "·", "\u30fb": "·", "\uff0e": "·"})  # extracts.md: these three only
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -83,6 +84,17 @@ def parse_amount(v):
     return int(round(float(s) * 100))
 
 
+def find_header(source, rows):
+    """Index of the header: the first row holding every required header (or an alias); the
+    rows above it (a title) are not data. None when no row does."""
+    req = [c for c in COLS[source] if c[3]]
+    for i, row in enumerate(rows):
+        cells = {str(v).strip() for v in row if v is not None}
+        if all(c[1] in cells or cells.intersection(c[5]) for c in req):
+            return i
+    return None
+
+
 def read_rows(path: Path):
     """-> (header, rows) or raises Bad(refusal status)."""
     data = path.read_bytes()
@@ -96,13 +108,13 @@ def read_rows(path: Path):
         except Exception:
             raise Bad("unreadable")
         rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        return [str(h) for h in rows[0]], rows[1:]
+        return rows
     if suf == ".parquet":
         import pyarrow.parquet as pq
         t = pq.read_table(path)
         cols = t.column_names
         d = t.to_pydict()
-        return cols, [list(r) for r in zip(*(d[c] for c in cols))]
+        return [cols] + [list(r) for r in zip(*(d[c] for c in cols))]
     text = None
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -115,13 +127,19 @@ def read_rows(path: Path):
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise Bad("empty_file")
-    return rows[0], rows[1:]
+    return rows
 
 
 def classify_file(source, path, ym):
-    """-> list of (row_number, canonical record or None, reason or None, pending_link)."""
+    """-> list of (row_number, canonical record or None, reason or None, pending_link).
+    Row numbers are the file's own (CSV lines, spreadsheet rows): title lines above the
+    header count, the header is the row after them."""
     cols = COLS[source]
-    header, rows = read_rows(path)
+    allrows = read_rows(path)
+    hi = find_header(source, allrows)
+    if hi is None:
+        hi = 0   # no complete header: the first row, refused below for the missing column
+    header, rows = [str(h) if h is not None else "" for h in allrows[hi]], allrows[hi + 1:]
     idx = {}
     for i, h in enumerate(header):
         h = (h or "").strip()
@@ -134,7 +152,7 @@ def classify_file(source, path, ym):
     y, m = int(ym[:4]), int(ym[5:7])
     out = []
     in_month = 0
-    for rn, row in enumerate(rows, start=2):
+    for rn, row in enumerate(rows, start=hi + 2):
         rec = [None] * len(cols)
         reason = None
         check = False
@@ -220,7 +238,7 @@ def verify(out) -> dict:
     months = sorted(p.name for p in out.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     hist = History()
     got = {"determinations": set(), "alerts": set(), "quarantine": set(), "refused_files": set(),
-           "links": set()}
+           "links": set(), "withheld": set(), "files": set()}
     for ym in months:
         params = period_of(periods, ym)
         mi = MonthInput(ym, params)
@@ -228,11 +246,13 @@ def verify(out) -> dict:
         for source in COLS:
             files = sorted((out / ym).glob(f"{source}.*"))
             if not files:
+                got["files"].add((ym, source, "missing"))
                 continue
             try:
                 classified[source] = classify_file(source, files[0], ym)
             except Bad as b:
                 got["refused_files"].add((ym, source, b.code))
+                got["files"].add((ym, source, b.code))
         known = {"pair": set(), "by14": defaultdict(set)}
         for source in IDENTITY:
             if source not in classified:
@@ -265,10 +285,19 @@ def verify(out) -> dict:
                 seen.add(rec)
                 acc.append(rec)
             setattr(mi, ATTR[source], acc)
-            mi.present.add(source)
-        dets, alerts = evaluate(mi, hist)
+            # delivered: no data row, or at least one accepted (rules.md "Incomplete months")
+            if acc or not rows:
+                mi.present.add(source)
+                got["files"].add((ym, source, "ok"))
+            else:
+                got["files"].add((ym, source, "ok_none_accepted"))
+        if not all(s in mi.present for s in ROSTER):
+            skip_month(mi, hist)   # the run stops without the roster: no result for the month
+            continue
+        dets, alerts, withheld = evaluate(mi, hist)
         got["determinations"] |= {(ym,) + d for d in dets}
         got["alerts"] |= {(ym,) + a for a in alerts}
+        got["withheld"] |= {(ym,) + w for w in withheld}
 
     def load(name, width=None):
         with open(out / "truth" / f"{name}.csv", encoding="utf-8", newline="") as f:
@@ -280,6 +309,10 @@ def verify(out) -> dict:
         "alerts": {tuple(r) for r in load("alerts")},
         "quarantine": {(r[0], r[1], int(r[2]), r[3]) for r in load("quarantine")},
         "refused_files": {tuple(r) for r in load("refused_files")},
+        "withheld": {tuple(r) for r in load("withheld")},
+        # a file whose rows were all quarantined is accepted by load_log ("ok") but undelivered
+        "files": {(r[0], r[1], "ok_none_accepted" if r[7] == "ok" and int(r[8]) > 0
+                   and int(r[9]) == int(r[8]) else r[7]) for r in load("files")},
         "links": {(r[0], r[1], int(r[2]), r[3]) for r in load("links")
                   if r[4] in ("typo_1", "transposition", "same_birth")},
     }

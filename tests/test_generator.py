@@ -89,10 +89,12 @@ def test_layout_and_summary(clean):
         for s in SOURCES:
             assert (out / ym / f"{s}.csv").exists(), (ym, s)
         assert summary["counts"][ym]["household_registration"] > 300
-    for name in ["determinations", "alerts", "quarantine", "refused_files", "links"]:
+    for name in ["determinations", "alerts", "quarantine", "refused_files", "links", "withheld"]:
         assert (out / "truth" / f"{name}.csv").exists()
     assert read_csv(out / "truth" / "quarantine.csv") == []
     assert read_csv(out / "truth" / "refused_files.csv") == []
+    assert read_csv(out / "truth" / "withheld.csv") == []     # every source delivered
+    assert "PENDING" not in {d["category"] for d in read_csv(out / "truth" / "determinations.csv")}
 
 
 def test_policy_file(messy):
@@ -124,6 +126,8 @@ def test_every_alert_and_determination_planted(messy):
     dets = read_csv(out / "truth" / "determinations.csv")
     assert set(ALERT_TYPES) <= {a["alert_type"] for a in alerts}
     assert set(CATEGORIES) <= {d["category"] for d in dets}
+    # the last month's refused files (housing among them) leave households PENDING
+    assert "PENDING" in {d["category"] for d in dets if d["month"] == "2026-04"}
     assert {a["status"] for a in alerts} == {"新增", "持续"}
     assert {a["priority"] for a in alerts} == {"高", "中", "低"}
     assert {d["household_source"] for d in dets} == {"civil_affairs", "rural_revitalization",
@@ -245,3 +249,245 @@ def test_ids_of_a_province_sized_run_spread_over_address_codes():
     assert [i[:6] for i in ids[:2 * half]] == ["370322"] * half + [areas[1]] * half
     assert all(birth_of(i) == born for i in ids[:2 * half])  # the birth date holds while codes last
     assert all(birth_of(i) > born for i in ids[2 * half:])   # then, as before, the next free day
+
+
+# ---------------------------------------------------------------------------------------------
+# incomplete months (rules.md "Incomplete months"), title rows, names outside GBK
+# ---------------------------------------------------------------------------------------------
+OMISSION = ["TEKUN_CANDIDATE", "DIBAO_OMISSION", "MARGINAL_OMISSION", "EXPENDITURE_HARDSHIP",
+            "SINGLE_PERSON_DIBAO"]
+UNDELIVERED = ["2026-06:housing", "2026-07:education:refused", "2026-07:hr", "2026-08:health"]
+
+
+@pytest.fixture(scope="module")
+def gaps(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gaps")
+    summary = generate(out, households=400, months=4, start="2026-05", seed=7, undelivered=UNDELIVERED)
+    return out, summary
+
+
+def test_undelivered_files_absent_or_refused(gaps):
+    out, summary = gaps
+    assert not list((out / "2026-06").glob("housing.*"))
+    assert not list((out / "2026-07").glob("hr.*"))
+    assert (out / "2026-07" / "education.csv").exists()
+    status = {(f["month"], f["source"]): f["status"] for f in read_csv(out / "truth" / "files.csv")}
+    assert status[("2026-06", "housing")] == "missing"
+    assert status[("2026-07", "hr")] == "missing"
+    assert status[("2026-07", "education")] == "missing_column"
+    assert status[("2026-08", "health")] == "missing"
+    assert sum(v != "ok" for v in status.values()) == 4
+    assert read_csv(out / "truth" / "refused_files.csv") == [
+        {"month": "2026-07", "source": "education", "status": "missing_column"}]
+    assert "housing" not in summary["paths"]["2026-06"]
+
+
+def test_undelivered_pending_and_withheld(gaps):
+    out, _ = gaps
+    dets = read_csv(out / "truth" / "determinations.csv")
+    alerts = read_csv(out / "truth" / "alerts.csv")
+    withheld = read_csv(out / "truth" / "withheld.csv")
+    pend = Counter((d["month"], d["reason_codes"]) for d in dets if d["category"] == "PENDING")
+    assert pend[("2026-06", "SOURCE_NOT_DELIVERED:housing")] > 0
+    assert pend[("2026-07", "SOURCE_NOT_DELIVERED:hr")] > 0
+    assert {m for m, _ in pend} == {"2026-06", "2026-07"}     # health withholds no determination
+    assert all(bool(d["reason_codes"]) == (d["category"] == "PENDING") for d in dets)
+    # the other categories stand where the household's facts are known
+    assert {d["category"] for d in dets if d["month"] == "2026-06"} >= {"PENDING", "OVER_ASSETS"}
+    assert {d["category"] for d in dets if d["month"] == "2026-08"} >= {"DIBAO", "MARGINAL", "NOT_ELIGIBLE"}
+    assert withheld and not [w for w in withheld if w["month"] == "2026-05"]
+    wh = {(w["month"], w["household_source"], w["household_id"], w["alert_type"]): w["missing_sources"]
+          for w in withheld}
+    assert len(wh) == len(withheld)
+    raised = {(a["month"], a["household_source"], a["household_id"], a["alert_type"]) for a in alerts}
+    # a household whose determination is PENDING: no omission alert, all five withheld
+    for d in dets:
+        if d["category"] == "PENDING":
+            srcs = ",".join(sorted(c.split(":")[1] for c in d["reason_codes"].split(",")))
+            for t in OMISSION:
+                k = (d["month"], d["household_source"], d["household_id"], t)
+                assert wh[k] == srcs and k not in raised
+    # withheld types that need a source are never raised for the household that month
+    for k, srcs in wh.items():
+        assert srcs and srcs == ",".join(sorted(srcs.split(",")))
+        if k[3] not in ("DECEASED_RECIPIENT", "STUDENT_DROPOUT", "WRONGFUL_INCLUSION", "RELAPSE_RISK",
+                        "DANGEROUS_HOUSE", "DISASTER_AFFECTED"):
+            assert k not in raised, k
+    kinds = Counter((m, t, s) for (m, _, _, t), s in wh.items())
+    assert kinds[("2026-06", "GRADUAL_EXIT_START", "housing")] > 0
+    assert kinds[("2026-07", "GRADUAL_EXIT_REVERT", "hr")] > 0
+    assert kinds[("2026-07", "ZERO_EMPLOYMENT", "education,hr")] > 0
+    assert kinds[("2026-06", "DANGEROUS_HOUSE", "housing")] > 0
+    assert kinds[("2026-07", "STUDENT_DROPOUT", "education")] > 0
+    assert not [k for k in wh if k[0] == "2026-07" and k[3] in ("GRADUAL_EXIT_START",) and wh[k] != "hr"]
+    assert verify(out) == {}
+
+
+def test_status_across_a_gap(gaps):
+    """An alert raised in May, withheld in June (housing undelivered), raised in July: 持续, first May."""
+    out, _ = gaps
+    alerts = read_csv(out / "truth" / "alerts.csv")
+    wh = {(w["month"], w["household_source"], w["household_id"], w["alert_type"])
+          for w in read_csv(out / "truth" / "withheld.csv")}
+    by = {(a["month"], a["household_source"], a["household_id"], a["alert_type"], a["member_id_number"]): a
+          for a in alerts}
+    across = [a for k, a in by.items() if k[0] == "2026-07" and ("2026-06",) + k[1:4] in wh
+              and ("2026-05",) + k[1:] in by and ("2026-06",) + k[1:] not in by]
+    assert across
+    for a in across:
+        assert (a["status"], a["first_month"]) == ("持续", by[("2026-05",) + tuple(
+            a[c] for c in ("household_source", "household_id", "alert_type", "member_id_number"))]["first_month"])
+    # without a gap the rule is the M-1 one
+    for k, a in by.items():
+        if k[0] == "2026-06" and ("2026-05",) + k[1:4] not in wh:
+            assert a["status"] == ("持续" if ("2026-05",) + k[1:] in by else "新增")
+            assert a["first_month"] == (by[("2026-05",) + k[1:]]["first_month"] if a["status"] == "持续" else "2026-06")
+
+
+def test_status_across_a_gap_planted():
+    """The oracle alone, one roster 低保 household with a D-grade house: raised, withheld, 持续."""
+    from datetime import date
+
+    from generator.oracle import History, MonthInput, evaluate
+    from generator.params import period_of, periods_for
+
+    pid = "370322198001010011"
+    pol = periods_for("2026-01", 3)
+    hist = History()
+    got = []
+    for ym, present in (("2026-01", True), ("2026-02", False), ("2026-03", True)):
+        mi = MonthInput(ym, period_of(pol, ym))
+        mi.present = set(SOURCES) - (set() if present else {"housing"})
+        mi.households = [("H1", "370322001001", "城市", "低保", "2025-01", None, 50000, 0, None,
+                          date(2025, 12, 1))]
+        mi.members = [("H1", pid, "张三", "户主", None, None, "有")]
+        mi.hr = [(pid, "张三", "就业", 50000, None, None)]
+        mi.housing = [(pid, "张三", 1, None, "否", "D")] if present else []
+        got.append(evaluate(mi, hist))
+    (d1, a1, w1), (d2, a2, w2), (d3, a3, w3) = got
+    dh = lambda alerts: [a for a in alerts if a[2] == "DANGEROUS_HOUSE"]
+    assert dh(a1) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "新增", "2026-01")]
+    assert dh(a2) == [] and ("civil_affairs", "H1", "DANGEROUS_HOUSE", "housing") in w2
+    assert d2 == [("civil_affairs", "H1", "PENDING", "SOURCE_NOT_DELIVERED:housing")]
+    assert dh(a3) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "持续", "2026-01")]
+    assert w3 == []
+
+
+def test_roster_is_never_refused_or_left_out(messy, tmp_path):
+    from generator.render import make_plans
+    months = ["2026-01", "2026-02", "2026-03"]
+    for seed in range(30):
+        plans = make_plans(months, 0.9, seed, 400)
+        for (ym, s), p in plans.items():
+            if s.startswith("civil_affairs"):
+                assert not p.refuse and not p.missing and not p.header_only, (seed, ym, s)
+    out, _ = messy
+    files = read_csv(out / "truth" / "files.csv")
+    for f in files:
+        if f["source"].startswith("civil_affairs"):
+            assert f["status"] == "ok" and int(f["rows_quarantined"]) < int(f["rows_in"]), f
+    with pytest.raises(ValueError, match="roster"):
+        generate(tmp_path / "x", 100, 2, "2026-01", 1, undelivered=["2026-02:civil_affairs_members"])
+    with pytest.raises(ValueError, match="not one of the generated months"):
+        generate(tmp_path / "x", 100, 2, "2026-01", 1, undelivered=["2026-03:hr"])
+    # asked for (tests of the fatal case): that month has no result in the truth
+    out2 = tmp_path / "fatal"
+    generate(out2, 150, 3, "2026-01", 1, undelivered=["2026-02:civil_affairs_households:refused"],
+             allow_roster=True)
+    assert {d["month"] for d in read_csv(out2 / "truth" / "determinations.csv")} == {"2026-01", "2026-03"}
+    assert verify(out2) == {}
+
+
+def test_undelivered_with_messy_mode_verifies(tmp_path):
+    generate(tmp_path, 400, 3, "2026-05", 5, messy_rate=0.05,
+             undelivered=["2026-06:household_registration", "2026-06:rural_revitalization",
+                          "2026-07:medical_insurance:refused", "2026-07:hr:quarantined",
+                          "2026-07:emergency:quarantined"])
+    assert verify(tmp_path) == {}
+    w = read_csv(tmp_path / "truth" / "withheld.csv")
+    assert any("medical_insurance" in r["missing_sources"] for r in w if r["month"] == "2026-07")
+    assert any("household_registration" in r["missing_sources"] for r in w if r["month"] == "2026-06") or \
+        not [a for a in read_csv(tmp_path / "truth" / "alerts.csv")
+             if a["month"] == "2026-05" and a["alert_type"] == "DECEASED_RECIPIENT"]
+    # every row quarantined: the file is accepted, its rows in quarantine, the source undelivered
+    files = {(f["month"], f["source"]): f for f in read_csv(tmp_path / "truth" / "files.csv")}
+    for src in ("hr", "emergency"):
+        f = files[("2026-07", src)]
+        assert f["status"] == "ok" and int(f["rows_in"]) >= 1 and f["rows_quarantined"] == f["rows_in"]
+    pend = {d["reason_codes"] for d in read_csv(tmp_path / "truth" / "determinations.csv")
+            if d["month"] == "2026-07" and d["category"] == "PENDING"}
+    assert pend and all("SOURCE_NOT_DELIVERED:hr" in p.split(",") for p in pend)   # housing: messy refusal
+
+
+def test_title_rows(messy):
+    out, _ = messy
+    files = [f for f in read_csv(out / "truth" / "files.csv") if "title_rows" in f["file_variants"]]
+    assert {f["format"] for f in files} == {"csv", "xlsx"}
+    q = read_csv(out / "truth" / "quarantine.csv")
+    checked = 0
+    for f in files:
+        path = out / f["month"] / f["file"]
+        if f["format"] == "csv":
+            enc = "utf-8-sig" if f["encoding"] in ("utf-8", "utf-8-sig") else "gb18030"
+            lines = path.read_bytes().decode(enc).splitlines()
+        else:
+            from openpyxl import load_workbook
+            ws = load_workbook(path).active
+            assert any(r.min_row == 1 and r.max_col > 1 for r in ws.merged_cells.ranges)
+            lines = [",".join("" if v is None else str(v) for v in r) for r in ws.iter_rows(values_only=True)]
+        first = lines[0]
+        assert first.startswith(summary_county_name(out)) and "年" in first and "月" in first
+        hdr = f["headers"].split("|")[0]
+        titles = next(i for i, ln in enumerate(lines) if ln.split(",")[0].strip() == hdr)
+        assert titles >= 1
+        assert len(lines) - titles - 1 == int(f["rows_in"])     # title rows are not rows_in
+        for r in q:
+            if (r["month"], r["source"]) == (f["month"], f["source"]):
+                assert titles + 2 <= int(r["row_number"]) <= len(lines)   # the file's own row numbers
+                checked += 1
+    assert checked
+
+
+def summary_county_name(out: Path) -> str:
+    pol = yaml.safe_load((out / "policy.yaml").read_text(encoding="utf-8"))
+    return next(iter(pol["counties"].values()))["name"]
+
+
+def test_names_outside_gbk_and_dot_variants(messy):
+    out, _ = messy
+    variants = Counter(r["variant"] for r in read_csv(out / "truth" / "variants.csv"))
+    for v in ("name_non_gbk", "name_dot_variant", "name_dot_katakana", "name_dot_fullwidth"):
+        assert variants[v] > 0, v
+    seen = set()
+    for f in read_csv(out / "truth" / "files.csv"):
+        if f["format"] != "csv" or f["status"] != "ok":
+            continue
+        data = (out / f["month"] / f["file"]).read_bytes()
+        text = data.decode("utf-8-sig") if f["encoding"] in ("utf-8", "utf-8-sig") else data.decode("gb18030")
+        if "\U00020bb7" in text or "\u4dae" in text:
+            seen.add(f["encoding"])
+        if f["encoding"] == "gbk":
+            data.decode("gbk")     # a file said to be GBK is GBK
+    assert {"utf-8", "gb18030"} <= seen
+    # a mistyped ID whose name carries another dot links to the person all the same
+    links = {(r["month"], r["source"], r["row_number"]) for r in read_csv(out / "truth" / "links.csv")
+             if r["method"] in ("typo_1", "transposition", "same_birth")}
+    dotted = {(r["month"], r["source"], r["row_number"]) for r in read_csv(out / "truth" / "variants.csv")
+              if r["variant"].startswith("name_dot")}
+    assert links & dotted
+
+
+def test_cli_undelivered(tmp_path):
+    base = [sys.executable, "-m", "generator", "--households", "120", "--months", "2", "--start", "2026-03",
+            "--seed", "4"]
+    r = subprocess.run(base + ["--out", str(tmp_path / "a"), "--undelivered", "2026-04:housing",
+                               "--undelivered", "2026-04:education:refused"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not list((tmp_path / "a" / "2026-04").glob("housing.*"))
+    assert read_csv(tmp_path / "a" / "truth" / "refused_files.csv") == [
+        {"month": "2026-04", "source": "education", "status": "missing_column"}]
+    r = subprocess.run(base + ["--out", str(tmp_path / "b"), "--undelivered", "2026-04:civil_affairs_households"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "roster" in r.stderr and "--allow-roster" in r.stderr
+    assert not (tmp_path / "b").exists()
