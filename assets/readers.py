@@ -231,8 +231,7 @@ def _valid(view: memoryview, encoding: str) -> bool:
 
 
 def _read_csv(path: Path, is_header: HeaderTest | None = None) -> RawTable:
-    raw = path.read_bytes()
-    body, enc = _decode(raw)
+    body, enc = _decode(path.read_bytes())
     if not body.strip(b" \t\r\n,;"):
         raise ReadError("empty_file", "文件没有表头")
     if b"\r" in body and b"\n" not in body:
@@ -347,9 +346,11 @@ def title_above_header(body: bytes, is_header: HeaderTest, complete: bool = True
     best: TitleAbove | None = None
     for sep in (",", "\t", ";"):
         found = _scan_for_header(window, complete, sep, is_header)
+        if found is not None and found.title_rows == 0:
+            return None  # the first non-blank record is the header: no title
         if found is not None and (best is None or found.offset < best.offset):
             best = found
-    return best if best is not None and best.title_rows > 0 else None
+    return best
 
 
 def _scan_for_header(window: bytes, complete: bool, sep: str, is_header: HeaderTest) -> TitleAbove | None:
@@ -366,7 +367,7 @@ def _scan_for_header(window: bytes, complete: bool, sep: str, is_header: HeaderT
             return None  # the record may go on past the window (a quoted line break)
         cells = [_strip_header_cell(c) for c in cells]
         if any(_nonblank_cell(c) for c in cells):
-            if _separator(window[start:]) == sep and is_header(cells):
+            if is_header(cells) and _separator(window[start:start + 65536]) == sep:
                 return TitleAbove(offset=start, lines=window.count(b"\n", 0, start), rows=rows,
                                   title_rows=nonblank, sep=sep)
             nonblank += 1
