@@ -110,16 +110,20 @@ def test_csv_without_title_is_read_as_before(tmp_path):
     assert with_test.header_row == without.header_row == 2 and with_test.title_rows == 0
 
 
-def test_header_search_is_bounded(tmp_path):
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_header_search_is_bounded(tmp_path, ext):
     """The header is looked for among the first HEADER_SCAN_ROWS non-blank rows; beyond them the
     file is read as without a title (its first row as the header) and refused missing_column."""
-    def lines(n_titles: int) -> str:
-        return "".join(f"说明第{i}行\n\n" for i in range(n_titles)) + f"身份证号,姓名,就业状态\n{A},张三,就业\n"
+    def put(root: Path, n_titles: int) -> Path:
+        rows = [r for i in range(n_titles) for r in ([f"说明第{i}行"], [])] + [["身份证号", "姓名", "就业状态"], [A, "张三", "就业"]]
+        if ext == "csv":
+            return write(root, "hr.csv", "\n".join(",".join(r) for r in rows) + "\n").parent
+        return make_xlsx(root / MONTH / "hr.xlsx", rows).parent
 
-    ok = stage_source("hr", MONTH, write(tmp_path / "ok", "hr.csv", lines(HEADER_SCAN_ROWS - 1)).parent, tmp_path / "ok")
+    ok = stage_source("hr", MONTH, put(tmp_path / "ok", HEADER_SCAN_ROWS - 1), tmp_path / "ok")
     assert ok.status == "accepted" and ok.rows_in == 1
     assert ok.accepted["_row_number"].to_list() == [2 * (HEADER_SCAN_ROWS - 1) + 2]
-    far = stage_source("hr", MONTH, write(tmp_path / "far", "hr.csv", lines(HEADER_SCAN_ROWS)).parent, tmp_path / "far")
+    far = stage_source("hr", MONTH, put(tmp_path / "far", HEADER_SCAN_ROWS), tmp_path / "far")
     assert far.status == "missing_column"
 
 
