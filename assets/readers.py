@@ -22,6 +22,13 @@ Choices (see the module functions for details):
 * Rows whose every cell is empty are not data rows (Excel's formatted-but-empty rows,
   blank CSV lines); they are counted in ``blank_rows`` and keep their place in the
   row numbering of the rows after them.
+* A title above the header (``XX县2026年6月就业人员情况表``, ``填报单位：人社局  日期：…``; in XLSX
+  often one merged cell): given ``is_header`` (staging passes "holds the source's required
+  headers or their aliases"), the header is the first of the first :data:`HEADER_SCAN_ROWS`
+  non-blank rows that passes it; the rows above it are not data (not in ``data``, not in
+  ``rows_in``, counted in ``title_rows``), and every row keeps its own number in the file (a
+  data row's number counts the title rows above it). No row passes → the first non-blank row
+  is the header, as without ``is_header`` (staging then refuses the file ``missing_column``).
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -38,6 +46,15 @@ from assets.normalize import cell_to_str
 
 ROW_COL = "_row_number"
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+#: The header is searched for among the first HEADER_SCAN_ROWS non-blank rows of a file (a title
+#: is one to a few rows; a file whose header is not among them is refused as missing a column, as
+#: a file without any header is), and in CSV within its first HEADER_SCAN_BYTES bytes.
+HEADER_SCAN_ROWS = 50
+HEADER_SCAN_BYTES = 1 << 20
+
+#: ``is_header(cells)``: whether a row (its cells as written, ``""`` for an empty one) is the header.
+HeaderTest = Callable[[list[str]], bool]
 
 
 class ReadError(Exception):
@@ -56,7 +73,9 @@ class RawTable:
     ``header``: the header cells as written (``""`` for an empty header cell).
     ``data``: one Utf8 column per header cell, named ``c0``, ``c1``, … (positional, so
     duplicate or empty headers are harmless), plus ``_row_number`` (Int64, spreadsheet
-    row: header = 1). Blank rows are not included.
+    row: header = 1 when it is the file's first row). Blank rows are not included.
+    ``header_row``: the header's own row number (1, or more below blank or title rows);
+    ``title_rows``: non-blank rows above the header (a title), not data.
     """
 
     header: list[str]
@@ -66,6 +85,7 @@ class RawTable:
     blank_rows: int = 0
     header_row: int = 1
     notes: list[str] = field(default_factory=list)
+    title_rows: int = 0
 
     @property
     def columns(self) -> list[str]:
@@ -95,8 +115,11 @@ class RawTable:
         return [dict(zip(keys, r)) for r in self.data.select(self.columns).rows()]
 
 
-def read_raw(path: str | Path) -> RawTable:
-    """Read a landed extract; the format comes from the extension (case-insensitive)."""
+def read_raw(path: str | Path, is_header: HeaderTest | None = None) -> RawTable:
+    """Read a landed extract; the format comes from the extension (case-insensitive).
+
+    ``is_header``: which row is the header, for files with a title above it (module doc); without
+    it the header is the first non-blank row. Parquet has no title: its column names are the header."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
@@ -106,9 +129,9 @@ def read_raw(path: str | Path) -> RawTable:
     if size == 0:
         raise ReadError("empty_file", "文件为空（0 字节）")
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, is_header)
     if suffix == ".xlsx":
-        return _read_xlsx(path)
+        return _read_xlsx(path, is_header)
     if suffix == ".parquet":
         return _read_parquet(path)
     raise ReadError("unreadable", f"不支持的文件类型：{path.suffix}")
@@ -207,15 +230,19 @@ def _valid(view: memoryview, encoding: str) -> bool:
     return True
 
 
-def _read_csv(path: Path) -> RawTable:
-    raw = path.read_bytes()
-    body, enc = _decode(raw)
+def _read_csv(path: Path, is_header: HeaderTest | None = None) -> RawTable:
+    body, enc = _decode(path.read_bytes())
     if not body.strip(b" \t\r\n,;"):
         raise ReadError("empty_file", "文件没有表头")
     if b"\r" in body and b"\n" not in body:
         # lines ended by a bare CR (classic Mac, some old exporters): polars would read the whole
         # file as one header line and accept it with 0 rows
         body = body.replace(b"\r", b"\n")
+    title = title_above_header(body, is_header) if is_header is not None else None
+    if title is not None:
+        # parsed from the header on: the title's width does not make the rows "ragged", and the
+        # separator comes from the header line, not from the title
+        body = body[title.offset:]
     sep = _separator(body)
     try:
         df = pl.read_csv(
@@ -228,31 +255,124 @@ def _read_csv(path: Path) -> RawTable:
         )
     except pl.exceptions.ComputeError as exc:
         if "more fields" in str(exc):
-            return _read_csv_python(body, enc, sep)
+            return _read_csv_python(body, enc, sep, title=title)
         if "malformed" in str(exc):
             # a stray quote inside an unquoted field (陈"乐帅), which Excel and Python's csv read as a
             # character; strict, so that a quote left open (which would swallow the rest of the
             # file into one cell) is still refused
-            return _read_csv_python(body, enc, sep, strict=True)
+            return _read_csv_python(body, enc, sep, strict=True, title=title)
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
     if df.height == 0 or df.width == 0:
         raise ReadError("empty_file", "文件没有表头")
     df = df.rename({c: f"c{i}" for i, c in enumerate(df.columns)})
-    return _from_lines(df.with_columns(pl.all().cast(pl.Utf8)), enc)
+    return _from_lines(df.with_columns(pl.all().cast(pl.Utf8)), enc, title)
 
 
-def _from_lines(df: pl.DataFrame, enc: str) -> RawTable:
+def _from_lines(df: pl.DataFrame, enc: str, title: TitleAbove | None = None) -> RawTable:
     """``df``: Utf8 columns c0..cN, one row per CSV record, the header's included. The header is
-    the first non-blank record (blank lines, or Excel's empty top row written as ",,,,,")."""
+    the first non-blank record (blank lines, or Excel's empty top row written as ",,,,,"). With a
+    ``title``, ``df`` starts at the header and its rows are numbered after the title's records."""
     first = (df.lazy().with_row_index("_line").filter(pl.any_horizontal([_nonblank(pl.col(c)) for c in df.columns]))
              .select("_line").head(1).collect())
     if first.height == 0:
         raise ReadError("empty_file", "文件没有表头")
     start = int(first.item())
     header = [_strip_header_cell(h) for h in df.row(start)]
-    return _finish(header, df.slice(start + 1), start + 2, "csv", enc)
+    before = title.rows if title is not None else 0
+    table = _finish(header, df.slice(start + 1), before + start + 2, "csv", enc)
+    if title is not None:
+        table.title_rows = title.title_rows
+    return table
+
+
+# ---- a title above the header ----------------------------------------------------------------
+@dataclass(frozen=True)
+class TitleAbove:
+    """Where the header of a CSV with a title starts (``body`` as :func:`title_above_header` got it)."""
+
+    offset: int  # byte offset of the header's first line
+    lines: int  # physical lines (b"\n") before it
+    rows: int  # CSV records before it, blank ones included: the header's row number is rows + 1
+    title_rows: int  # the non-blank ones among them (the title)
+    sep: str  # the header line's separator (:func:`_separator`)
+
+
+# the characters of polars' `\s` (Unicode White_Space) and the two that `_nonblank` adds
+_BLANK_CHARS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+               "\u2028\u2029\u202f\u205f\u3000\u200b\ufeff"
+
+
+def _nonblank_cell(c: str | None) -> bool:
+    """Python twin of :func:`_nonblank`."""
+    return bool(c) and bool(c.strip(_BLANK_CHARS))
+
+
+class _Lines:
+    """The physical lines of UTF-8 bytes for ``csv.reader``, with the offset of what it has read."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.data):
+            raise StopIteration
+        end = self.data.find(b"\n", self.pos)
+        end = len(self.data) if end < 0 else end + 1
+        line = self.data[self.pos:end]
+        self.pos = end
+        return line.decode("utf-8", errors="replace")
+
+
+def title_above_header(body: bytes, is_header: HeaderTest, complete: bool = True) -> TitleAbove | None:
+    """Where the header is when a title is above it, else None.
+
+    ``body``: UTF-8 bytes of a CSV (no BOM), the whole file or (``complete=False``) its beginning.
+    The header is the first record that passes ``is_header`` among the first HEADER_SCAN_ROWS
+    non-blank records of the first HEADER_SCAN_BYTES bytes, read with the separator its own first
+    line gives (:func:`_separator`; a title line, often without any comma, has no say). None when
+    that record is the first non-blank one (no title: the file is read as it always was) or when no
+    record passes (read as without a title: the first non-blank record is the header, and staging
+    refuses the file for the columns it lacks)."""
+    window = body[:HEADER_SCAN_BYTES]
+    if len(window) < len(body) or not complete:
+        window = window[: window.rfind(b"\n") + 1]  # whole lines only
+        complete = False
+    best: TitleAbove | None = None
+    for sep in (",", "\t", ";"):
+        found = _scan_for_header(window, complete, sep, is_header)
+        if found is not None and found.title_rows == 0:
+            return None  # the first non-blank record is the header: no title
+        if found is not None and (best is None or found.offset < best.offset):
+            best = found
+    return best
+
+
+def _scan_for_header(window: bytes, complete: bool, sep: str, is_header: HeaderTest) -> TitleAbove | None:
+    lines = _Lines(window)
+    reader = csv.reader(lines, delimiter=sep)
+    rows = nonblank = 0
+    while nonblank < HEADER_SCAN_ROWS:
+        start = lines.pos
+        try:
+            cells = next(reader)
+        except (StopIteration, csv.Error):
+            return None
+        if not complete and lines.pos >= len(window):
+            return None  # the record may go on past the window (a quoted line break)
+        cells = [_strip_header_cell(c) for c in cells]
+        if any(_nonblank_cell(c) for c in cells):
+            if is_header(cells) and _separator(window[start:start + 65536]) == sep:
+                return TitleAbove(offset=start, lines=window.count(b"\n", 0, start), rows=rows,
+                                  title_rows=nonblank, sep=sep)
+            nonblank += 1
+        rows += 1
+    return None
 
 
 def _separator(body: bytes) -> str:
@@ -269,7 +389,8 @@ def _separator(body: bytes) -> str:
     return ","
 
 
-def _read_csv_python(body: bytes, enc: str, sep: str = ",", strict: bool = False) -> RawTable:
+def _read_csv_python(body: bytes, enc: str, sep: str = ",", strict: bool = False,
+                     title: TitleAbove | None = None) -> RawTable:
     """Fallback for ragged files and stray quotes: Python's csv module, rows padded to the widest."""
     text = body.decode("utf-8")
     try:
@@ -281,7 +402,7 @@ def _read_csv_python(body: bytes, enc: str, sep: str = ",", strict: bool = False
         raise ReadError("empty_file", "文件没有表头")
     # csv gives "" for empty fields (polars too, with empty_string_is_null=False); short rows padded
     cols = {f"c{i}": [r[i] if i < len(r) else None for r in rows] for i in range(width)}
-    return _from_lines(pl.DataFrame(cols, schema={f"c{i}": pl.Utf8 for i in range(width)}), enc)
+    return _from_lines(pl.DataFrame(cols, schema={f"c{i}": pl.Utf8 for i in range(width)}), enc, title)
 
 
 def _first_line(exc: Exception) -> str:
@@ -291,7 +412,7 @@ def _first_line(exc: Exception) -> str:
 # ---------------------------------------------------------------------------
 # XLSX
 # ---------------------------------------------------------------------------
-def _read_xlsx(path: Path) -> RawTable:
+def _read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
     import openpyxl
 
     try:
@@ -306,20 +427,46 @@ def _read_xlsx(path: Path) -> RawTable:
         ws = _whole(wb.worksheets[0])
         header: list[str] | None = None
         header_row = 0
+        title_rows = 0
         rows: list[list[str | None]] = []
         width = 0
+        # the rows read while looking for the header, from the first non-blank one on (blank ones
+        # included, so that the rows kept after the header stay in their places): a title above
+        # it (often one merged cell: its value in the first cell, the others empty) or, when none
+        # of the first HEADER_SCAN_ROWS non-blank rows passes is_header, the header (the first)
+        # and the data rows after it
+        pending: list[tuple[int, list[str | None]]] = []
+        scanned = 0
+
+        def settle(k: int) -> None:
+            """pending[k] is the header: the pending rows above it are a title, those below data."""
+            nonlocal header, header_row, title_rows, width
+            header_row, cells = pending[k]
+            header = [_strip_header_cell(c) for c in cells]
+            title_rows = sum(1 for _, c in pending[:k] if any((x or "").strip() for x in c))
+            width = max([len(header)] + [len(c) for _, c in pending[k + 1:]])
+            rows.extend(c for _, c in pending[k + 1:])
+            pending.clear()
+
         try:
             for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 cells = [cell_to_str(v) for v in values]
                 if header is None:
                     if any((c or "").strip() for c in cells):
-                        header = [_strip_header_cell(c) for c in cells]
-                        header_row = i
-                        width = len(header)
+                        pending.append((i, cells))
+                        scanned += 1
+                        if is_header is None or is_header([_strip_header_cell(c) for c in cells]):
+                            settle(len(pending) - 1)
+                        elif scanned >= HEADER_SCAN_ROWS:
+                            settle(0)
+                    elif pending:
+                        pending.append((i, cells))
                     continue
                 rows.append(cells)
                 if len(cells) > width:
                     width = len(cells)
+            if header is None and pending:
+                settle(0)
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -334,6 +481,7 @@ def _read_xlsx(path: Path) -> RawTable:
     cols = {f"c{j}": [r[j] if j < len(r) else None for r in rows] for j in range(width)}
     df = pl.DataFrame(cols, schema={f"c{j}": pl.Utf8 for j in range(width)})
     table = _finish(header, df, header_row + 1, "xlsx")
+    table.title_rows = title_rows
     if note:
         table.notes.append(note)
     return table

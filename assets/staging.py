@@ -19,6 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -194,6 +195,18 @@ def map_headers(contract: Contract, header: list[str]) -> tuple[dict[str, int], 
     return mapping, sorted(extras)
 
 
+def header_test(contract: Contract) -> Callable[[list[str]], bool]:
+    """Whether a row is the source's header: it holds every required column (its header or an
+    alias). The readers take the first such row as the header, below any title (extracts.md)."""
+    required = [c.canonical for c in contract.columns if c.required]
+
+    def is_header(cells: list[str]) -> bool:
+        mapping, _ = map_headers(contract, cells)
+        return all(c in mapping for c in required)
+
+    return is_header
+
+
 def _fmt2(e: pl.Expr) -> pl.Expr:
     """Float → string with exactly two decimals (``-12.5`` → ``-12.50``). Magnitudes of 1e15 and
     more (an ID number typed into an amount cell) would overflow the cents: shown as polars prints them."""
@@ -287,7 +300,7 @@ def stage_source(
     rel = _rel(chosen, landing_root)
     sha = file_sha256(chosen)
     try:
-        raw = read_raw(chosen)
+        raw = read_raw(chosen, is_header=header_test(contract))
     except ReadError as exc:
         if exc.code == EMPTY_FILE:
             msg = f"文件 {rel} 为空：{exc.detail}"

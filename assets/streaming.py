@@ -14,8 +14,13 @@ to the staged Parquet files. Two things need the whole file and are done without
 * the wrong-month refusal (no row dated in M) is known at the end: the batch output is removed
   and the whole-file path produces the refusal.
 
+A title above the header (extracts.md) is found as `read_raw` finds it
+(`readers.title_above_header`, in the file's first bytes): its lines are skipped and the data rows
+keep their numbers in the file.
+
 Anything unusual (another encoding, a BOM, NUL bytes, ragged lines, an unnamed trailing column, a
-missing required column, a parser error, a small file) returns None: the caller then uses
+missing required column, a header not separated by commas below a title, a parser error, a small
+file) returns None: the caller then uses
 `stage_source`, so every refusal and message stays where it is written.
 """
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.readers import ROW_COL, RawTable, _nonblank, _strip_header_cell
+from assets.readers import HEADER_SCAN_BYTES, ROW_COL, RawTable, _nonblank, _strip_header_cell, title_above_header
 from assets.staging import (
     ACCEPTED,
     QUARANTINE_SCHEMA,
@@ -38,6 +43,7 @@ from assets.staging import (
     accepted_schema,
     find_source_file,
     first_copies_of_bad_rows,
+    header_test,
     map_headers,
     quarantine_rows,
     validate_month,
@@ -140,14 +146,22 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
     header: list[str] | None = None
     mapping: dict[str, int] = {}
     names: list[str] = []
-    next_row = 2  # spreadsheet row of the next data line (header = row 1)
+    # a title above the header (readers.title_above_header, found in the file's first bytes): its
+    # lines are skipped and its records keep their place in the row numbers, as in read_raw
+    with open(path, "rb") as fh:
+        head = fh.read(HEADER_SCAN_BYTES + 1)
+    title = title_above_header(head, header_test(contract), complete=len(head) <= HEADER_SCAN_BYTES)
+    if title is not None and title.sep != ",":
+        return None  # another separator: the whole-file path reads it
+    skip_lines = title.lines if title is not None else 0
+    next_row = 2 + (title.rows if title is not None else 0)  # spreadsheet row of the next data line
     rows_in = in_month = dated = 0
     hashes: list[pl.Series] = []
     bad_parts: list[pl.DataFrame] = []
     bad_duplicates = 0
     try:
         batches = pl.scan_csv(path, has_header=False, infer_schema=False, empty_string_is_null=False,
-                              raise_if_empty=False).collect_batches(chunk_size=BATCH_ROWS)
+                              raise_if_empty=False, skip_lines=skip_lines).collect_batches(chunk_size=BATCH_ROWS)
         for batch in batches:
             if header is None:
                 if batch.height == 0:

@@ -4,7 +4,8 @@ function the ingest assets call — and on into the staged Parquet files they wr
 
 The property: no exception escapes. Every file is either accepted (its bad rows quarantined, and
 rows_in = accepted + duplicates + quarantined) or refused with a status and a one-sentence Chinese
-message naming the file.
+message naming the file. Files with random title rows above a complete header (CSV and Excel, and
+the batch path for UTF-8 CSV) are never refused for it, lose no data row and count no title row.
 
 Bounded for `make test` (about 30 s on 2 cores). A longer run, e.g.
 
@@ -35,7 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assets.staging import (ACCEPTED, EMPTY_FILE, MISSING_COLUMN, QUARANTINE_SCHEMA, UNREADABLE, WRONG_MONTH,
-                            accepted_schema, stage_source)
+                            accepted_schema, header_test, stage_source)
 from checks.contracts import SOURCES, load_contract
 
 MONTH = "2026-06"
@@ -321,6 +322,130 @@ def test_random_parquet(data):
     buf = io.BytesIO()
     pq.write_table(pa.Table.from_arrays(arrays, names=names) if names else pa.table({}), buf)
     check_stage(source, f"{source}.parquet", buf.getvalue(), "random_parquet")
+
+
+# --- a title above the header ---------------------------------------------------------------------
+TITLE_TEXT = st.one_of(
+    TEXTY,
+    st.sampled_from(["XX县2026年6月就业人员情况表", "填报单位：人社局  日期：2026-07-02", "单位：元", "附件2",
+                     "姓名", "公民身份号码", "制表人：张三,审核人：李四", "表一\t（续）", "备注;以下数据截至月底",
+                     "\"引号开头", "一行\n两行", " "]),
+)
+NO_NUL = st.one_of(CELL, ID_LIKE).map(lambda v: v.replace("\x00", "") if isinstance(v, str) else v)
+
+
+@st.composite
+def titled_table(draw, source: str):
+    """Title rows (a title cell alone, padded with the empty cells of a merged cell, with a second
+    cell, or blank), then a header holding every required column, then rows that are blank or hold
+    an ID (so that each is a data row)."""
+    c = CONTRACTS[source]
+    cols = [draw(st.sampled_from(col.headers)) if col.required else col.header for col in c.columns
+            if col.required or draw(st.booleans())]
+    cols = draw(st.permutations(cols)) + draw(st.lists(st.sampled_from(["备注", "序号", ""]), max_size=2))
+    mangle = draw(st.sampled_from([lambda h: h, lambda h: f" {h} ", lambda h: h + "\n", lambda h: "*" + h]))
+    header = [mangle(h) for h in cols]
+    titles = draw(st.lists(st.one_of(
+        TITLE_TEXT.map(lambda t: [t]),
+        st.tuples(TITLE_TEXT, st.integers(1, len(header) + 2)).map(lambda t: [t[0]] + [""] * t[1]),
+        st.tuples(TITLE_TEXT, TITLE_TEXT).map(lambda t: [t[0], "", t[1]]),
+        st.just([]),
+    ), min_size=1, max_size=4))
+    is_header = header_test(c)
+    titles = [[v.replace("\x00", "") for v in t] for t in titles]
+    titles = [t for t in titles if not is_header(t)]  # a title never holds the whole header (practically)
+    id_at = next(i for i, col in enumerate(cols) if col in c.column(c.id_column or c.columns[0].canonical).headers)
+    rows = []
+    for _ in range(draw(st.integers(0, 8))):
+        if draw(st.integers(0, 5)) == 0:
+            rows.append([None] * len(header))
+            continue
+        r = draw(st.lists(NO_NUL, min_size=len(header), max_size=len(header)))
+        r[id_at] = draw(ID_LIKE)
+        rows.append(r)
+    return titles, header, rows
+
+
+def _expected_rows(titles, rows) -> list[int]:
+    """The data rows' own numbers in the file: after the title rows and the header."""
+    return [len(titles) + 2 + j for j, r in enumerate(rows) if any(v is not None for v in r)]
+
+
+def _check_titled(source: str, name: str, payload: bytes, titles, rows, test: str):
+    r = check_stage(source, name, payload, test)
+    expected = _expected_rows(titles, rows)
+    assert r.status in (ACCEPTED, WRONG_MONTH), (r.status, r.message)  # never refused for its title
+    assert r.rows_in == len(expected)  # no data row lost, no title row counted
+    if r.status == ACCEPTED:
+        numbers = r.accepted["_row_number"].to_list() + r.quarantine["row_number"].to_list()
+        assert set(numbers) <= set(expected) and len(numbers) == len(set(numbers))
+    return r
+
+
+@given(st.data())
+@fuzz_settings(60)
+def test_csv_title_rows_above_the_header(data):
+    import csv
+    from assets import streaming
+
+    source = data.draw(SOURCE)
+    titles, header, rows = data.draw(titled_table(source))
+    buf = io.StringIO()
+    w = csv.writer(buf, quoting=data.draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])))
+    for t in titles:
+        w.writerow(t)
+    w.writerow(header)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    text = buf.getvalue()
+    if data.draw(st.booleans()):
+        text = text.replace("\r\n", "\n")
+    enc = data.draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+    r = _check_titled(source, f"{source}.csv", text.encode(enc), titles, rows, "csv_titles")
+    if enc != "utf-8":
+        return
+    # the batch path (a big UTF-8 CSV) reads the same file to the same result when it takes it
+    with tempfile.TemporaryDirectory() as d:
+        month_dir = Path(d) / MONTH
+        month_dir.mkdir()
+        (month_dir / f"{source}.csv").write_bytes(text.encode(enc))
+        paths = {k: Path(d) / f"{k}.parquet" for k in ("accepted", "quarantine")}
+        old = streaming.STREAM_MIN_BYTES, streaming.BATCH_ROWS
+        streaming.STREAM_MIN_BYTES, streaming.BATCH_ROWS = 0, data.draw(st.sampled_from([1, 3, 1000]))
+        try:
+            load = streaming.stage_streamed(source, MONTH, month_dir, Path(d), paths)
+        finally:
+            streaming.STREAM_MIN_BYTES, streaming.BATCH_ROWS = old
+        if load is None:  # the whole-file path is used
+            return
+        TRIED["csv_titles_streamed"] += 1
+        assert r.status == ACCEPTED
+        assert (load["rows_in"], load["accepted"], load["duplicates"], load["quarantined"]) == (
+            r.rows_in, r.accepted.height, r.duplicates, r.quarantine.height)
+        assert pl.read_parquet(paths["accepted"]).equals(r.accepted)
+        assert pl.read_parquet(paths["quarantine"]).equals(r.quarantine)
+
+
+@given(st.data())
+@fuzz_settings(40)
+def test_excel_title_rows_above_the_header(data):
+    source = data.draw(SOURCE)
+    titles, header, rows = data.draw(titled_table(source))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for t in titles:
+        ws.append([_xl_safe(x) for x in t])
+    ws.append([_xl_safe(x) for x in header])
+    for r in rows:
+        ws.append([_xl_safe(x) for x in r])
+    if titles and titles[0] and data.draw(st.booleans()):
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(2, len(header)))
+    buf = io.BytesIO()
+    wb.save(buf)
+    # a cell emptied by _xl_safe (control characters only) may leave a title row or a data row blank
+    safe_titles = [[_xl_safe(x) for x in t] for t in titles]
+    safe_rows = [[None if v is None or (isinstance(v, str) and not _xl_safe(v).strip()) else v for v in r] for r in rows]
+    _check_titled(source, f"{source}.xlsx", buf.getvalue(), safe_titles, safe_rows, "excel_titles")
 
 
 # --- regressions found by the fuzzer ---------------------------------------------------------------
