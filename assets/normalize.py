@@ -35,9 +35,9 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"  # indexed by (sum of weighted digits) mod 11
 MIDDLE_DOT = "\u00b7"  # ·
 #: The middle dot of minority names as departments type it (extracts.md: U+2022 •, U+30FB ・ and
-#: U+FF0E ．, the full-width full stop of a Chinese input method; also U+2027 ‧ and U+FF65 ･): each
-#: becomes U+00B7 in a normalized name, and no other character is changed by it.
-MIDDLE_DOT_VARIANTS = "\u2022\u2027\u30fb\uff65\uff0e"  # • ‧ ・ ･ ．
+#: U+FF0E ．, the full-width full stop of a Chinese input method): each becomes U+00B7 in a
+#: normalized name, "and nothing else is" (U+2027 ‧ and U+FF65 ･ stay as written).
+MIDDLE_DOT_VARIANTS = "\u2022\u30fb\uff0e"  # • ・ ．
 EXCEL_EPOCH = _dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (with Excel's 1900 leap bug)
 
 # Status / error codes
@@ -240,7 +240,7 @@ def id_stages(src: str, value: str, code: str, required: bool = True) -> list[St
 # ---- names and text ---------------------------------------------------------
 def name_stages(src: str, value: str, code: str, required: bool = True) -> list[Stage]:
     """Drop every space (ASCII, full-width, any Unicode whitespace); the middle-dot variants
-    ``•‧・･．`` (:data:`MIDDLE_DOT_VARIANTS`) → ``·``. Nothing else changes (no NFKC: a name's
+    ``•・．`` (:data:`MIDDLE_DOT_VARIANTS`) → ``·``. Nothing else changes (no NFKC: a name's
     characters, 𠮷 or 䶮 included, stay as written)."""
     v = pl.col(value)
     return [

@@ -46,11 +46,25 @@ def compare(con, truth_dir: Path) -> dict:
         exp_s = {(r["month"], r["household_id"]) for r in read_truth(truth_dir / "audit_sample.csv")}
         got_s = set(con.sql("select month, household_id from audit_sample").fetchall())
         out["audit_sample"] = pr(exp_s, got_s)
+    # evaluations withheld for undelivered sources (rules.md "Incomplete months")
+    if (truth_dir / "withheld.csv").exists():
+        exp_w = {(r["month"], r["household_source"], r["household_id"], r["alert_type"], r["missing_sources"])
+                 for r in read_truth(truth_dir / "withheld.csv")}
+        got_w = set(con.sql("select month, household_source, household_id, alert_type, missing_sources from withheld_evaluations").fetchall())
+        out["withheld"] = pr(exp_w, got_w)
+    # reason codes of PENDING determinations
+    det_rows = read_truth(truth_dir / "determinations.csv")
+    if det_rows and "reason_codes" in det_rows[0]:
+        exp_p = {(r["month"], r["household_source"], r["household_id"], r["reason_codes"]) for r in det_rows if r["category"] == "PENDING"}
+        got_p = set(con.sql("select month, household_source, household_id, reason_codes from determinations where category = 'PENDING'").fetchall())
+        out["pending_reasons"] = pr(exp_p, got_p)
     # priority and status of the alerts both sides agree on
-    truth_ps = {(r["month"], r["household_source"], r["household_id"], r["alert_type"], r["member_id_number"] or ""): (r["priority"], r["status"])
+    truth_ps = {(r["month"], r["household_source"], r["household_id"], r["alert_type"], r["member_id_number"] or ""):
+                (r["priority"], r["status"]) + ((r["first_month"],) if "first_month" in r else ())
                 for r in read_truth(truth_dir / "alerts.csv")}
-    got_ps = {(m, s, h, t, mem): (p, st) for m, s, h, t, mem, p, st in con.sql(
-        "select month, household_source, household_id, alert_type, coalesce(member_id_number, ''), priority, status from alerts").fetchall()}
+    with_first = any(len(v) == 3 for v in truth_ps.values())
+    got_ps = {(m, s, h, t, mem): (p, st) + ((f,) if with_first else ()) for m, s, h, t, mem, p, st, f in con.sql(
+        "select month, household_source, household_id, alert_type, coalesce(member_id_number, ''), priority, status, first_month from alerts").fetchall()}
     both = set(truth_ps) & set(got_ps)
     out["priority_status_mismatch"] = sorted(k for k in both if truth_ps[k] != got_ps[k])[:20]
     out["priority_status_checked"] = len(both)
@@ -62,7 +76,7 @@ def summary_lines(result: dict) -> list[str]:
     for kind in ("determinations", "alerts"):
         for k, v in result[kind].items():
             lines.append(f"{kind[:5]} {k:22s} exp {v['expected']:5d} got {v['got']:5d} P {v['precision']:.3f} R {v['recall']:.3f}")
-    for kind in ("quarantine", "refused_files", "audit_sample"):
+    for kind in ("quarantine", "refused_files", "audit_sample", "withheld", "pending_reasons"):
         if kind not in result:
             continue
         v = result[kind]
