@@ -198,3 +198,169 @@ def test_mask_ids_in_text_cases():
     for text in ("2026-06-10", "370322101201", "12345.67", "13800138000", '{"a":"2026-06-10","b":"370322101201"}'):
         assert mask_ids_in_text(text) == text
     assert mask_ids_in_text("370322198001010071", full=True) == "370322198001010071"
+
+
+# --- locations that could hurt the inputs ---------------------------------------------------------
+def _digest(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (symlinks as their target path), bytes."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_symlink():
+            out[p.relative_to(folder).as_posix()] = b"->" + str(p.readlink()).encode()
+        elif p.is_file():
+            out[p.relative_to(folder).as_posix()] = p.read_bytes()
+    return out
+
+
+@pytest.fixture
+def delivered(tmp_path):
+    """A landing month with CSVs and a delivered hr.parquet, and a warehouse that holds a table."""
+    import polars as pl
+
+    pid = make_id(ADULT, 7)
+    landing = tmp_path / "landing"
+    write_month(landing, M, {
+        "civil_affairs_households": [dict(household_id="H1", region_code=URBAN, urban_rural="城市", assistance_type="低保",
+                                          since_month="2024-01", monthly_benefit=1000, other_income=0,
+                                          last_review_date="2026-05-15")],
+        "civil_affairs_members": [dict(household_id="H1", id_number=pid, name="张三", relation="户主", labor_capacity="有")],
+    })
+    pl.DataFrame({"公民身份号码": [pid], "姓名": ["张三"], "就业状态": ["未就业"]}).write_parquet(landing / M / "hr.parquet")
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    wh.parent.mkdir()
+    con = duckdb.connect(str(wh))
+    con.execute("CREATE TABLE kept AS SELECT 42 AS answer")
+    con.close()
+    return {"landing": landing, "warehouse": wh, "before": _digest(landing), "wh_bytes": wh.read_bytes(),
+            "root": tmp_path}
+
+
+def _run(delivered, monkeypatch, capsys, **over) -> tuple[int, str]:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("DAGSTER_HOME", str(delivered["root"] / "dh"))
+    paths = {"landing": delivered["landing"], "warehouse": delivered["warehouse"], "out": delivered["root"] / "out",
+             "staged": delivered["root"] / "staged", **over}
+    args = ["run", "--month", M, "--policy", TEST_POLICY, "--no-history"]
+    for k, v in paths.items():
+        args += [f"--{k}", str(v)]
+    rc = main(args)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("错误："), err
+    return rc, lines[0]
+
+
+def _untouched(delivered) -> None:
+    assert _digest(delivered["landing"]) == delivered["before"]
+    assert delivered["warehouse"].read_bytes() == delivered["wh_bytes"]
+    assert not (delivered["root"] / "out").exists() and not (delivered["root"] / "staged").exists()
+    assert not (delivered["warehouse"].parent / "locks").exists()
+
+
+def test_out_equal_to_landing_is_refused_by_the_lim_command(delivered):
+    import os
+    import subprocess
+    import sys
+
+    lim = str(Path(sys.executable).parent / "lim")
+    r = subprocess.run([lim, "run", "--month", M, "--landing", str(delivered["landing"]), "--out", str(delivered["landing"]),
+                        "--warehouse", str(delivered["warehouse"]), "--policy", TEST_POLICY],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "DAGSTER_HOME": str(delivered["root"] / "dh")})
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert "输出目录（--out）与落地目录（--landing）是同一位置" in lines[0]
+    assert _digest(delivered["landing"]) == delivered["before"]
+    assert delivered["warehouse"].read_bytes() == delivered["wh_bytes"]
+
+
+@pytest.mark.parametrize("case", ["staged_is_landing", "out_inside_landing", "landing_inside_out", "warehouse_inside_landing",
+                                  "staged_is_out", "out_symlink_to_landing", "landing_via_dotdot", "analyst_is_warehouse",
+                                  "warehouse_inside_staged"])
+def test_overlapping_locations_are_refused_before_anything_runs(delivered, monkeypatch, capsys, case):
+    root, landing = delivered["root"], delivered["landing"]
+    expect = {"staged_is_landing": ("暂存目录", "落地目录", "同一位置"), "out_inside_landing": ("输出目录", "落地目录", "之内"),
+              "landing_inside_out": ("落地目录", "输出目录", "之内"), "warehouse_inside_landing": ("数据仓库", "落地目录"),
+              "staged_is_out": ("暂存目录", "输出目录", "同一位置"), "out_symlink_to_landing": ("输出目录", "落地目录", "同一位置"),
+              "landing_via_dotdot": ("暂存目录", "落地目录"), "analyst_is_warehouse": ("分析库副本", "数据仓库", "覆盖"),
+              "warehouse_inside_staged": ("数据仓库", "暂存目录", "之内")}[case]
+    over = {}
+    if case == "staged_is_landing":
+        over = {"staged": landing}
+    elif case == "out_inside_landing":
+        over = {"out": landing / "out"}
+    elif case == "landing_inside_out":
+        over = {"out": root}
+    elif case == "warehouse_inside_landing":
+        over = {"warehouse": landing / M / "warehouse.duckdb"}
+    elif case == "staged_is_out":
+        over = {"staged": root / "out"}
+    elif case == "out_symlink_to_landing":
+        (root / "link").symlink_to(landing)
+        over = {"out": root / "link"}
+    elif case == "landing_via_dotdot":
+        over = {"staged": root / "wh" / ".." / "landing" / M}
+    elif case == "analyst_is_warehouse":
+        monkeypatch.setenv("LIM_ANALYST_DB", str(delivered["warehouse"]))
+    else:
+        over = {"staged": delivered["warehouse"].parent}
+    rc, line = _run(delivered, monkeypatch, capsys, **over)
+    assert rc == 2
+    for word in expect:
+        assert word in line, line
+    if case == "out_symlink_to_landing":
+        (root / "link").unlink()
+    if case != "staged_is_out" and case != "landing_inside_out" and case != "warehouse_inside_staged":
+        _untouched(delivered)
+    else:
+        assert _digest(landing) == delivered["before"] and delivered["warehouse"].read_bytes() == delivered["wh_bytes"]
+
+
+def test_analyst_copy_over_the_warehouse_is_refused(delivered, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.analyst_copy import AnalystCopyError, build_analyst_copy
+
+    wh = delivered["warehouse"]
+    (tmp_path / "wh_link").symlink_to(wh)
+    lim = str(Path(sys.executable).parent / "lim")
+    env = {**os.environ, "LIM_PSEUDONYM_KEY": "k" * 40}
+    for args, extra in ((["--dest", str(wh)], {}), (["--dest", str(tmp_path / "wh_link")], {}),
+                        ([], {"LIM_ANALYST_DB": str(wh)}), (["--dest", f"{wh}.wal"], {})):
+        r = subprocess.run([lim, "analyst-copy", "--warehouse", str(wh), *args], capture_output=True, text=True,
+                           timeout=120, env={**env, **extra})
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and "分析库副本" in lines[0], (args, r.stderr)
+        assert wh.read_bytes() == delivered["wh_bytes"]
+    con = duckdb.connect(str(wh))  # the asset's path: the open warehouse connection
+    try:
+        with pytest.raises(AnalystCopyError, match="数据仓库"):
+            build_analyst_copy(con, tmp_path / "wh_link")
+        assert con.sql("SELECT answer FROM kept").fetchall() == [(42,)]
+    finally:
+        con.close()
+
+
+def test_landing_file_linking_outside_the_landing_folder_is_refused(delivered, monkeypatch, capsys, tmp_path):
+    from pipelines.paths import landing_links_outside
+
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("公民身份号码,姓名\n", encoding="utf-8")
+    landing = delivered["landing"]
+    (landing / "spare.csv").write_text("x\n", encoding="utf-8")
+    (landing / M / "education.csv").symlink_to(landing / "spare.csv")  # inside the landing folder: allowed
+    assert landing_links_outside(landing, M) == []
+    (landing / M / "health.csv").symlink_to(secret)
+    assert landing_links_outside(landing, M) == [(f"{M}/health.csv", secret.resolve())]
+    delivered["before"] = _digest(landing)
+    rc, line = _run(delivered, monkeypatch, capsys)
+    assert rc == 2 and f"{M}/health.csv" in line and "符号链接" in line, line
+    _untouched(delivered)
+    # the month folder itself linking outside
+    (landing / M / "health.csv").unlink()
+    (landing / "2026-07").symlink_to(tmp_path / "elsewhere")
+    assert landing_links_outside(landing, "2026-07") == [("2026-07", (tmp_path / "elsewhere").resolve())]
