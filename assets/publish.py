@@ -44,14 +44,9 @@ def mask_id(id_number: str | None, full: bool) -> str:
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
-_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx])(?![0-9])")
-
-
-def mask_ids_in_text(text: str | None, full: bool) -> str | None:
-    """Every 18- or 15-digit run in a free text (quarantine reasons, raw rows) shown as mask_id does."""
-    if full or not text:
-        return text
-    return _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+# Free texts (quarantine reasons, raw rows): IDs masked on NFKC-normalized text without separators
+# (full-width digits, spaces, 17/19 digits included): assets/csv_out.py.
+from assets.csv_out import mask_ids_in_text  # noqa: E402
 
 
 def money(v) -> str:
@@ -61,13 +56,8 @@ def money(v) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f, lineterminator="\r\n")
-        w.writerow(header)
-        w.writerows(rows)
-    os.chmod(path, 0o600)
+# Every CSV is written by the one formula-safe writer (CWE-1236; numeric columns: assets/csv_out.py).
+from assets.csv_out import write_csv  # noqa: E402
 
 
 def sha256_file(path: Path) -> str:

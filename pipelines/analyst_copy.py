@@ -179,8 +179,9 @@ def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None
     same rows as a full build (tests/test_privacy.py), at the cost of one month instead of the
     whole history. Anything else (no file, other key, other columns) is a full build; so is
     `lim analyst-copy`."""
-    key = key or load_key()
     dest = Path(dest)
+    check_dest(source, dest)
+    key = key or load_key()
     dest.parent.mkdir(parents=True, exist_ok=True)
     own = not isinstance(source, duckdb.DuckDBPyConnection)
     con = duckdb.connect(str(source), read_only=True) if own else source
@@ -230,6 +231,26 @@ def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None
         if own:
             con.close()
     return {"path": str(dest), **info}
+
+
+def check_dest(source, dest: Path) -> None:
+    """The copy is never written over the restricted warehouse `source` (a path or an open
+    connection), its WAL or a folder holding it (symlinks resolved), nor at a directory's path:
+    AnalystCopyError (one line) before anything is written."""
+    from pipelines.paths import PathConflict, check_locations
+
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        rows = source.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+        warehouse = rows[0][0] if rows and rows[0][0] else None
+    else:
+        warehouse = os.fspath(source)
+    if warehouse:
+        try:
+            check_locations(warehouse=warehouse, analyst=dest)
+        except PathConflict as e:
+            raise AnalystCopyError(str(e)) from None
+    if dest.is_dir():
+        raise AnalystCopyError(f"分析库副本路径 {dest} 是一个目录，请指定一个文件路径（--dest 或 LIM_ANALYST_DB）")
 
 
 def _tables(con, database: str | None = None) -> dict[str, list[str]]:

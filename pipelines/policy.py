@@ -4,14 +4,24 @@ Every parameter of rules.md's table must be present in every period; periods are
 and contiguous by construction (each runs until the next one starts), so a "gap or
 overlap" shows as an unsorted or repeated `effective_from`. Any problem raises
 PolicyError with one line naming the county, the period and the parameter.
+
+The file is read defensively (it may be careless or hostile): at most MAX_POLICY_BYTES; YAML
+composed with a loader that counts aliases (MAX_ALIASES), nodes (MAX_FILE_NODES) and nesting
+(MAX_DEPTH), and the node graph measured with every alias expanded (MAX_NODES) before anything is
+built, so an alias bomb of a few KB is refused in milliseconds; a key repeated in one mapping is refused (PyYAML keeps
+the last one silently), and so is a county, town or village code given twice; parameters must be
+finite numbers within MAXIMUM; town, village and county names non-empty text of at most
+MAX_NAME_CHARS characters without control characters or slashes (they become file names).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 # rules.md, "Parameters": name -> kind. Standards and multipliers must be > 0.
 PARAMETERS: dict[str, str] = {
@@ -38,12 +48,49 @@ PARAMETERS: dict[str, str] = {
     "review_cycle_months_unstable": "positive",
     "audit_sample_rate": "rate",
 }
+# Sane upper bounds (inclusive) of every parameter: yuan amounts, multipliers, months, counts, rate.
+_YUAN, _MULT, _MONTHS = 10_000_000, 100, 1200
+MAXIMUM: dict[str, float] = {
+    "dibao_standard_urban": 100_000, "dibao_standard_rural": 100_000, "marginal_multiplier": _MULT,
+    "expenditure_income_ceiling_urban": _YUAN, "expenditure_income_ceiling_rural": _YUAN, "asset_months": _MONTHS,
+    "max_properties": 1000, "employment_cost_deduction": _YUAN, "gradual_exit_ceiling_multiplier": _MULT,
+    "gradual_exit_months": _MONTHS, "gradual_exit_months_disabled": _MONTHS, "tekun_multiplier": _MULT,
+    "min_topup_per_person": _YUAN, "supplement_severe": _MULT, "supplement_multi_disabled": _MULT,
+    "supplement_elderly_minor": _MULT, "medical_shock_12m": _YUAN, "disaster_loss_shock": _YUAN,
+    "relapse_income_threshold": _YUAN, "review_cycle_months_stable": _MONTHS,
+    "review_cycle_months_unstable": _MONTHS, "audit_sample_rate": 1,
+}
 COUNTY_KEYS = {"name", "towns", "villages", "periods"}
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
+MAX_POLICY_BYTES = 1 << 20   # 1 MB: a province's towns and villages fit many times over
+MAX_ALIASES = 1000           # *alias uses in the file
+MAX_FILE_NODES = 200_000     # YAML nodes written in the file (1 MB of village names holds ~60,000)
+MAX_NODES = 1_000_000        # YAML nodes once every alias is expanded (an alias bomb has billions)
+MAX_DEPTH = 32               # nested collections (the file itself needs 5)
+MAX_NAME_CHARS = 60          # county, town and village names
+MAX_SCALAR_CHARS = 1000      # any single value (a 5,000-digit number is no parameter)
+MAX_MESSAGE_CHARS = 400
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _one_line(text: str) -> str:
+    """The text on one line: control and other invisible characters escaped, at most MAX_MESSAGE_CHARS."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
+
 
 class PolicyError(ValueError):
-    """The policy file cannot be used; the message says what to fix."""
+    """The policy file cannot be used; the message (one line) says what to fix."""
+
+    def __init__(self, message: str):
+        super().__init__(_one_line(str(message)))
+
+
+def _show(value) -> str:
+    """A value from the file, as it is quoted in a message (short)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 @dataclass(frozen=True)
@@ -87,13 +134,211 @@ class Policy:
         return [(v, n, code) for code, c in sorted(self.counties.items()) for v, n in sorted(c.villages.items())]
 
 
-def _month(value, where: str) -> str:
-    text = str(value).strip()
+def _month(value, where: str, key: str = "effective_from") -> str:
     if hasattr(value, "year") and hasattr(value, "month"):  # YAML may read 2025-07-01 as a date
         text = f"{value.year:04d}-{value.month:02d}"
+    else:
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
     if not MONTH_RE.match(text):
-        raise PolicyError(f"{where}: effective_from 应为 YYYY-MM，实际为 {value!r}")
+        raise PolicyError(f"{where}：{key} 应为 YYYY-MM，实际为 {_show(value)}")
     return text
+
+
+# --- reading the YAML defensively ------------------------------------------------------------------
+class _Refused(yaml.YAMLError):
+    """Raised while composing: the file is refused (message in Chinese, no mark)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that counts aliases and limits nesting while it composes the node graph (the
+    composer is recursive: 5,000 brackets would end in a RecursionError)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"别名（*引用）超过 {MAX_ALIASES} 个，拒绝读取（可能是“别名炸弹”）")
+            return super().compose_node(parent, index)
+        self._nodes += 1
+        if self._nodes > MAX_FILE_NODES:
+            raise _Refused(f"超过 {MAX_FILE_NODES} 个值，拒绝读取（远多于各县乡镇、村名单所需）")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1
+                raise _Refused(f"嵌套超过 {MAX_DEPTH} 层（第 {line} 行），拒绝读取")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _constructed(tag_kind: str):
+    """SafeConstructor's constructor of `tag_kind`, with a value it cannot build (2025-13-45, a
+    5,000-digit number) reported as a YAML error at its line instead of a bare ValueError."""
+    base = getattr(yaml.SafeLoader, f"construct_yaml_{tag_kind}")
+
+    def construct(loader, node):
+        try:
+            return base(loader, node)
+        except (ValueError, OverflowError):
+            raise yaml.constructor.ConstructorError(None, None, f"值 {_show(node.value)} 无法读取", node.start_mark) from None
+    return construct
+
+
+for _kind in ("int", "float", "timestamp"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_kind}", _constructed(_kind))
+
+
+def _scalar_key(node) -> str | None:
+    return node.value.strip() if isinstance(node, ScalarNode) else None
+
+
+def _where_in(path: list, root: MappingNode) -> str:
+    """` 县 <code> 时段 <effective_from>` for a path (keys and indexes) inside counties."""
+    if len(path) < 2 or path[0] != "counties":
+        return ""
+    text = f" 县 {path[1]}"
+    if len(path) >= 4 and path[2] == "periods" and isinstance(path[3], int):
+        period = _node_at(root, path[:4])
+        start = None
+        if isinstance(period, MappingNode):
+            start = next((v.value for k, v in period.value if _scalar_key(k) == "effective_from"
+                          and isinstance(v, ScalarNode)), None)
+        text += f" 时段 {start}" if start else f" 第 {path[3] + 1} 个时段"
+    return text
+
+
+def _node_at(root, path: list):
+    node = root
+    for step in path:
+        if isinstance(node, MappingNode):
+            node = next((v for k, v in node.value if _scalar_key(k) == step), None)
+        elif isinstance(node, SequenceNode) and isinstance(step, int):
+            node = node.value[step]
+        else:
+            return None
+    return node
+
+
+def _check_graph(root, where: str) -> None:
+    """Refuse an alias bomb (more than MAX_NODES nodes once aliases are expanded) and a key given
+    twice in one mapping, before any Python object is built. Each node is visited once."""
+    sizes: dict[int, int] = {}
+
+    def size(node, path: list) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 0  # a node inside itself (recursive alias) counts once
+        total = 1
+        if isinstance(node, ScalarNode) and len(node.value) > MAX_SCALAR_CHARS:
+            inside = _where_in(path, root)
+            key = next((str(k) for k in reversed(path) if isinstance(k, str)), "")
+            raise PolicyError(f"{where}{inside}：{key} 的值过长（{len(node.value)} 个字符，第 {node.start_mark.line + 1} 行）")
+        if isinstance(node, SequenceNode):
+            for i, child in enumerate(node.value):
+                total += size(child, path + [i])
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                key = _scalar_key(k)
+                if k.tag != _MERGE_TAG and key is not None:
+                    if key in seen:
+                        inside = _where_in(path, root)
+                        parent = f"{path[-1]} 中" if path and isinstance(path[-1], str) and len(path) != 2 else ""
+                        raise PolicyError(f"{where}{inside}：{parent}键 {key} 重复（第 {seen[key]} 行和第 "
+                                          f"{k.start_mark.line + 1} 行），YAML 会静默只保留后一个；请删去其一")
+                    seen[key] = k.start_mark.line + 1
+                total += size(k, path) + size(v, path + [key if key is not None else "?"])
+                if total > MAX_NODES:
+                    break
+        sizes[id(node)] = total
+        if total > MAX_NODES:
+            raise PolicyError(f"{where}：展开别名后超过 {MAX_NODES} 个节点，拒绝读取（可能是“别名炸弹”）")
+        return total
+
+    size(root, [])
+
+
+def _read_yaml(p: Path):
+    where = f"政策文件 {p}"
+    try:
+        size = p.stat().st_size
+        if size > MAX_POLICY_BYTES:
+            raise PolicyError(f"{where} 过大（{size} 字节，上限 {MAX_POLICY_BYTES} 字节）：请检查是否选错了文件")
+        with open(p, "rb") as f:
+            data = f.read(MAX_POLICY_BYTES + 1)
+    except OSError as e:
+        raise PolicyError(f"{where} 无法读取：{e.strerror}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{where} 过大（超过 {MAX_POLICY_BYTES} 字节）：请检查是否选错了文件")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"{where} 不是 UTF-8 编码（第 {e.start} 字节）：请另存为 UTF-8") from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_graph(node, where)
+        return loader.construct_document(node)
+    except PolicyError:
+        raise
+    except _Refused as e:
+        raise PolicyError(f"{where}：{e}") from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark is not None else ""
+        raise PolicyError(f"{where} 无法解析为 YAML：{e.problem or e.context or '格式错误'}{at}") from None
+    except yaml.YAMLError as e:
+        raise PolicyError(f"{where} 无法解析为 YAML：{(str(e).splitlines() or ['格式错误'])[0]}") from None
+    except (RecursionError, MemoryError):
+        raise PolicyError(f"{where}：结构过深或过大，拒绝读取") from None
+    except (ValueError, TypeError, OverflowError) as e:  # a value YAML cannot build (2025-13-45, a 5,000-digit number)
+        raise PolicyError(f"{where} 中有无法读取的值：{(str(e).splitlines() or [type(e).__name__])[0]}") from None
+    finally:
+        loader.dispose()
+
+
+def _place_names(value, where: str, key: str, digits: int, code: str, what: str, required: bool) -> dict[str, str]:
+    """A mapping code -> name (towns or villages), every code and name checked; codes given twice refused."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise PolicyError(f"{where}：{key} 应为“代码: 名称”的映射，实际为 {_show(value)}")
+    out: dict[str, str] = {}
+    for raw_code, name in value.items():
+        c = str(raw_code).strip() if isinstance(raw_code, (str, int)) and not isinstance(raw_code, bool) else ""
+        if not (len(c) == digits and c.isascii() and c.isdigit() and c.startswith(code)):
+            raise PolicyError(f"{where}：{what}代码 {c or _show(raw_code)} 应为以 {code} 开头的 {digits} 位数字")
+        if c in out:
+            raise PolicyError(f"{where}：{key} 中{what}代码 {c} 重复")
+        out[c] = _name(name, f"{where}：{key} 中{what} {c} 的名称")
+    return out
+
+
+def _name(value, what: str) -> str:
+    """A place name: non-empty text without control characters or slashes, at most MAX_NAME_CHARS."""
+    if not isinstance(value, str):
+        raise PolicyError(f"{what}应为文字，实际为 {_show(value)}")
+    name = value.strip()
+    if not name:
+        raise PolicyError(f"{what}为空")
+    if len(name) > MAX_NAME_CHARS:
+        raise PolicyError(f"{what}过长（{len(name)} 个字符，上限 {MAX_NAME_CHARS}）")
+    bad = next((ch for ch in name if not ch.isprintable() or ch in "/\\"), None)
+    if bad is not None:
+        raise PolicyError(f"{what}含不允许的字符 {ascii(bad)}（控制字符、换行、斜杠）：{_show(name)}")
+    return name
 
 
 def _next_month(month: str) -> str:
@@ -101,39 +346,39 @@ def _next_month(month: str) -> str:
     return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
 
+def _keys(mapping: dict) -> list[str]:
+    return sorted(str(k) for k in mapping)
+
+
 def load_policy(path: str | Path) -> Policy:
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise PolicyError(f"政策文件不存在：{p}（请用 --policy 指定政策 YAML 文件）")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise PolicyError(f"政策文件 {p} 无法解析为 YAML：{str(e).splitlines()[0]}") from e
+    if not p.is_file():
+        raise PolicyError(f"政策文件 {p} 不是普通文件（请用 --policy 指定政策 YAML 文件）")
+    doc = _read_yaml(p)
     if not isinstance(doc, dict) or set(doc) != {"counties"} or not isinstance(doc["counties"], dict) or not doc["counties"]:
-        extra = sorted(set(doc or {}) - {"counties"}) if isinstance(doc, dict) else []
+        extra = sorted(set(_keys(doc)) - {"counties"}) if isinstance(doc, dict) else []
         raise PolicyError(f"政策文件 {p}：顶层只能有 counties（县列表）" + (f"，未知键：{extra}" if extra else ""))
     counties = {}
     for raw_code, body in doc["counties"].items():
-        code = str(raw_code).strip()
-        where = f"政策文件 {p} 县 {code}"
-        if not re.fullmatch(r"\d{6}", code):
+        code = str(raw_code).strip() if isinstance(raw_code, (str, int)) and not isinstance(raw_code, bool) else ""
+        where = f"政策文件 {p} 县 {code or _show(raw_code)}"
+        if not re.fullmatch(r"\d{6}", code, flags=re.ASCII):
             raise PolicyError(f"{where}：县代码应为 6 位数字")
+        if code in counties:
+            raise PolicyError(f"{where}：县代码重复（同一县只能出现一次）")
         if not isinstance(body, dict):
             raise PolicyError(f"{where}：内容应为映射")
-        unknown = sorted(set(body) - COUNTY_KEYS)
+        unknown = sorted(set(_keys(body)) - COUNTY_KEYS)
         if unknown:
             raise PolicyError(f"{where}：未知键 {', '.join(unknown)}")
         for key in ("name", "towns", "periods"):
             if key not in body:
                 raise PolicyError(f"{where}：缺少 {key}")
-        towns = {str(k).strip(): str(v) for k, v in (body.get("towns") or {}).items()}
-        for t in towns:
-            if not (re.fullmatch(r"\d{9}", t) and t.startswith(code)):
-                raise PolicyError(f"{where}：乡镇代码 {t} 应为以 {code} 开头的 9 位数字")
-        villages = {str(k).strip(): str(v) for k, v in (body.get("villages") or {}).items()}
-        for v in villages:
-            if not (re.fullmatch(r"\d{12}", v) and v.startswith(code)):
-                raise PolicyError(f"{where}：村（社区）代码 {v} 应为以 {code} 开头的 12 位数字")
+        name = _name(body["name"], f"{where}：name（县名）")
+        towns = _place_names(body["towns"], where, "towns", 9, code, "乡镇", required=True)
+        villages = _place_names(body.get("villages"), where, "villages", 12, code, "村（社区）", required=False)
         periods_in = body["periods"]
         if not isinstance(periods_in, list) or not periods_in:
             raise PolicyError(f"{where}：periods 应为非空列表")
@@ -143,27 +388,16 @@ def load_policy(path: str | Path) -> Policy:
                 raise PolicyError(f"{where} 第 {i + 1} 个时段：缺少 effective_from")
             start = _month(per["effective_from"], f"{where} 第 {i + 1} 个时段")
             pwhere = f"{where} 时段 {start}"
-            unknown = sorted(set(per) - set(PARAMETERS) - {"effective_from", "effective_to"})
+            unknown = sorted(set(_keys(per)) - set(PARAMETERS) - {"effective_from", "effective_to"})
             if unknown:
                 raise PolicyError(f"{pwhere}：未知参数 {', '.join(unknown)}")
             values = {"effective_from": start}
             if per.get("effective_to") is not None:  # optional inclusive last month, checked for gaps
-                values["effective_to"] = _month(per["effective_to"], pwhere)
+                values["effective_to"] = _month(per["effective_to"], pwhere, "effective_to")
                 if values["effective_to"] < start:
                     raise PolicyError(f"{pwhere}：effective_to 早于 effective_from")
-            for name, kind in PARAMETERS.items():
-                if name not in per or per[name] is None:
-                    raise PolicyError(f"{pwhere}：缺少参数 {name}")
-                v = per[name]
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise PolicyError(f"{pwhere}：参数 {name} 应为数值，实际为 {v!r}")
-                if kind in ("standard", "positive") and v <= 0:
-                    raise PolicyError(f"{pwhere}：参数 {name} 必须为正数，实际为 {v}")
-                if kind in ("non_negative", "rate") and v < 0:
-                    raise PolicyError(f"{pwhere}：参数 {name} 不能为负数，实际为 {v}")
-                if kind == "rate" and v > 1:
-                    raise PolicyError(f"{pwhere}：参数 {name} 应在 0 到 1 之间，实际为 {v}")
-                values[name] = float(v)
+            for name_, kind in PARAMETERS.items():
+                values[name_] = _parameter(per, name_, kind, pwhere)
             if periods and start <= periods[-1]["effective_from"]:
                 what = "重叠（生效月份重复）" if start == periods[-1]["effective_from"] else "顺序错误"
                 raise PolicyError(f"{pwhere}：时段{what}，应按生效月份升序排列且互不重叠")
@@ -174,5 +408,26 @@ def load_policy(path: str | Path) -> Policy:
                 if start < expected:
                     raise PolicyError(f"{pwhere}：与上一时段重叠（上一时段至 {periods[-1]['effective_to']}）")
             periods.append(values)
-        counties[code] = County(code, str(body["name"]), towns, villages, periods)
+        counties[code] = County(code, name, towns, villages, periods)
     return Policy(str(p), counties)
+
+
+def _parameter(per: dict, name: str, kind: str, pwhere: str) -> float:
+    """One parameter of a period: a finite number of its kind, at most MAXIMUM[name]."""
+    if name not in per or per[name] is None:
+        raise PolicyError(f"{pwhere}：缺少参数 {name}")
+    v = per[name]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise PolicyError(f"{pwhere}：参数 {name} 应为数值，实际为 {_show(v)}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise PolicyError(f"{pwhere}：参数 {name} 应为有限数值，实际为 {v}")
+    if kind in ("standard", "positive") and v <= 0:
+        raise PolicyError(f"{pwhere}：参数 {name} 必须为正数，实际为 {v}")
+    if kind in ("non_negative", "rate") and v < 0:
+        raise PolicyError(f"{pwhere}：参数 {name} 不能为负数，实际为 {v}")
+    if kind == "rate" and v > 1:
+        raise PolicyError(f"{pwhere}：参数 {name} 应在 0 到 1 之间，实际为 {v}")
+    if v > MAXIMUM[name]:
+        shown = f"{v:.6g}" if isinstance(v, float) else (str(v) if v < 10 ** 20 else "超过 10^20")
+        raise PolicyError(f"{pwhere}：参数 {name} 超出合理范围（上限 {MAXIMUM[name]:g}），实际为 {shown}")
+    return float(v)

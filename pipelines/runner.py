@@ -69,17 +69,25 @@ def write_instance_config(cfg: Path) -> None:
 
 def preflight(month: str, resources: dict) -> None:
     """Fatal problems, each with one line saying what to fix."""
+    from pipelines.paths import landing_links_outside
     from pipelines.policy import PolicyError
     from pipelines.warehouse import WarehouseError
 
     if not MONTH_RE.match(month):
         raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
     check_partition(month)
+    check_locations(resources)
     landing = resources["landing"].month_dir(month)
     if not landing.is_dir():
         raise FatalError(f"落地目录中没有 {month} 月的数据：{landing} 不存在（检查 --landing 或等待部门报送）")
     if not any(p.is_file() and not p.name.startswith(".") for p in landing.iterdir()):
         raise FatalError(f"落地目录中没有 {month} 月的数据：{landing} 是空目录，没有任何部门的文件（检查 --landing 或等待部门报送）")
+    outside = landing_links_outside(resources["landing"].root, month)
+    if outside:  # refused here, before ingestion reads anything (one line, exit status 2)
+        name, target = outside[0]
+        more = f"（另有 {len(outside) - 1} 个）" if len(outside) > 1 else ""
+        raise FatalError(f"落地文件 {name} 是指向落地目录之外的符号链接（{target}）{more}：拒绝运行 {month} 月，"
+                         f"请把部门文件本身放入落地目录")
     try:
         policy = resources["policy"].load()
     except PolicyError as e:
@@ -97,6 +105,18 @@ def preflight(month: str, resources: dict) -> None:
     try:
         load_key()  # the analysts' copy needs it; in production a missing key stops the run here
     except PseudonymKeyError as e:
+        raise FatalError(str(e)) from None
+
+
+def check_locations(resources: dict) -> None:
+    """Landing, staged, out, warehouse and the analysts' copy: none the same as or inside another
+    (pipelines/paths.py), before anything is created or written."""
+    from pipelines.paths import PathConflict, run_locations
+    from pipelines.paths import check_locations as check
+
+    try:
+        check(**run_locations(resources))
+    except PathConflict as e:
         raise FatalError(str(e)) from None
 
 
@@ -132,6 +152,7 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
     if not MONTH_RE.match(month):
         raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
     check_partition(month)
+    check_locations(resources)  # before the month's lock is created beside the warehouse
     instance = instance or dagster_instance()
     try:  # the month's lock lives beside the warehouse: a path under a file cannot hold either
         lock_path(resources["warehouse"].path, month).parent.mkdir(parents=True, exist_ok=True)
