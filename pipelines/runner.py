@@ -2,7 +2,10 @@
 Dagster instance so that `lim ui` shows the run history)."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -184,19 +187,25 @@ def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet
         started = datetime.now(timezone.utc).replace(tzinfo=None)
         if "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
             resources["quality"].warm_up(month)
-        result = dg.materialize(
-            [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
-            instance=instance, raise_on_error=False, run_config=run_config,
-            tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main"},
-        )
+        # A quiet run's Dagster log is held back until the run is over: a month that stops for a
+        # fatal reason (the roster, below) is one line on stderr, not a page of step failures.
+        held = io.StringIO() if quiet else None
+        with contextlib.redirect_stderr(held) if held is not None else contextlib.nullcontext():
+            result = dg.materialize(
+                [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
+                instance=instance, raise_on_error=False, run_config=run_config,
+                tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main"},
+            )
         restrict_warehouse_files(resources["warehouse"].path)
     finally:
         os.umask(previous_umask)
     folder = str(Path(resources["output"].root) / month)
+    fatal = None if result.success else _fatal_cause(result)
+    if held is not None and not fatal:
+        sys.stderr.write(held.getvalue())
     if result.success:
         return RunOutcome(month, True, result.run_id, folder)
     failed_steps = sorted({ev.step_key for ev in result.all_events if ev.is_step_failure and ev.step_key})
-    fatal = _fatal_cause(result)
     if fatal:  # the roster of M is not usable: nothing was published; exit 2 with one line
         audit_failure(resources, month, result.run_id, started, failed_steps)
         raise FatalError(fatal)

@@ -38,8 +38,30 @@ def write_source(month_dir: Path, source: str, rows: list[dict], encoding: str =
     return path
 
 
-def write_month(root: Path, month: str, tables: dict[str, list[dict]]) -> Path:
+def write_month(root: Path, month: str, tables: dict[str, list[dict]], complete: bool = True) -> Path:
+    """The month's files; with `complete`, every department source not given is written with its
+    header and no rows (delivered, nothing this month): a source left out is *undelivered*, and its
+    facts unknown (rules.md "Incomplete months"). Tests of a missing source remove its file."""
     d = Path(root) / month
     for source, rows in tables.items():
         write_source(d, source, rows)
+    if complete:
+        for source in DEPARTMENT_SOURCES:
+            if source not in tables:
+                write_source(d, source, [])
     return d
+
+
+# The seven departments' sources (the roster and the optional register are not filled in).
+DEPARTMENT_SOURCES = ("education", "hr", "housing", "health", "medical_insurance", "emergency", "rural_revitalization")
+
+
+def bystander_roster(region: str = "370322101201", seq: int = 990) -> dict[str, list[dict]]:
+    """The bureau's roster with one household that plays no part in a test: a month without an
+    accepted roster stops the run (extracts.md, interface.md), so every landing month has one."""
+    pid = make_id("19700101", seq)
+    return {"civil_affairs_households": [dict(household_id="MZ-BYSTANDER", region_code=region, urban_rural="农村",
+                                              assistance_type="低保", since_month="2024-01", monthly_benefit=800,
+                                              other_income=0, financial_assets=0, last_review_date="2026-05-15")],
+            "civil_affairs_members": [dict(household_id="MZ-BYSTANDER", id_number=pid, name="旁观者", relation="户主",
+                                           labor_capacity="有")]}

@@ -70,6 +70,9 @@ def _settle(date: str, oop: float) -> dict:
 
 
 def households() -> list[Household]:
+    """The scenario county; the same IDs on every call (the ID sequence starts again)."""
+    global _seq
+    _seq = iter(range(1, 999))
     adult, child, old70 = "19860301", "20160301", "19550101"
     DUP = P(adult, "水十六", relation="其他", status="未就业", status_prev="未就业")
     H = Household

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from tests.conftest import TEST_POLICY
-from tests.landing import make_id, write_month
+from tests.landing import make_id, write_month, bystander_roster
 
 LIM = str(Path(sys.executable).parent / "lim")
 
@@ -26,6 +26,7 @@ def outside(tmp_path_factory):
     root = tmp_path_factory.mktemp("outside")
     pid = make_id("19800101", 7)
     write_month(root / "landing", "2026-06", {
+        **bystander_roster(),
         "rural_revitalization": [dict(rr_household_id="RR1", region_code="370322101201", id_number=pid, name="张 三",
                                       relation="户主", category="脱贫户", risk_eliminated="是", annual_net_income_per_capita=5000)],
         "hr": [dict(id_number=pid, name="张三", employment_status="就业", monthly_wage=900),
@@ -167,3 +168,36 @@ def test_a_month_that_cannot_run_runs_no_earlier_month_first(tmp_path, monkeypat
     captured = capsys.readouterr()
     assert rc == 2 and "2026-07" in captured.err and "更早月份" not in captured.out
     assert not (tmp_path / "out" / "2026-05").exists() and not (tmp_path / "out" / "2026-06").exists()
+
+
+@pytest.mark.parametrize("how", ["missing", "refused", "all_rows_quarantined"])
+def test_a_month_without_the_roster_stops_with_one_line(tmp_path, how):
+    """extracts.md / interface.md: without an accepted civil_affairs_households and
+    civil_affairs_members for M the run stops: exit 2, one line naming the file and the problem,
+    nothing published, last month's outputs byte-identical."""
+    landing, _ = _two_month_landing(tmp_path)
+    common = ["--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out"),
+              "--policy", TEST_POLICY]
+    env = {"DAGSTER_HOME": str(tmp_path / "dh")}
+    assert lim("run", "--month", "2026-05", *common, cwd=tmp_path, env_extra=env).returncode == 0
+    before = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    members = landing / "2026-06" / "civil_affairs_members.csv"
+    if how == "missing":
+        members.unlink()
+    elif how == "refused":
+        members.write_text("家庭编号,姓名\nMZH1,王一\n", encoding="utf-8")  # no ID column
+    else:
+        lines = members.read_text(encoding="utf-8").splitlines()
+        members.write_text("\n".join([lines[0]] + [l.replace(l.split(",")[1], "不详", 1) for l in lines[1:]]) + "\n",
+                           encoding="utf-8")
+    r = lim("run", "--month", "2026-06", *common, cwd=tmp_path, env_extra=env)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("错误：") and "民政局救助台账" in lines[0], r.stderr
+    assert ("civil_affairs_members" in lines[0]) if how == "missing" else ("civil_affairs_members.csv" in lines[0])
+    assert not (tmp_path / "out" / "2026-06").exists()
+    after = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert after == before
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert con.sql("select count(*) from alerts where month = '2026-06'").fetchall()[0][0] == 0
+    con.close()

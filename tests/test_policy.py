@@ -10,7 +10,7 @@ import yaml
 
 from pipelines.policy import PARAMETERS, PolicyError, load_policy
 from tests.conftest import TEST_POLICY
-from tests.landing import make_id, write_month
+from tests.landing import make_id, write_month, bystander_roster
 from tests.pipeline import run_months
 
 
@@ -75,6 +75,7 @@ def test_standard_raised_at_period_boundary(tmp_path):
     people = [("RR-820", make_id("19800101", 1), "甲一", 1120), ("RR-790", make_id("19800101", 2), "乙二", 1090)]
     for month in ("2026-06", "2026-07"):
         write_month(tmp_path / "landing", month, {
+            **bystander_roster(),
             "rural_revitalization": [rr(h, i, n, w) for h, i, n, w in people],
             "hr": [dict(id_number=i, name=n, employment_status="就业", monthly_wage=w) for _, i, n, w in people],
         })
