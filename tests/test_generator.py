@@ -366,10 +366,10 @@ def test_status_across_a_gap_planted():
         got.append(evaluate(mi, hist))
     (d1, a1, w1), (d2, a2, w2), (d3, a3, w3) = got
     dh = lambda alerts: [a for a in alerts if a[2] == "DANGEROUS_HOUSE"]
-    assert dh(a1) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "新增", "2026-01")]
+    assert dh(a1) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "新增", "2026-01", "")]
     assert dh(a2) == [] and ("civil_affairs", "H1", "DANGEROUS_HOUSE", "housing") in w2
     assert d2 == [("civil_affairs", "H1", "PENDING", "SOURCE_NOT_DELIVERED:housing")]
-    assert dh(a3) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "持续", "2026-01")]
+    assert dh(a3) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "持续", "2026-01", "")]
     assert w3 == []
 
 
