@@ -213,6 +213,20 @@ def test_aliases_are_in_the_contracts():
             from checks.contracts import load_contract
             assert set(c[5]) <= set(load_contract(s).column(c[0]).aliases), (s, c[0])
             assert set(c[4]) == set(cc.get("allowed", [])), (s, c[0])
+    # rules-variants.md B.2: checked where the contracts already hold them (the pipeline adds them)
+    from generator.columns import DECISION_COLUMNS, DECISIONS, VARIANT_COLUMNS
+    for s, cols in list(VARIANT_COLUMNS.items()) + [(DECISIONS, DECISION_COLUMNS)]:
+        path = cdir / f"{s}.yaml"
+        if not path.exists():
+            continue
+        by = {c["canonical"]: c for c in yaml.safe_load(path.read_text(encoding="utf-8"))["columns"]}
+        for c in cols:
+            if c[0] not in by:
+                continue
+            assert by[c[0]]["header"] == c[1] and bool(by[c[0]].get("required")) == c[3], (s, c[0])
+            assert set(c[4]) == set(by[c[0]].get("allowed", [])), (s, c[0])
+            from checks.contracts import load_contract
+            assert set(c[5]) <= set(load_contract(s).column(c[0]).aliases), (s, c[0])
 
 
 def test_cli(tmp_path):
