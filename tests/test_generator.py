@@ -1038,3 +1038,52 @@ def test_seed_policy_files():
         for line in text.splitlines():
             if ":" in line and not line.strip().startswith("#") and line.strip().split(":")[0] in params:
                 assert f"# {k}:" in line, line      # each value with its clause
+
+
+def test_oracle_review_basis_and_pre_exit_edges():
+    """The oracle alone. r6: pci* from R only when R < M, R was run with hr delivered; else the pci of
+    M (and, hr missing in M, withheld). r5: B from the roster of the month before exit only when that
+    month was run (a month without the members file was not)."""
+    from datetime import date
+
+    from generator.oracle import History, MonthInput, evaluate, skip_month
+    from generator.params import period_of, periods_for
+
+    pol = periods_for("2026-01", 4)
+    for p in pol:
+        p.update(dibao_benefit_basis="last_review_month", gradual_exit_annual_reduction=0.25)
+    ids = {h: f"3703221980010{i:03d}" for i, h in enumerate(["H1", "H2", "H4", "H5", "H7", "H8"])}
+    from generator.ids import check_digit
+    ids = {h: v[:17] + check_digit(v[:17]) for h, v in ids.items()}
+    review = {"H1": date(2026, 1, 15), "H2": date(2026, 3, 10), "H4": date(2026, 2, 10), "H5": date(2026, 4, 5),
+              "H7": date(2025, 6, 1), "H8": date(2025, 6, 1)}
+    wage = {"2026-01": 60000, "2026-02": 90000, "2026-03": 90000, "2026-04": 90000}   # pci 300 then 600
+    hist = History()
+    got = {}
+    for ym, hr_in, members_in in (("2026-01", True, False), ("2026-02", False, True), ("2026-03", True, True),
+                                  ("2026-04", False, True)):
+        mi = MonthInput(ym, period_of(pol, ym))
+        mi.present = set(SOURCES) - ({"hr"} if not hr_in else set()) - ({"civil_affairs_members"} if not members_in else set())
+        for h in ("H1", "H2", "H4", "H5"):
+            mi.households.append((h, "370322100200", "农村", "低保", "2024-01", None, 50000, 0, None, review[h]))
+        for h, col in (("H7", None), ("H8", 70000)):
+            mi.households.append((h, "370322100200", "农村", "低保", "2024-01", "2026-02", 50000, 0, None,
+                                  review[h], None, None, col))
+        mi.members = [(h, pid, "张三", "户主", None, None, "有") for h, pid in ids.items()] if members_in else []
+        mi.hr = [(pid, "张三", "就业", wage[ym], None, None) for pid in ids.values()] if hr_in else []
+        if not members_in:
+            skip_month(mi, hist)
+            continue
+        d, a, w = evaluate(mi, hist)
+        got[ym] = ({x[1] for x in a if x[2] == "BENEFIT_MISMATCH"}, {x[1]: x[3] for x in w if x[2] == "BENEFIT_MISMATCH"})
+    # 2026-02 (hr missing): January was not run (no members file) -> no pci of R, withheld for hr;
+    # H7's month before exit (January) was not run -> B unknown; H8 has its column: 500 vs 700 -> alert
+    mm, wh = got["2026-02"]
+    assert wh == {"H1": "hr", "H2": "hr", "H4": "hr", "H5": "hr", "H7": "PRE_EXIT_BENEFIT_UNKNOWN"} and mm == {"H8"}
+    # 2026-03: H4 reviewed in February, whose hr was missing -> pci of March (600): expected 200, paid 500
+    mm, wh = got["2026-03"]
+    assert "H4" in mm and "H1" in mm and wh == {"H7": "PRE_EXIT_BENEFIT_UNKNOWN"}
+    # 2026-04 (hr missing): H1 and H4 have no run R with hr -> withheld; H5 reviewed in April (R = M) too;
+    # H2 reviewed in March (run, hr delivered): pci 600 of March -> expected 200, paid 500, not withheld
+    mm, wh = got["2026-04"]
+    assert set(wh) == {"H1", "H4", "H5", "H7"} and wh["H1"] == "hr" and mm == {"H2", "H8"}
