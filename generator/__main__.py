@@ -1,5 +1,6 @@
 """python -m generator --households N --months K --start YYYY-MM --seed S --out DIR [--messy-rate R]
-    [--undelivered YYYY-MM:SOURCE[:refused|:quarantined]]... [--allow-roster]"""
+    [--undelivered YYYY-MM:SOURCE[:refused|:quarantined]]... [--allow-roster]
+    [--policy FILE [--policy-county CODE]] [--policy-variants | --no-policy-variants]"""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,14 @@ def main(argv=None) -> int:
     ap.add_argument("--allow-roster", action="store_true",
                     help="allow --undelivered for civil_affairs_households/members (the run of that "
                          "month then stops: for tests of the fatal case)")
+    ap.add_argument("--policy", metavar="FILE",
+                    help="a policy file (interface.md's format, rules-variants.md parameters allowed): its "
+                         "parameters, period by period, for the generated county (README 'Policy variants')")
+    ap.add_argument("--policy-county", metavar="CODE", help="the county of --policy when it holds several")
+    ap.add_argument("--policy-variants", dest="variants", action="store_true", default=None,
+                    help="write rules-variants.md's optional roster columns and civil_affairs_decisions and "
+                         "plant its thresholds (default: when --policy states a rules-variants.md parameter)")
+    ap.add_argument("--no-policy-variants", dest="variants", action="store_false")
     a = ap.parse_args(argv)
     from .model import DEFAULT_RATES
     rates = {}
@@ -45,11 +54,24 @@ def main(argv=None) -> int:
                           a.allow_roster)
     except ValueError as e:
         ap.error(str(e))
+    if a.policy:
+        from .params import load_policy, merge_periods, periods_for
+        try:
+            _, given = load_policy(a.policy, a.policy_county)
+            merge_periods(periods_for(a.start, a.months), given,
+                          [month_add(a.start, i) for i in range(max(a.months, 1))])
+        except (OSError, ValueError) as e:
+            ap.error(str(e))
+        except Exception as e:   # YAML that cannot be parsed
+            ap.error(f"policy: {a.policy}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
     t0 = time.time()
     s = generate(a.out, a.households, a.months, a.start, a.seed, messy_rate=a.messy_rate,
                  truth=not a.no_truth, chunk_size=a.chunk_size, rates=rates or None,
-                 undelivered=a.undelivered, allow_roster=a.allow_roster)
+                 undelivered=a.undelivered, allow_roster=a.allow_roster, policy=a.policy,
+                 policy_county=a.policy_county, variants=a.variants)
     brief = {k: s[k] for k in ("county", "county_name", "months", "households", "seed", "messy_rate")}
+    if s.get("variants"):
+        brief["variants"] = True
     brief["rows"] = {ym: sum(c.values()) for ym, c in s["counts"].items()}
     brief["seconds"] = round(time.time() - t0, 1)
     print(json.dumps(brief, ensure_ascii=False), file=sys.stderr)

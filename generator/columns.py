@@ -95,3 +95,44 @@ SOURCES = {
         ('other_income', '家庭其他月收入', 'amount', False, (), ('其他月收入',), False),
     ],
 }
+
+# rules-variants.md B.2: optional roster columns (appended after the columns above, written only
+# in variant mode) and the optional source civil_affairs_decisions. No aliases of their own: only
+# the shared ones of checks/contracts/aliases.yaml (家庭编号, 行政区划代码).
+VETERAN_GRADES = ('一级', '二级', '三级', '四级', '五级', '六级', '七级', '八级', '九级', '十级')
+PREFERENTIAL = ('军属', '烈士遗属', '因公牺牲军人遗属', '病故军人遗属', '在乡老复员军人')
+VARIANT_COLUMNS = {
+    'civil_affairs_households': [
+        ('support_mode', '供养方式', 'enum', False, ('集中供养', '分散供养'), (), False),
+        ('support_income', '赡养抚养扶养费', 'amount', False, (), (), False),
+        ('pre_exit_benefit', '渐退前月保障金额', 'amount', False, (), (), False),
+    ],
+    'civil_affairs_members': [
+        ('care_level', '护理等级', 'enum', False, ('全自理', '半护理', '全护理'), (), False),
+        ('veteran_disability_grade', '残疾军人等级', 'enum', False, VETERAN_GRADES, (), False),
+        ('preferential_category', '优抚对象类别', 'enum', False, PREFERENTIAL, (), False),
+        ('regular_pension_subsidy', '定期抚恤补助', 'enum', False, ('是', '否'), (), False),
+    ],
+}
+DECISIONS = 'civil_affairs_decisions'
+DECISION_COLUMNS = [
+    ('household_id', '家庭编号', 'text', True, (), ('家庭编码', '户编号', '家庭ID', '救助家庭编号'), False),
+    ('region_code', '行政区划代码', 'region_code', True, (), ('区划代码', '行政区划', '行政区划编码', '所属区划代码', '区划编码'), False),
+    ('applied_type', '申请类别', 'enum', True, ('低保', '特困', '低保边缘', '支出型困难'), (), False),
+    ('decision', '审核确认结果', 'enum', True, ('通过', '未通过'), (), False),
+    ('decision_date', '审核确认日期', 'date', True, (), (), True),
+]
+
+
+def sources_for(variants: bool) -> dict:
+    """The column lists of the generated sources: rules.md's ten, or (variant mode) with the
+    optional roster columns appended and civil_affairs_decisions added."""
+    if not variants:
+        return SOURCES
+    out = {s: list(cols) + VARIANT_COLUMNS.get(s, []) for s, cols in SOURCES.items()}
+    out[DECISIONS] = list(DECISION_COLUMNS)
+    return out
+
+
+# what verify() reads: every optional column (a file without the header: every cell empty)
+ALL_COLUMNS = sources_for(True)

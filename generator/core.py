@@ -14,18 +14,21 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+from .columns import DECISIONS, sources_for
 from .ids import id_areas, make_id
 from .model import Chunk, Ctx, SOURCES, emit
-from .oracle import ROSTER, History, MonthInput, evaluate, skip_month
-from .params import Geography, month_add, period_of, periods_for, policy_yaml
+from .oracle import (ROSTER, History, MonthInput, audit_population, draw_audit, evaluate, merge_population,
+                     skip_month)
+from .params import (Geography, has_variant_params, load_policy, merge_periods, month_add, period_of,
+                     periods_for, policy_yaml, policy_yaml_v)
 from .names import COMPOUND
 from .render import DATED, NON_GBK_CHARS, FilePlan, RowPlanner, Writer, make_plans, row_renderer
 
 ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
         "household_registration": "register", "education": "education", "hr": "hr",
         "housing": "housing", "health": "health", "medical_insurance": "medical",
-        "emergency": "emergency", "rural_revitalization": "rr"}
-DATE_IDX = {"health": 4, "medical_insurance": 2, "emergency": 3}
+        "emergency": "emergency", "rural_revitalization": "rr", DECISIONS: "decisions"}
+DATE_IDX = {"health": 4, "medical_insurance": 2, "emergency": 3, DECISIONS: 4}
 
 TRUTH_FILES = {
     "determinations": ["month", "household_source", "household_id", "category", "reason_codes"],
@@ -36,12 +39,17 @@ TRUTH_FILES = {
     "variants": ["month", "source", "row_number", "variant"],
     "withheld": ["month", "household_source", "household_id", "alert_type", "missing_sources"],
 }
+# variant mode (rules-variants.md): alerts gain their reason codes, audit_sample its source and town
+ALERTS_V = TRUTH_FILES["alerts"] + ["reasons"]
+AUDIT = ["month", "household_id", "new_approvals"]
+AUDIT_V = AUDIT + ["source", "town_code"]
+PLANTED = ["household_id", "case", "member_id_number", "month"]
 UNDELIVERED_MODES = ("missing", "refused", "quarantined")
 # the required column left empty in every row of a "quarantined" file (not the ID, the name
 # or a date: the rows stay persons, and a dated file still falls in its month)
 ALL_BAD_COL = {"civil_affairs_households": 2, "civil_affairs_members": 6, "household_registration": 6,
                "education": 4, "hr": 2, "housing": 4, "health": 2, "medical_insurance": 3,
-               "emergency": 4, "rural_revitalization": 5}
+               "emergency": 4, "rural_revitalization": 5, DECISIONS: 3}
 
 
 def parse_undelivered(items, months, allow_roster=False) -> dict:
@@ -58,8 +66,8 @@ def parse_undelivered(items, months, allow_roster=False) -> dict:
         if ym not in months:
             raise ValueError(f"undelivered: month {ym} is not one of the generated months "
                              f"({months[0]}..{months[-1]})")
-        if src not in SOURCES:
-            raise ValueError(f"undelivered: unknown source {src!r}; one of {', '.join(SOURCES)}")
+        if src not in SOURCES and src != DECISIONS:
+            raise ValueError(f"undelivered: unknown source {src!r}; one of {', '.join(SOURCES + [DECISIONS])}")
         if mode not in UNDELIVERED_MODES:
             raise ValueError(f"undelivered: mode {mode!r} must be one of {', '.join(UNDELIVERED_MODES)}")
         if src in ROSTER and not allow_roster:
@@ -76,7 +84,7 @@ def apply_undelivered(plans, und, seed):
     column left out: `missing_column`), or accepted with every row quarantined
     (`missing_required`; a file of a dated source with no event that month gets one row)."""
     for (ym, s), mode in sorted(und.items()):
-        p = FilePlan(ym, s)
+        p = FilePlan(ym, s, plans[(ym, s)].cols)
         if mode == "missing":
             p.missing = True
         elif mode == "quarantined":
@@ -91,14 +99,15 @@ def apply_undelivered(plans, und, seed):
 class _TruthSink:
     """Per-month spill files, concatenated in month order at the end."""
 
-    def __init__(self, tdir: Path, months):
+    def __init__(self, tdir: Path, months, headers=None):
         self.tdir = tdir
         self.months = months
+        self.headers = headers or TRUTH_FILES
         tmp = tdir / ".tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         self.files = {}
         self.writers = {}
-        for name in TRUTH_FILES:
+        for name in self.headers:
             for ym in months:
                 f = open(tmp / f"{name}.{ym}.csv", "w", encoding="utf-8", newline="")
                 self.files[(name, ym)] = f
@@ -112,7 +121,7 @@ class _TruthSink:
         for f in self.files.values():
             f.close()
         tmp = self.tdir / ".tmp"
-        for name, header in TRUTH_FILES.items():
+        for name, header in self.headers.items():
             with open(self.tdir / f"{name}.csv", "wb") as out:
                 out.write((",".join(header) + "\n").encode())
                 for ym in self.months:
@@ -223,7 +232,7 @@ def _non_gbk_names(ch, recs, plans, months, rate, seed, used):
 
 def _all_bad_rows(plan, items):
     """Every row quarantined for a missing required value (the file counts as undelivered)."""
-    base = row_renderer(plan.source, plan.fmt)
+    base = row_renderer(plan.source, plan.fmt, plan.cols)
     rows = []
     for rec, _ in items:
         cells = list(base(rec))
@@ -243,7 +252,8 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
         _non_gbk_names(ch, recs, plans, ctx.months, messy_rate, seed, used)
     out_files = {}
     out_truth = {}
-    order = [s for s in SOURCES if s != "household_registration"] + ["household_registration"]
+    srcs = list(recs[0]) if recs else list(SOURCES)
+    order = [s for s in srcs if s != "household_registration"] + ["household_registration"]
     for m, ym in enumerate(ctx.months):
         mi = MonthInput(ym, ctx.P[m])
         protected = set()
@@ -260,7 +270,7 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             if plan.refuse:
                 rows = []
                 if plan.refuse in ("missing_column", "wrong_month"):
-                    base = row_renderer(s, plan.fmt)
+                    base = row_renderer(s, plan.fmt, plan.cols)
                     for rec, _ in items:
                         if plan.refuse == "wrong_month":
                             rec = list(rec)
@@ -288,13 +298,14 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             if not all(s in mi.present for s in ROSTER):
                 # no roster: the run for the month stops (interface.md); nothing is published
                 skip_month(mi, hist)
-                out_truth[ym] = ([], [], [], [])
+                out_truth[ym] = ([], [], {}, [])
                 continue
             dets, alerts, withheld = evaluate(mi, hist)
-            new = sorted({r[0] for r in mi.households if r[4] == ym})
-            out_truth[ym] = ([(ym,) + d for d in dets], [(ym,) + a for a in alerts], new,
+            if not ctx.variants:
+                alerts = [a[:7] for a in alerts]
+            out_truth[ym] = ([(ym,) + d for d in dets], [(ym,) + a for a in alerts], audit_population(mi),
                              [(ym,) + w for w in withheld])
-    return out_files, out_truth, used
+    return out_files, out_truth, used, ch.planted
 
 
 def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
@@ -304,7 +315,8 @@ def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
 
 def generate(out, households: int, months: int, start: str, seed: int, messy_rate: float = 0.0,
              truth: bool = True, chunk_size: int = 5000, rates: dict | None = None,
-             processes: int | None = None, undelivered=(), allow_roster: bool = False) -> dict:
+             processes: int | None = None, undelivered=(), allow_roster: bool = False,
+             policy=None, policy_county: str | None = None, variants: bool | None = None) -> dict:
     """Write a synthetic county's landing data (and its ground truth) under `out`.
 
     `undelivered`: sources a department did not deliver in a month, e.g.
@@ -312,6 +324,13 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     written as a file refused as a whole for a missing required column, or as a file whose
     every row is quarantined for a missing required value). The roster's two sources only with
     allow_roster=True (the month's run then stops: the truth has no row for that month).
+
+    `policy`: a policy (path to a YAML file in interface.md's format, or the same as a dict) whose
+    parameters, period by period, replace the generated ones (params.merge_periods; the county's
+    code, towns and villages stay the generated ones; `policy_county` picks a county of a file
+    holding several). `variants`: write rules-variants.md's optional roster columns and
+    civil_affairs_decisions and plant the households of its thresholds; None = whenever the
+    given policy states a rules-variants.md parameter. Without both the output is unchanged.
 
     Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
     <out>/truth/*.csv. Same arguments -> byte-identical output (whatever `processes`).
@@ -325,14 +344,25 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         raise ValueError(f"start must be YYYY-MM, got {start!r}")
     month_list = [month_add(start, i) for i in range(months)]
     und = parse_undelivered(undelivered, month_list, allow_roster)
+    periods = periods_for(start, months)
+    given = None
+    if policy is not None:
+        _, given = load_policy(policy, policy_county)
+        periods = merge_periods(periods, given, month_list)
+    if variants is None:
+        variants = given is not None and has_variant_params(given)
+    variants = bool(variants)
+    if not variants and any(s == DECISIONS for _, s in und):
+        raise ValueError(f"undelivered: {DECISIONS} exists only with variants (policy_variants)")
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     geo = Geography(rng, households)
-    periods = periods_for(start, months)
     pbm = [period_of(periods, m) for m in month_list]
-    (out / "policy.yaml").write_text(policy_yaml(geo, periods), encoding="utf-8")
+    text = policy_yaml_v(geo, periods) if (given is not None or variants) else policy_yaml(geo, periods)
+    (out / "policy.yaml").write_text(text, encoding="utf-8")
+    sources = list(sources_for(variants))
 
-    plans = make_plans(month_list, messy_rate, seed, households, geo.name)
+    plans = make_plans(month_list, messy_rate, seed, households, geo.name, variants=variants)
     apply_undelivered(plans, und, seed)
     writers = {}
     paths = {}
@@ -350,7 +380,8 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         writers[(ym, s)] = Writer(p, plan)
 
     tdir = out / "truth"
-    sink = _TruthSink(tdir, month_list) if truth else None
+    headers = dict(TRUTH_FILES, alerts=ALERTS_V) if variants else TRUTH_FILES
+    sink = _TruthSink(tdir, month_list, headers) if truth else None
     jobs = [(ci, g0, min(chunk_size, households - g0))
             for ci, g0 in enumerate(range(0, households, chunk_size))]
     lanes = [[j for j in jobs if j[0] % 2 == lane] for lane in (0, 1)]
@@ -358,12 +389,15 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     for lane in (0, 1):
         c = Ctx(seed, geo, month_list, pbm, rates, id_areas(geo.code, households))
         c.lane = lane
+        c.variants = variants
+        c.parametric = given is not None or variants
         ctxs.append(c)
     if processes is None:
         processes = 2 if len(jobs) >= 4 else 1
     used = Counter()
     counts = {ym: Counter() for ym in month_list}
-    audit = {ym: [] for ym in month_list}
+    audit = {ym: {} for ym in month_list}
+    planted = []
 
     def results():
         if processes <= 1:
@@ -388,11 +422,12 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                 if p.is_alive():
                     p.terminate()
 
-    for files, tr, u in results():
+    for files, tr, u, pl in results():
         used.update(u)
+        planted.extend(pl)
         for ym in month_list:
             q, ln, vr = [], [], []
-            for s in SOURCES:
+            for s in sources:
                 plan = plans[(ym, s)]
                 payload, n, tags, enc = files[(ym, s)]
                 if enc == "gb18030" and plan.enc == "gbk":
@@ -428,7 +463,7 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                     sink.add("determinations", ym, tr[ym][0])
                     sink.add("alerts", ym, tr[ym][1])
                     sink.add("withheld", ym, tr[ym][3])
-                    audit[ym].extend(tr[ym][2])
+                    merge_population(audit[ym], tr[ym][2])
 
     # a "file of another month" must hold at least one row
     for (ym, s), plan in sorted(plans.items()):
@@ -437,8 +472,9 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             fake = make_id(geo.code, date(1980, 1, 1), "001")
             rec = {"health": (fake, "张三", "慢性病", "高血压", d),
                    "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
-                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}[s]
-            row = _shape(plan, row_renderer(s, plan.fmt)(rec))
+                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0),
+                   DECISIONS: (f"MZ{geo.code}99999999", f"{geo.code}100200", "低保", "未通过", d)}[s]
+            row = _shape(plan, row_renderer(s, plan.fmt, plan.cols)(rec))
             writers[(ym, s)].write_payload(_encode_csv(plan, [row])[0] if plan.fmt == "csv" else [row])
             plan.rows += 1
     # a file whose every row is quarantined must hold a row
@@ -448,7 +484,8 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             fake = make_id(geo.code, date(1980, 1, 1), "001")
             rec = {"health": (fake, "张三", "慢性病", "高血压", d),
                    "medical_insurance": (fake, "张三", d, 10000, 5000, 0, 0, 5000),
-                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0)}.get(s)
+                   "emergency": (fake, "张三", "洪涝", d, "无", 10000, 0),
+                   DECISIONS: (f"MZ{geo.code}99999999", f"{geo.code}100200", "低保", "未通过", d)}.get(s)
             if rec is None:
                 raise ValueError(f"undelivered: {ym}:{s}:quarantined, but the source has no row that month")
             rows, _ = _all_bad_rows(plan, [(rec, False)])
@@ -466,8 +503,8 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                "households": households, "seed": seed, "messy_rate": messy_rate,
                "policy": str(out / "policy.yaml"), "counts": {}, "paths": {}, "files": {}}
     for ym in month_list:
-        summary["counts"][ym] = {s: counts[ym][s] for s in SOURCES}
-        summary["paths"][ym] = {s: str(paths[(ym, s)]) for s in SOURCES if paths[(ym, s)] is not None}
+        summary["counts"][ym] = {s: counts[ym][s] for s in sources}
+        summary["paths"][ym] = {s: str(paths[(ym, s)]) for s in sources if paths[(ym, s)] is not None}
     file_rows = []
     for (ym, s), plan in sorted(plans.items()):
         status = "missing" if plan.missing else (plan.refuse or "ok")
@@ -483,19 +520,24 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                     w.writerow([ym, s, plan.refuse])
         with open(tdir / "audit_sample.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(["month", "household_id", "new_approvals"])
+            w.writerow(AUDIT_V if variants else AUDIT)
             for m, ym in enumerate(month_list):
-                ids = sorted(set(audit[ym]))
-                k = math.ceil(Fraction(str(pbm[m]["audit_sample_rate"])) * len(ids))
-                ids.sort(key=lambda h: hashlib.sha256(f"{ym}|{h}".encode()).hexdigest())
-                for h in ids[:k]:
-                    w.writerow([ym, h, len(ids)])
+                for row in draw_audit(ym, audit[ym], pbm[m]):
+                    w.writerow([ym, *row] if variants else [ym, *row[:2]])
+        if variants:
+            with open(tdir / "planted.csv", "w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(PLANTED)
+                w.writerows(planted)
         with open(tdir / "files.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["month", "source", "file", "format", "encoding", "headers", "file_variants",
                         "status", "rows_in", "rows_quarantined", "rows_duplicate"])
             w.writerows(file_rows)
         summary["truth"] = {name: str(tdir / f"{name}.csv") for name in
-                            list(TRUTH_FILES) + ["refused_files", "files", "audit_sample"]}
+                            list(TRUTH_FILES) + ["refused_files", "files", "audit_sample"]
+                            + (["planted"] if variants else [])}
+    if variants:
+        summary["variants"] = True
         summary["planted"] = dict(sorted(used.items()))
     return summary

@@ -13,6 +13,7 @@ import random
 from datetime import date, timedelta
 
 from . import names as N
+from .columns import VETERAN_GRADES
 from .ids import add_months, birth_of, make_id, seq_code, SEQ_CAPACITY
 from .params import month_add
 
@@ -165,7 +166,7 @@ class Person:
 
 class Household:
     __slots__ = ("g", "hukou", "village", "urban", "members", "kind", "opt", "prot", "roster",
-                 "rr", "target", "other", "j", "emerg")
+                 "rr", "target", "other", "j", "emerg", "decisions")
 
     def __init__(self):
         self.roster = None
@@ -173,11 +174,12 @@ class Household:
         self.target = None
         self.other = 0
         self.emerg = []   # (m, type, day, damage, loss, aid)
+        self.decisions = []   # variant mode: (m, household_id, region, applied type, result, day)
 
 
 class Roster:
     __slots__ = ("hid", "type", "since", "exit", "fa", "review", "active", "listed", "benefit",
-                 "mismatch", "stale", "attrs")
+                 "mismatch", "stale", "attrs", "vx", "vattrs")
 
     def __init__(self, hid, typ, since):
         self.hid = hid
@@ -191,6 +193,10 @@ class Roster:
         self.benefit = None
         self.mismatch = None
         self.stale = False
+        # variant mode (generator/variants.py): household extras (support_mode, support,
+        # pre_exit, pre_exit_col, naive, pay) and member extras {id: (care, grade, category, subsidy)}
+        self.vx = {}
+        self.vattrs = {}
 
 
 class Ctx:
@@ -219,6 +225,8 @@ class Ctx:
         self.urban_villages = [v[0] for v in geo.villages if v[2]]
         self.rural_villages = [v[0] for v in geo.villages if not v[2]]
         self._dis = {}
+        self.variants = False       # rules-variants.md columns, source and planted households
+        self.parametric = False     # a policy was given: the bureau pays by the period's parameters
 
     def new_id(self, birth: date, male: bool) -> str:
         """Unique ID: each lane (chunks of one parity) owns half of the sequence codes."""
@@ -345,8 +353,13 @@ class Chunk:
         self._last_head = {}
         g = g0
         kinds = []
+        self.planted = []       # variant mode: (household_id, case, member id, month) of the coverage
+        if ctx.variants:
+            from . import variants  # noqa: F401  (registers the variant set-ups)
         if index == 0:
             kinds = list(COVERAGE)
+            if ctx.variants:
+                kinds += variants.VCOVERAGE
         rates = ctx.rates
         rkinds = sorted(rates)
         for i in range(count):
@@ -358,6 +371,8 @@ class Chunk:
                 prot = False
             self.households.append(self._household(g + i, kind, opt, prot))
         self._link_dups()
+        if ctx.variants:
+            variants.random_extras(self)
         amb = {p.id for pair in self.amb_pairs for p in pair}
         self.rare_ids = {p.id for hh in self.households for p in hh.members
                          if len(p.name) >= 4 and p.name[:2] in N.COMPOUND and p.id not in amb}
@@ -390,6 +405,13 @@ class Chunk:
                 village, urban = pool[g % len(pool)], bool(want_urban)
         if opt.get("amb_dst") and self.households:
             village, urban = self.households[-1].village, self.households[-1].urban
+        if opt.get("town") is not None:
+            # variant coverage: a village of the k-th town (sorted codes), urban or not as asked
+            towns = sorted(ctx.geo.towns)
+            t = towns[opt["town"] % len(towns)]
+            vs = [v for v in ctx.geo.villages if v[0][:9] == t]
+            pick = [v for v in vs if v[2] == bool(opt.get("urban"))] or vs
+            village, urban = pick[0][0], pick[0][2]
         if kind.startswith("rr") and urban:
             kind = hh.kind = "ordinary" if not prot else kind
         hh.village, hh.urban = village, urban
@@ -426,6 +448,16 @@ class Chunk:
                     ("子女", _age_birth(rng, ctx, 15), False)]
         if kind == "deceased" and not opt.get("single"):
             comp = comp[:1] + [("父母", _age_birth(rng, ctx, 81), True)] + comp[1:]
+        if opt.get("members"):
+            # variant coverage: (relation, age or ("turns", a) / ("turns_miss", a), male)
+            comp = []
+            mem = opt["members"](ctx) if callable(opt["members"]) else opt["members"]
+            for rel, a, male in mem:
+                if isinstance(a, tuple):
+                    b = _turns(ctx, a[1], j, miss=a[0] == "turns_miss")
+                else:
+                    b = _age_birth(rng, ctx, a)
+                comp.append((rel, b, male))
         hh.members = self._persons(hh, comp)
         self._econ(hh)
         setup = SETUPS.get(kind)
@@ -709,7 +741,11 @@ class Chunk:
             if n == 0:
                 continue
             other = hh.other if hh.roster is not None or hh.rr is not None else 0
+            if hh.roster is not None and hh.roster.vx:
+                from .variants import disregard
+                other -= disregard(self.ctx, hh, m)
             need = t * n - other
+            ded = cents(self.ctx.P[m]["employment_cost_deduction"])
             earners = [p for p in liv if 18 <= _age(p, self.ctx, m) <= 59]
             e = earners[0] if earners else liv[0]
             for p in liv:
@@ -721,7 +757,7 @@ class Chunk:
             if need > 0:
                 if e in earners:
                     st = "就业" if hh.opt.get("job_kind") != "flex" else "灵活就业"
-                    e.hr[m] = [st, need + 30000, None, None]
+                    e.hr[m] = [st, need + ded, None, None]
                 else:
                     e.hr[m] = ["退休", None, need, None]
             else:
@@ -1232,7 +1268,8 @@ def emit(ch: Chunk):
     """Canonical records per month and source: recs[m][source] = [(record, protected)]."""
     ctx = ch.ctx
     K = ctx.K
-    recs = [{s: [] for s in SOURCES} for _ in range(K)]
+    recs = [{s: [] for s in SOURCES + (["civil_affairs_decisions"] if ctx.variants else [])}
+            for _ in range(K)]
     for hh in ch.households:
         ur = "城市" if hh.urban else "农村"
         prot = hh.prot
@@ -1284,13 +1321,30 @@ def emit(ch: Chunk):
                           if (p.death_m is None or p.death_m >= m - 1 or hh.kind == "deceased")
                           and (p.out_m is None or p.out_m > m)]
                 r.listed[m] = listed
-                benefit = _bureau_benefit(ch, hh, m)
-                R["civil_affairs_households"].append(((r.hid, hh.village, ur, r.type, r.since, r.exit[m],
-                                                       benefit, hh.other, r.fa, r.review[m]), prot))
+                if ctx.parametric or ctx.variants:
+                    from .variants import bureau_benefit
+                    benefit = bureau_benefit(ch, hh, m)
+                else:
+                    benefit = _bureau_benefit(ch, hh, m)
+                r.benefit[m] = benefit
+                hrec = (r.hid, hh.village, ur, r.type, r.since, r.exit[m], benefit, hh.other, r.fa, r.review[m])
+                if ctx.variants:
+                    vx = r.vx
+                    hrec += (vx.get("support_mode"), vx.get("support"),
+                             vx.get("pre_exit") if vx.get("pre_exit_col") and r.exit[m] is not None else None)
+                R["civil_affairs_households"].append((hrec, prot))
                 for p in listed:
                     a = r.attrs.get(p.id, (None, None, "有"))
                     rel = p.rel if p in mem else "其他"
-                    R["civil_affairs_members"].append(((r.hid, p.id, p.name, rel, a[0], a[1], a[2]), prot))
+                    mrec = (r.hid, p.id, p.name, rel, a[0], a[1], a[2])
+                    if ctx.variants:
+                        v = r.vattrs.get(p.id)
+                        mrec += (None, None, None, None) if v is None else \
+                            (v[0], None if v[1] is None else VETERAN_GRADES[v[1] - 1], v[2], v[3])
+                    R["civil_affairs_members"].append((mrec, prot))
+            for d in hh.decisions:
+                if d[0] == m:
+                    R["civil_affairs_decisions"].append(((d[1], d[2], d[3], d[4], date(y, mo, d[5])), prot))
             if hh.rr is not None:
                 rid, cat, risk, annual, other = hh.rr
                 for p in mem:

@@ -11,11 +11,15 @@ Nothing here is shared with the pipeline (assets/, sql/, pipelines/).
 from __future__ import annotations
 
 import calendar
+import hashlib
+import math
 from collections import defaultdict
 from datetime import date
+from fractions import Fraction
 
+from .columns import VETERAN_GRADES
 from .ids import add_months
-from .params import month_add, month_diff
+from .params import month_add, month_diff, vparam
 
 HIGH, MID, LOW = "高", "中", "低"
 PRIORITY = {
@@ -49,6 +53,27 @@ READS = {
     "STUDENT_DROPOUT": ("education",),
     "DISASTER_AFFECTED": ("emergency",),
 }
+
+
+# rules-variants.md r3: the reason codes of SINGLE_PERSON_DIBAO, in this order
+SPD_REASONS = ("SEVERE_DISABILITY", "MAJOR_ILLNESS", "CRITICAL_ILLNESS_CLAIM", "VETERAN_DISABILITY",
+               "PREFERENTIAL")
+# rules.md RELAPSE_RISK shocks, in the table's order
+SHOCKS = ("ILLNESS", "MEDICAL_COST", "DISASTER", "JOB_LOSS", "DEATH", "DROPOUT", "LOW_INCOME")
+PRE_EXIT_UNKNOWN = "PRE_EXIT_BENEFIT_UNKNOWN"
+DECISIONS = "civil_affairs_decisions"
+GRADE = {g: i + 1 for i, g in enumerate(VETERAN_GRADES)}
+CARE = {"全自理": "self", "半护理": "partial", "全护理": "full"}
+
+
+def opt(r, i):
+    """An optional trailing column of a record (rules-variants.md B.2): None when the record was
+    made without it (a file without the header)."""
+    return r[i] if len(r) > i else None
+
+
+def frac(v) -> Fraction:
+    return Fraction(str(v))
 
 
 def reason_codes(sources) -> str:
@@ -111,6 +136,28 @@ class Params:
         self.relapse = y("relapse_income_threshold")
         self.cyc_stable = int(p["review_cycle_months_stable"])
         self.cyc_unstable = int(p["review_cycle_months_unstable"])
+        self.audit_rate = frac(p["audit_sample_rate"])
+        # rules-variants.md B.1 (absent = default)
+        v = lambda k: vparam(p, k)
+        f = lambda k: None if v(k) is None else frac(v(k))
+        self.t_urban, self.t_rural, self.t_central = (f("tekun_multiplier_urban"), f("tekun_multiplier_rural"),
+                                                      f("tekun_multiplier_centralized"))
+        self.care = {k: frac(v("tekun_care_" + k)) * 100 for k in ("self", "partial", "full")}  # cents
+        self.disregard = v("support_income_disregard")
+        self.l3 = v("severe_disability_level3_intellectual_mental")
+        self.sp_claim = v("single_person_critical_illness_claim")
+        self.sp_vet = v("single_person_veteran_max_grade")
+        self.sp_pref = v("single_person_preferential")
+        self.age_elderly = v("supplement_elderly_age")
+        self.age_minor = v("supplement_minor_age")
+        self.age_ed = v("supplement_elderly_disabled_age")
+        self.sup_vet = v("supplement_veteran_max_grade")
+        self.sup_pref = frac(v("supplement_preferential"))
+        self.ge_red = f("gradual_exit_annual_reduction")
+        self.ge_offset = v("gradual_exit_reduction_offset")
+        self.basis_review = v("dibao_benefit_basis") == "last_review_month"
+        self.audit_per_town = v("audit_per_town")
+        self.audit_rejected = v("audit_include_rejected")
 
 
 class MonthInput:
@@ -119,7 +166,7 @@ class MonthInput:
     `present`: the sources *delivered* in the month (rules.md "Incomplete months"): the file
     was accepted and it has no data row or at least one accepted row (after ID linking)."""
     __slots__ = ("month", "params", "present", "households", "members", "register", "education",
-                 "hr", "housing", "health", "medical", "emergency", "rr")
+                 "hr", "housing", "health", "medical", "emergency", "rr", "decisions")
 
     def __init__(self, month, params):
         self.month = month
@@ -135,6 +182,7 @@ class MonthInput:
         self.medical = []
         self.emergency = []
         self.rr = []
+        self.decisions = []
 
 
 class History:
@@ -148,6 +196,10 @@ class History:
         # (source, household, type) -> {alert key: first month}: the keys raised in the latest
         # earlier month in which the type was not withheld for the household (status, alive)
         self.alive = {}
+        # rules-variants.md
+        self.crit = set()          # a 大病保险 settlement (> 0) in any landed month so far (r3)
+        self.benefit = {}          # run month -> {roster household: 月保障金额} (r5)
+        self.pci = {}              # run month -> {roster household: stored pci, cents} when hr delivered (r6)
 
 
 def undelivered(mi: MonthInput, hist: History) -> set:
@@ -163,16 +215,18 @@ def skip_month(mi: MonthInput, hist: History):
     """A month without the bureau's roster: the run stops (interface.md), nothing is published.
     Later months see it as a month with no alert and nothing withheld; the facts of the other
     sources still count as delivered history (deaths, illness, out-of-pocket, hr of M-1)."""
-    evaluate(mi, hist)
+    evaluate(mi, hist, run=False)
     hist.alive = {}
 
 
-def evaluate(mi: MonthInput, hist: History):
+def evaluate(mi: MonthInput, hist: History, run: bool = True):
     """Return (determinations, alerts, withheld) of one month and advance the history.
 
     determinations: (source, household, category, reason codes); alerts: (source, household,
-    type, member, priority, status, first month); withheld: (source, household, type,
-    undelivered sources it waits for, sorted and comma-separated)."""
+    type, member, priority, status, first month, reasons); withheld: (source, household, type,
+    undelivered sources it waits for, sorted and comma-separated, or PRE_EXIT_BENEFIT_UNKNOWN).
+    run=False: a month whose run stopped (no roster): its facts are history, its roster is not
+    (rules-variants.md r5/r6 read only months that were run)."""
     M = mi.month
     P = Params(mi.params)
     end = last_day(M)
@@ -193,6 +247,8 @@ def evaluate(mi: MonthInput, hist: History):
     if "medical_insurance" in mi.present:
         for r in mi.medical:
             oop_m[r[0]] += r[7]
+            if r[5] > 0:
+                hist.crit.add(r[0])
         hist.oop[M] = oop_m
     window = [hist.oop[k] for k in (month_add(M, -i) for i in range(12)) if k in hist.oop]
     emerg = defaultdict(list)
@@ -285,8 +341,8 @@ def evaluate(mi: MonthInput, hist: History):
     dets, alerts = [], []
     withheld = {}
 
-    def alert(src, hid, typ, member="", prio=None):
-        alerts.append((src, hid, typ, member, prio or PRIORITY[typ]))
+    def alert(src, hid, typ, member="", prio=None, reasons=""):
+        alerts.append((src, hid, typ, member, prio or PRIORITY[typ], reasons))
 
     def withhold(src, hid, typ, sources):
         withheld[(src, hid, typ)] = ",".join(sorted(sources))
@@ -306,6 +362,11 @@ def evaluate(mi: MonthInput, hist: History):
         S = P.S[ur]
         ages = {p: age_on(p, end) for p in living}
         disabled = {p for p in living if mrows is not None and mrows[p][5] is not None}
+        rtype = hrow[3] if hrow is not None else None
+        # rules-variants.md r2: support income of roster 低保 / 低保边缘 not counted
+        disregard = 0
+        if P.disregard and rtype in ("低保", "低保边缘"):
+            disregard = min(other, opt(hrow, 11) or 0)
         pinc = 0
         deduct = 0
         employed = False
@@ -319,7 +380,7 @@ def evaluate(mi: MonthInput, hist: History):
                 deduct += min(w, P.deduct)
             if r[2] in ("就业", "灵活就业"):
                 employed = True
-        income = pinc - deduct + other
+        income = pinc - deduct + other - disregard
         income_before = pinc + other
         props = sum((housing[p][2] or 0) for p in living if p in housing)
         fa_ok = fa is None or fa * 100 <= P.asset_months * S * n
@@ -367,7 +428,20 @@ def evaluate(mi: MonthInput, hist: History):
             for t in OMISSION:
                 withhold(src, hid, t, pending)
 
-        rtype = hrow[3] if hrow is not None else None
+        if src == CA and run and not hr_u:
+            # the pci the determination stores (rounded to the cent), for r6 in later months
+            hist.pci.setdefault(M, {})[hid] = (2 * income + n) // (2 * n)
+
+        def severe(p):
+            """rules-variants.md r3: 重度残疾 (roster members only)."""
+            if mrows is None:
+                return False
+            m = mrows[p]
+            return m[5] in ("一级", "二级") or (P.l3 and m[5] == "三级" and m[4] in ("智力", "精神"))
+
+        def vet(p):
+            return GRADE.get(opt(mrows[p], 8)) if mrows is not None else None
+
         if cat == "TEKUN" and rtype != "特困":
             alert(src, hid, "TEKUN_CANDIDATE")
         if cat == "DIBAO" and rtype not in ("低保", "特困"):
@@ -378,9 +452,20 @@ def evaluate(mi: MonthInput, hist: History):
             alert(src, hid, "EXPENDITURE_HARDSHIP")
         if cat == "MARGINAL" and rtype not in ("低保", "特困"):
             for p in living:
-                severe = mrows is not None and mrows[p][5] in ("一级", "二级")
-                if severe or p in hist.ill:
-                    alert(src, hid, "SINGLE_PERSON_DIBAO", p)
+                why = []
+                if severe(p):
+                    why.append("SEVERE_DISABILITY")
+                if p in hist.ill:
+                    why.append("MAJOR_ILLNESS")
+                if P.sp_claim and p in hist.crit:
+                    why.append("CRITICAL_ILLNESS_CLAIM")
+                g = vet(p)
+                if P.sp_vet is not None and g is not None and g <= P.sp_vet:
+                    why.append("VETERAN_DISABILITY")
+                if P.sp_pref and mrows is not None and opt(mrows[p], 10) == "是":
+                    why.append("PREFERENTIAL")
+                if why:
+                    alert(src, hid, "SINGLE_PERSON_DIBAO", p, reasons=",".join(why))
 
         # relapse risk
         monitored = False
@@ -389,38 +474,50 @@ def evaluate(mi: MonthInput, hist: History):
         elif rtype in ("低保边缘", "支出型困难"):
             monitored = True
         if monitored:
-            shocks = 0
+            sh = []
             if any(p in ill_m for p in listed):
-                shocks += 1
+                sh.append("ILLNESS")
             if oop >= P.med_shock:
-                shocks += 1
+                sh.append("MEDICAL_COST")
             if any(r[4] in ("倒塌", "严重损坏") or (r[5] or 0) >= P.dis_shock
                    for p in listed for r in emerg.get(p, ())):
-                shocks += 1
+                sh.append("DISASTER")
             if prev_hr is not None and any(
                     prev_hr.get(p) in ("就业", "灵活就业") and p in hr and hr[p][2] in ("失业登记", "未就业")
                     for p in listed):
-                shocks += 1
+                sh.append("JOB_LOSS")
             if any(p in death_m for p in listed):
-                shocks += 1
+                sh.append("DEATH")
             if any(p in edu and edu[p][4] == "辍学" for p in listed):
-                shocks += 1
+                sh.append("DROPOUT")
             if src == RR and rrrow[7] is not None and rrrow[7] < P.relapse:
-                shocks += 1
-            if shocks:
-                prio = HIGH if (shocks >= 2 or cat in ("DIBAO", "TEKUN")) else MID
-                alert(src, hid, "RELAPSE_RISK", "", prio)
+                sh.append("LOW_INCOME")
+            if sh:
+                prio = HIGH if (len(sh) >= 2 or cat in ("DIBAO", "TEKUN")) else MID
+                alert(src, hid, "RELAPSE_RISK", "", prio, ",".join(sh))
 
         if src == CA:
             in_exit = hrow[5] is not None
+            exit_m = None      # r5: months into exit while the amount is checked (0 <= m < L)
+            pci_r = None       # r6: the pci stored in the review month R
             if rtype == "低保":
+                if in_exit and P.ge_red is not None:
+                    k = month_diff(hrow[5], M)
+                    if 0 <= k < (P.ge_months_dis if disabled else P.ge_months):
+                        exit_m = k
+                if not in_exit and P.basis_review:
+                    R = f"{hrow[9].year:04d}-{hrow[9].month:02d}"
+                    if R < M:
+                        pci_r = hist.pci.get(R, {}).get(hid)
                 if pend_hh:
                     withhold(src, hid, "GRADUAL_EXIT_START", pend_hh)
                 elif not in_exit and S * n <= income and income * 100 < P.ge_ceiling * S * n and assets_ok:
                     alert(src, hid, "GRADUAL_EXIT_START")
                 if hr_u:
+                    # the exit amount (r5) reads the roster only; a frozen pci (r6) does not need hr in M
                     for t in ("GRADUAL_EXIT_REVERT", "GRADUAL_EXIT_END", "BENEFIT_MISMATCH"):
-                        withhold(src, hid, t, ("hr",))
+                        if t != "BENEFIT_MISMATCH" or (exit_m is None and pci_r is None):
+                            withhold(src, hid, t, ("hr",))
                 if in_exit and income < S * n and not hr_u:
                     alert(src, hid, "GRADUAL_EXIT_REVERT")
                 if in_exit and income >= S * n and not hr_u:
@@ -435,27 +532,56 @@ def evaluate(mi: MonthInput, hist: History):
             elif rtype == "低保边缘":
                 if income * 100 >= P.marg * S * n or not assets_ok:
                     alert(src, hid, "WRONGFUL_INCLUSION")
-            # benefit (all in cents x 100)
+            # benefit (exact, in cents)
             expected = None
-            if rtype == "低保" and not in_exit and not hr_u:
-                expected = max(S * n - income, P.topup * n) * 100
+            why = ""
+            if rtype == "低保" and not in_exit and (not hr_u or pci_r is not None):
+                if pci_r is None:
+                    expected = Fraction(max(S * n - income, P.topup * n))
+                else:
+                    expected = Fraction(max(S - pci_r, P.topup) * n)
                 for p in living:
                     a = ages[p]
                     lvl = mrows[p][5]
-                    rate = 0
-                    if lvl in ("一级", "二级") or p in hist.ill or (a >= 60 and lvl is not None):
-                        rate = max(rate, P.sup_severe)
+                    rate = Fraction(0)
+                    g = vet(p)
+                    if (severe(p) or (P.sup_vet is not None and g is not None and g <= P.sup_vet)
+                            or p in hist.ill or (P.age_ed is not None and a >= P.age_ed and lvl is not None)):
+                        rate = max(rate, Fraction(P.sup_severe, 100))
                     if lvl is not None and len(disabled) >= 2:
-                        rate = max(rate, P.sup_multi)
-                    if a >= 70 or a < 18:
-                        rate = max(rate, P.sup_em)
+                        rate = max(rate, Fraction(P.sup_multi, 100))
+                    if a >= P.age_elderly or a < P.age_minor:
+                        rate = max(rate, Fraction(P.sup_em, 100))
+                    if opt(mrows[p], 9) is not None:
+                        rate = max(rate, P.sup_pref)
                     expected += rate * S
+            elif rtype == "低保" and exit_m is not None:
+                B = opt(hrow, 12)
+                if B is None:
+                    B = hist.benefit.get(month_add(hrow[5], -1), {}).get(hid)
+                if B is None:
+                    withhold(src, hid, "BENEFIT_MISMATCH", (PRE_EXIT_UNKNOWN,))
+                else:
+                    cut = P.ge_red * (exit_m // 12 + P.ge_offset)
+                    expected = B * max(Fraction(0), 1 - cut)
+                    why = "GRADUAL_EXIT_AMOUNT"
             elif rtype == "特困":
-                expected = P.tekun * S * n
+                t = Fraction(P.tekun, 100)
+                mode = opt(hrow, 10)
+                by_ur = P.t_urban if ur == "城市" else P.t_rural
+                if P.t_central is not None and mode == "集中供养":
+                    t = P.t_central
+                elif by_ur is not None:
+                    t = by_ur
+                expected = t * S * n
+                for p in living:
+                    c = CARE.get(opt(mrows[p], 7))
+                    if c:
+                        expected += P.care[c]
             if expected is not None:
-                diff = abs(hrow[6] * 100 - expected)
-                if diff > 1000 * 100 and diff * 10 > expected:
-                    alert(src, hid, "BENEFIT_MISMATCH")
+                diff = abs(hrow[6] - expected)
+                if diff > 1000 and diff * 10 > expected:
+                    alert(src, hid, "BENEFIT_MISMATCH", reasons=why)
             able = [p for p in living if 18 <= ages[p] <= 59 and mrows[p][6] == "有"]
             if ur == "城市" and zero_u:
                 withhold(src, hid, "ZERO_EMPLOYMENT", zero_u)
@@ -492,16 +618,75 @@ def evaluate(mi: MonthInput, hist: History):
     out = []
     for key, a in seen.items():
         first = hist.alive.get(key[:3], {}).get(key)
-        out.append(a + (("持续", first) if first else ("新增", M)))
+        out.append(a[:5] + (("持续", first) if first else ("新增", M)) + a[5:])
     alive = {hk: v for hk, v in hist.alive.items() if hk in withheld}
     for a in out:
         hk = a[:3]
         if hk not in withheld:
             alive.setdefault(hk, {})[a[:4]] = a[6]
     hist.alive = alive
+    if run:
+        hist.benefit[M] = {hid: r[6] for hid, r in hh_rows.items()}
     hist.prev_month = M
     hist.prev_hr = {p: r[2] for p, r in hr.items()} if "hr" in mi.present else None
     if "household_registration" in mi.present:
         hist.reg_seen = True
     wh = [k + (v,) for k, v in sorted(withheld.items())]
     return dets, out, wh
+
+
+# ---------------------------------------------------------------------------------------------
+# audit sample (rules.md "Audit sample", rules-variants.md r7)
+# ---------------------------------------------------------------------------------------------
+
+def audit_population(mi: MonthInput) -> dict:
+    """P of month M: {household_id: (source, region_code)}. The roster households whose
+    保障开始月份 is M (`approved`, region of the roster) and, with audit_include_rejected and
+    civil_affairs_decisions delivered in M, every 家庭编号 with a 未通过 decision dated in M that
+    is not approved (`rejected`; region of M's roster if it lists the household, else the
+    decision's, the smallest if its decisions name several)."""
+    P = Params(mi.params)
+    M = mi.month
+    rows = {}
+    for r in mi.households:
+        rows.setdefault(r[0], r)
+    pop = {hid: ("approved", r[1]) for hid, r in rows.items() if r[4] == M}
+    if P.audit_rejected and DECISIONS in mi.present:
+        rej = {}
+        for r in mi.decisions:
+            hid = r[0]
+            if r[3] != "未通过" or hid in pop or (r[4].year, r[4].month) != (int(M[:4]), int(M[5:7])):
+                continue
+            reg = rows[hid][1] if hid in rows else r[1]
+            rej[hid] = min(rej.get(hid, reg), reg)
+        for hid, reg in rej.items():
+            pop[hid] = ("rejected", reg)
+    return pop
+
+
+def merge_population(acc: dict, pop: dict):
+    """Union of the populations of two chunks of one month: a household approved anywhere is
+    approved."""
+    for hid, v in pop.items():
+        old = acc.get(hid)
+        if old is None or (old[0] == "rejected" and v[0] == "approved"):
+            acc[hid] = v
+        elif old[0] == v[0] == "rejected":
+            acc[hid] = min(old, v)
+
+
+def draw_audit(M: str, pop: dict, params: dict):
+    """-> [(household_id, size of the population drawn from, source, town_code)] in SHA-256
+    order of `M|household_id`: ceil(rate·|P|) of P, or (audit_per_town) ceil(rate·|P_t|) of each
+    town's P_t (town = the first 9 digits of the region code)."""
+    P = Params(params)
+    groups = defaultdict(list)
+    for hid, (src, reg) in pop.items():
+        groups[reg[:9] if P.audit_per_town else None].append(hid)
+    out = []
+    for ids in groups.values():
+        ids.sort(key=lambda h: hashlib.sha256(f"{M}|{h}".encode()).hexdigest())
+        k = math.ceil(P.audit_rate * len(ids))
+        out.extend((h, len(ids), pop[h][0], pop[h][1][:9]) for h in ids[:k])
+    out.sort(key=lambda r: hashlib.sha256(f"{M}|{r[0]}".encode()).hexdigest())
+    return out

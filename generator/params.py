@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_right
+from pathlib import Path
 
 from .names import place_name
 
@@ -150,3 +152,222 @@ def policy_yaml(geo: Geography, periods) -> str:
         for name in PARAM_NAMES:
             lines.append(f"        {name}: {p[name]}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# rules-variants.md B.1: optional parameters (absent in a period = the default in that period,
+# never carried over from an earlier period). Order = the B.1 table.
+# ---------------------------------------------------------------------------------------------
+VARIANT_PARAMETERS = [
+    ("tekun_multiplier_urban", None),
+    ("tekun_multiplier_rural", None),
+    ("tekun_multiplier_centralized", None),
+    ("tekun_care_self", 0),
+    ("tekun_care_partial", 0),
+    ("tekun_care_full", 0),
+    ("support_income_disregard", False),
+    ("severe_disability_level3_intellectual_mental", False),
+    ("single_person_critical_illness_claim", False),
+    ("single_person_veteran_max_grade", None),
+    ("single_person_preferential", False),
+    ("supplement_elderly_age", 70),
+    ("supplement_minor_age", 18),
+    ("supplement_elderly_disabled_age", 60),
+    ("supplement_veteran_max_grade", None),
+    ("supplement_preferential", 0),
+    ("gradual_exit_annual_reduction", None),
+    ("gradual_exit_reduction_offset", 0),
+    ("dibao_benefit_basis", "current_month"),
+    ("audit_per_town", False),
+    ("audit_include_rejected", False),
+]
+VARIANT_DEFAULTS = dict(VARIANT_PARAMETERS)
+VARIANT_NAMES = [p[0] for p in VARIANT_PARAMETERS]
+_FLAGS = {"support_income_disregard", "severe_disability_level3_intellectual_mental",
+          "single_person_critical_illness_claim", "single_person_preferential", "audit_per_town",
+          "audit_include_rejected"}
+_MULTIPLIERS = {"tekun_multiplier_urban", "tekun_multiplier_rural", "tekun_multiplier_centralized"}
+_CARE = {"tekun_care_self", "tekun_care_partial", "tekun_care_full"}
+_AGES = {"supplement_elderly_age", "supplement_minor_age", "supplement_elderly_disabled_age"}
+_GRADES = {"single_person_veteran_max_grade", "supplement_veteran_max_grade"}
+
+
+def vparam(period: dict, name: str):
+    """A rules-variants.md parameter of one period: its value, or its default when absent
+    (`null` is a value only for supplement_elderly_disabled_age: no 老残一体 group)."""
+    if name in period:
+        v = period[name]
+        if v is None and name != "supplement_elderly_disabled_age":
+            return VARIANT_DEFAULTS[name]
+        return v
+    return VARIANT_DEFAULTS[name]
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_variant(name: str, v, where: str):
+    """rules-variants.md B.1 validation; raises ValueError naming the period and key."""
+    bad = None
+    if name in _FLAGS:
+        if not isinstance(v, bool):
+            bad = "true or false"
+    elif name in _MULTIPLIERS:
+        if v is not None and not (_is_num(v) and v > 0):
+            bad = "null or a number > 0"
+    elif name in _CARE:
+        if not (_is_num(v) and v >= 0):
+            bad = "a number >= 0 (yuan/person/month)"
+    elif name == "supplement_preferential":
+        if not (_is_num(v) and 0 <= v <= 1):
+            bad = "a rate in [0, 1]"
+    elif name in _AGES:
+        ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 120
+        if not ok and not (v is None and name == "supplement_elderly_disabled_age"):
+            bad = "an integer from 0 to 120" + (" or null" if name == "supplement_elderly_disabled_age" else "")
+    elif name in _GRADES:
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10):
+            bad = "null or an integer from 1 to 10"
+    elif name == "gradual_exit_annual_reduction":
+        if v is not None and not (_is_num(v) and 0 < v <= 1):
+            bad = "null or a share in (0, 1]"
+    elif name == "gradual_exit_reduction_offset":
+        if not (isinstance(v, int) and not isinstance(v, bool) and v in (0, 1)):
+            bad = "0 or 1"
+    elif name == "dibao_benefit_basis":
+        if v not in ("current_month", "last_review_month"):
+            bad = "current_month or last_review_month"
+    if bad:
+        raise ValueError(f"policy: {where}: {name} must be {bad}, got {v!r}")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _as_ym(v, where) -> str:
+    s = str(v).strip() if not hasattr(v, "year") else f"{v.year:04d}-{v.month:02d}"
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", s):
+        raise ValueError(f"policy: {where}: effective_from must be YYYY-MM, got {v!r}")
+    return s
+
+
+def load_policy(policy, county: str | None = None):
+    """The periods of a policy given to generate(): a path to a YAML file in interface.md's format
+    (`counties: {code: {periods: [...]}}`; name/towns/villages are ignored), or the same as a dict,
+    or a dict `{"periods": [...]}`, or a list of periods. A file with several counties needs
+    `county`. A period holds `effective_from` and any parameters of rules.md and rules-variants.md
+    (a rules.md parameter may be left out: the generated value is kept), and `response_days`.
+    -> (county code or None, sorted list of period dicts)."""
+    if isinstance(policy, (str, Path)):
+        import yaml
+        policy = yaml.safe_load(Path(policy).read_text(encoding="utf-8"))
+    code = None
+    if isinstance(policy, dict) and "counties" in policy:
+        counties = policy["counties"]
+        if not isinstance(counties, dict) or not counties:
+            raise ValueError("policy: `counties` must be a non-empty mapping")
+        if county is None:
+            if len(counties) != 1:
+                raise ValueError(f"policy: the file holds {len(counties)} counties "
+                                 f"({', '.join(map(str, counties))}); name one (policy_county / --policy-county)")
+            county = next(iter(counties))
+        if str(county) not in {str(k) for k in counties}:
+            raise ValueError(f"policy: county {county} is not in the file")
+        code = str(county)
+        entry = next(v for k, v in counties.items() if str(k) == code)
+        periods = (entry or {}).get("periods")
+    elif isinstance(policy, dict):
+        periods = policy.get("periods")
+    else:
+        periods = policy
+    if not isinstance(periods, list) or not periods:
+        raise ValueError("policy: no periods")
+    known = set(PARAM_NAMES) | set(VARIANT_NAMES) | {"effective_from", "response_days"}
+    out = []
+    for i, p in enumerate(periods):
+        if not isinstance(p, dict) or "effective_from" not in p:
+            raise ValueError(f"policy: period {i + 1} has no effective_from")
+        ef = _as_ym(p["effective_from"], f"period {i + 1}")
+        where = f"county {code or '-'}, period {ef}"
+        unknown = sorted(set(p) - known)
+        if unknown:
+            raise ValueError(f"policy: {where}: unknown parameter(s) {', '.join(unknown)}")
+        q = {"effective_from": ef}
+        for k, v in p.items():
+            if k == "effective_from":
+                continue
+            if k in VARIANT_DEFAULTS:
+                check_variant(k, v, where)
+            elif k in PARAM_NAMES and not _is_num(v):
+                raise ValueError(f"policy: {where}: {k} must be a number, got {v!r}")
+            q[k] = v
+        out.append(q)
+    for a, b in zip(out, out[1:]):
+        if a["effective_from"] >= b["effective_from"]:
+            raise ValueError(f"policy: periods must be sorted and distinct "
+                             f"({a['effective_from']} then {b['effective_from']})")
+    return code, out
+
+
+def merge_periods(generated, given, months):
+    """The generated county's periods with the parameters of a given policy (see README,
+    "Policy variants"): a generated month M uses the given period containing M (interface.md's
+    rule; a month before the given file's first period is an error). Output boundaries: the
+    generated ones, plus the given ones strictly after the first generated month and not after
+    the last. Each output period = the generated period in force at max(boundary, first month),
+    overridden by the given period in force there: its rules.md parameters replace the generated
+    ones, its rules-variants.md parameters (only those it states) are added, so an absent one
+    takes its default in that period."""
+    first, last = months[0], months[-1]
+    if first < given[0]["effective_from"]:
+        raise ValueError(f"policy: the given file's first period starts {given[0]['effective_from']}, "
+                         f"after the first generated month {first}; generate from that month on")
+    bounds = sorted({p["effective_from"] for p in generated} |
+                    {p["effective_from"] for p in given if first < p["effective_from"] <= last})
+    out = []
+    for b in bounds:
+        at = max(b, first)
+        g = period_of(generated, at)
+        f = period_of(given, at)
+        q = {"effective_from": b}
+        for name in PARAM_NAMES:
+            q[name] = f.get(name, g[name])
+        for name in VARIANT_NAMES:
+            if name in f:
+                q[name] = f[name]
+        if "response_days" in f:
+            q["response_days"] = f["response_days"]
+        out.append(q)
+    return out
+
+
+def has_variant_params(periods) -> bool:
+    return any(k in VARIANT_DEFAULTS for p in periods for k in p)
+
+
+def policy_yaml_v(geo: Geography, periods) -> str:
+    """policy_yaml() plus the rules-variants.md parameters each period states (B.1 order) and
+    response_days."""
+    text = policy_yaml(geo, periods)
+    lines = text.rstrip("\n").split("\n")
+    head = lines[:lines.index("    periods:") + 1]
+    body = []
+    for p in periods:
+        body.append(f"      - effective_from: \"{p['effective_from']}\"")
+        for name in PARAM_NAMES:
+            body.append(f"        {name}: {p[name]}")
+        for name in VARIANT_NAMES:
+            if name in p:
+                body.append(f"        {name}: {_fmt(p[name])}")
+        if "response_days" in p:
+            rd = p["response_days"] or {}
+            body.append("        response_days:" + ("" if rd else " {}"))
+            for k, v in rd.items():
+                body.append(f"          {k}: {v}")
+    return "\n".join(head + body) + "\n"

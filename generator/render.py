@@ -6,7 +6,7 @@ import csv
 import random
 from datetime import date, timedelta
 
-from .columns import SOURCES as COLS
+from .columns import SOURCES as COLS, DECISIONS, VARIANT_COLUMNS, sources_for
 from . import ids as I
 
 ID_SOURCES = {"civil_affairs_members", "household_registration", "education", "hr", "housing",
@@ -16,7 +16,8 @@ IDENTITY = {"household_registration", "civil_affairs_members", "rural_revitaliza
 # (without it the month's run stops, interface.md)
 REFUSABLE = ["education", "hr", "housing", "health", "medical_insurance", "emergency"]
 ROSTER = ("civil_affairs_households", "civil_affairs_members")
-DATED = {"health": "event_date", "medical_insurance": "settlement_date", "emergency": "disaster_date"}
+DATED = {"health": "event_date", "medical_insurance": "settlement_date", "emergency": "disaster_date",
+         DECISIONS: "decision_date"}
 XLSX_OK = {"civil_affairs_households", "civil_affairs_members", "health", "medical_insurance",
            "emergency", "rural_revitalization", "education", "housing"}
 
@@ -43,6 +44,7 @@ TITLES = {
     "medical_insurance": ("医疗费用结算明细表", "医保局"),
     "emergency": ("受灾人员情况表", "应急局"),
     "rural_revitalization": ("脱贫户与防返贫监测对象名单", "乡村振兴局"),
+    DECISIONS: ("救助申请审核确认记录", "民政局"),
 }
 
 
@@ -70,10 +72,10 @@ class FilePlan:
                  "header_only", "cols", "path", "rows", "in_month", "quarantined", "dups", "variants",
                  "missing", "title", "title_merge", "keep_gbk", "non_gbk_here", "all_bad")
 
-    def __init__(self, month, source):
+    def __init__(self, month, source, cols=None):
         self.month, self.source = month, source
         self.fmt, self.enc = "csv", "utf-8"
-        self.cols = COLS[source]
+        self.cols = cols if cols is not None else COLS[source]
         self.headers = [c[1] for c in self.cols]
         self.extra = False
         self.refuse = None
@@ -109,12 +111,13 @@ def _title(plan, county_name, rng):
     plan.variants.append("title_rows")
 
 
-def make_plans(months, rate, seed, households, county_name="XX县"):
+def make_plans(months, rate, seed, households, county_name="XX县", variants=False):
     rng = random.Random(f"{seed}|plans")
     plans = {}
+    cols = sources_for(variants)
     for ym in months:
-        for s in COLS:
-            plans[(ym, s)] = FilePlan(ym, s)
+        for s in cols:
+            plans[(ym, s)] = FilePlan(ym, s, cols[s])
     if rate <= 0:
         return plans
     K = len(months)
@@ -299,14 +302,15 @@ def applicable(v, typ, fmt, enc):
 _RENDERERS = {}
 
 
-def row_renderer(source, fmt):
+def row_renderer(source, fmt, cols=None):
     """A compiled function rendering a canonical record into cells (fast path)."""
-    key = (source, fmt)
+    cols = cols if cols is not None else COLS[source]
+    key = (source, fmt, len(cols))
     f = _RENDERERS.get(key)
     if f is not None:
         return f
     parts = []
-    for i, c in enumerate(COLS[source]):
+    for i, c in enumerate(cols):
         t = c[2]
         if t in ("amount", "date", "integer") or fmt != "csv":
             parts.append(f"(_rv(r[{i}], {t!r}, {fmt!r}))")
@@ -314,14 +318,14 @@ def row_renderer(source, fmt):
             parts.append(f"r[{i}]")
         else:
             parts.append(f"(r[{i}] if r[{i}] is not None else '')")
-    if fmt == "csv" and not any(c[2] == "amount" for c in COLS[source]):
+    if fmt == "csv" and not any(c[2] == "amount" for c in cols):
         # csv.writer writes None as "", dates as ISO and integers as digits: no work to do
         _RENDERERS[key] = tuple
         return tuple
     if fmt == "csv":
         # inline the common csv cases
         parts = []
-        for i, c in enumerate(COLS[source]):
+        for i, c in enumerate(cols):
             t = c[2]
             if t == "amount":
                 parts.append(f"(_amt(r[{i}]) if r[{i}] is not None else '')")
@@ -357,9 +361,18 @@ class RowPlanner:
         self.id_col = next((i for i, c in enumerate(self.cols) if c[2] == "id"), None)
         self.name_col = next((i for i, c in enumerate(self.cols) if c[2] == "name"), None)
         self.date_col = next((i for i, c in enumerate(self.cols) if c[0] == DATED.get(plan.source)), None)
-        fast = row_renderer(plan.source, plan.fmt)
+        fast = row_renderer(plan.source, plan.fmt, plan.cols)
         self._fast = fast
         self._base = list if fast is tuple else fast
+        # variant mode: bad values of the optional columns of rules-variants.md B.2 and of
+        # civil_affairs_decisions, each planted at least once (column index, defect)
+        self.vbad = []
+        base_n = len(COLS.get(plan.source, ()))
+        for i, c in enumerate(self.cols):
+            if plan.source == DECISIONS and i >= 2:
+                self.vbad.append((i, "date_outside_month" if c[6] else "invalid_value"))
+            elif plan.source in VARIANT_COLUMNS and i >= base_n:
+                self.vbad.append((i, "negative_amount" if c[2] == "amount" else "invalid_value"))
 
     def base(self, rec):
         return self._base(rec)
@@ -383,8 +396,25 @@ class RowPlanner:
         cells[i] = variant_value(rec[i], self.types[i], var)
         return var
 
+    def vdefect(self, rec, cells, i, kind):
+        """A bad value in column i (variant mode, see self.vbad)."""
+        c = self.cols[i]
+        self.used["vbad:" + c[1]] += 1
+        if kind == "negative_amount":
+            cells[i] = render_value(-max(rec[i], 100), "amount", self.p.fmt)
+        elif kind == "date_outside_month":
+            d = rec[i]
+            cells[i] = render_value(date(d.year, d.month, 1) - timedelta(days=self.rng.randint(1, 20)),
+                                    "date", self.p.fmt)
+        else:
+            cells[i] = {"残疾军人等级": "十一级", "定期抚恤补助": "有", "审核确认结果": "不通过",
+                        "护理等级": "特级护理", "供养方式": "居家供养"}.get(c[1], "其他")
+        return (kind, True, None, kind)
+
     def defect(self, rec, cells, prot_person, force=None):
         """Plant one defect; return (reason, removes_record, link) or None when not possible."""
+        if isinstance(force, tuple):
+            return self.vdefect(rec, cells, *force)
         rng, src = self.rng, self.p.source
         kinds = ["missing_required", "invalid_value"]
         amounts = [i for i, t in enumerate(self.types) if t == "amount" and rec[i] is not None]
@@ -536,6 +566,12 @@ class RowPlanner:
             elif (self.links and self.used["dot_link"] == 0 and self.name_col is not None and not prot
                     and src != "household_registration" and "·" in rec[self.name_col]):
                 r, force = 0.0, "typo_1"   # once: a mistyped ID with another dot links all the same
+            elif self.vbad and not prot:
+                for i, k in self.vbad:
+                    if (rec[i] is not None and self.used["vbad:" + self.cols[i][1]] == 0
+                            and (k != "date_outside_month" or self.p.in_month > 0)):
+                        r, force = 0.0, (i, k)
+                        break
             if r < rate and not prot:
                 res = self.defect(rec, cells, prot, force)
                 if res is None:

@@ -18,15 +18,18 @@ from pathlib import Path
 
 import yaml
 
-from .columns import SOURCES as COLS
+from .columns import ALL_COLUMNS, DECISIONS, SOURCES as BASE
 from .ids import is_valid, neighbours
-from .oracle import ROSTER, History, MonthInput, evaluate, skip_month
+from .oracle import ROSTER, History, MonthInput, audit_population, draw_audit, evaluate, skip_month
 from .params import period_of
+
+# every optional column of rules-variants.md B.2 is read (a file without the header: all empty)
+COLS = ALL_COLUMNS
 
 ATTR = {"civil_affairs_households": "households", "civil_affairs_members": "members",
         "household_registration": "register", "education": "education", "hr": "hr",
         "housing": "housing", "health": "health", "medical_insurance": "medical",
-        "emergency": "emergency", "rural_revitalization": "rr"}
+        "emergency": "emergency", "rural_revitalization": "rr", DECISIONS: "decisions"}
 IDENTITY = ("household_registration", "civil_affairs_members", "rural_revitalization")
 FW = str.maketrans("０１２３４５６７８９ＸｘX", "0123456789XXX")
 DOTS = str.maketrans({"\u2022": "·", "\u30fb": "·", "\uff0e": "·"})  # extracts.md: these three only
@@ -238,12 +241,16 @@ def verify(out) -> dict:
     months = sorted(p.name for p in out.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     hist = History()
     got = {"determinations": set(), "alerts": set(), "quarantine": set(), "refused_files": set(),
-           "links": set(), "withheld": set(), "files": set()}
+           "links": set(), "withheld": set(), "files": set(), "audit_sample": set()}
+    # civil_affairs_decisions is optional: read when the generator says it wrote it (variant mode)
+    with open(out / "truth" / "files.csv", encoding="utf-8", newline="") as f:
+        listed = {r["source"] for r in csv.DictReader(f)}
+    sources = list(BASE) + ([DECISIONS] if DECISIONS in listed else [])
     for ym in months:
         params = period_of(periods, ym)
         mi = MonthInput(ym, params)
         classified = {}
-        for source in COLS:
+        for source in sources:
             files = sorted((out / ym).glob(f"{source}.*"))
             if not files:
                 got["files"].add((ym, source, "missing"))
@@ -295,6 +302,7 @@ def verify(out) -> dict:
             skip_month(mi, hist)   # the run stops without the roster: no result for the month
             continue
         dets, alerts, withheld = evaluate(mi, hist)
+        got["audit_sample"] |= {(ym,) + a for a in draw_audit(ym, audit_population(mi), params)}
         got["determinations"] |= {(ym,) + d for d in dets}
         got["alerts"] |= {(ym,) + a for a in alerts}
         got["withheld"] |= {(ym,) + w for w in withheld}
@@ -304,9 +312,16 @@ def verify(out) -> dict:
             rows = list(csv.reader(f))[1:]
         return rows
 
+    with open(out / "truth" / "alerts.csv", encoding="utf-8", newline="") as f:
+        width = len(next(csv.reader(f)))      # with `reasons` in variant mode
+    got["alerts"] = {a[:width] for a in got["alerts"]}
+    audit = load("audit_sample")
+    aw = len(audit[0]) if audit else 0
+    got["audit_sample"] = {(a[0], a[1], str(a[2])) + tuple(a[3:aw]) for a in got["audit_sample"]}
     want = {
         "determinations": {tuple(r) for r in load("determinations")},
         "alerts": {tuple(r) for r in load("alerts")},
+        "audit_sample": {tuple(r) for r in audit},
         "quarantine": {(r[0], r[1], int(r[2]), r[3]) for r in load("quarantine")},
         "refused_files": {tuple(r) for r in load("refused_files")},
         "withheld": {tuple(r) for r in load("withheld")},

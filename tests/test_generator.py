@@ -213,6 +213,20 @@ def test_aliases_are_in_the_contracts():
             from checks.contracts import load_contract
             assert set(c[5]) <= set(load_contract(s).column(c[0]).aliases), (s, c[0])
             assert set(c[4]) == set(cc.get("allowed", [])), (s, c[0])
+    # rules-variants.md B.2: checked where the contracts already hold them (the pipeline adds them)
+    from generator.columns import DECISION_COLUMNS, DECISIONS, VARIANT_COLUMNS
+    for s, cols in list(VARIANT_COLUMNS.items()) + [(DECISIONS, DECISION_COLUMNS)]:
+        path = cdir / f"{s}.yaml"
+        if not path.exists():
+            continue
+        by = {c["canonical"]: c for c in yaml.safe_load(path.read_text(encoding="utf-8"))["columns"]}
+        for c in cols:
+            if c[0] not in by:
+                continue
+            assert by[c[0]]["header"] == c[1] and bool(by[c[0]].get("required")) == c[3], (s, c[0])
+            assert set(c[4]) == set(by[c[0]].get("allowed", [])), (s, c[0])
+            from checks.contracts import load_contract
+            assert set(c[5]) <= set(load_contract(s).column(c[0]).aliases), (s, c[0])
 
 
 def test_cli(tmp_path):
@@ -366,10 +380,10 @@ def test_status_across_a_gap_planted():
         got.append(evaluate(mi, hist))
     (d1, a1, w1), (d2, a2, w2), (d3, a3, w3) = got
     dh = lambda alerts: [a for a in alerts if a[2] == "DANGEROUS_HOUSE"]
-    assert dh(a1) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "新增", "2026-01")]
+    assert dh(a1) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "新增", "2026-01", "")]
     assert dh(a2) == [] and ("civil_affairs", "H1", "DANGEROUS_HOUSE", "housing") in w2
     assert d2 == [("civil_affairs", "H1", "PENDING", "SOURCE_NOT_DELIVERED:housing")]
-    assert dh(a3) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "持续", "2026-01")]
+    assert dh(a3) == [("civil_affairs", "H1", "DANGEROUS_HOUSE", "", "低", "持续", "2026-01", "")]
     assert w3 == []
 
 
@@ -491,3 +505,585 @@ def test_cli_undelivered(tmp_path):
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "roster" in r.stderr and "--allow-roster" in r.stderr
     assert not (tmp_path / "b").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# policy variants (rules-variants.md): a policy given to the generator, the optional columns and
+# source, the planted thresholds and the oracle's r1-r7
+# ---------------------------------------------------------------------------------------------
+POLICIES = ROOT / "generator" / "policies"
+# the generator before policy variants: default runs must stay byte-identical to it
+BASELINE = "cc8ab641e8754300f8244771ac10b2988466a468"
+# rules-variants.md B.1, written out here on purpose (with the defaults)
+VARIANT_DEFAULTS = {
+    "tekun_multiplier_urban": None, "tekun_multiplier_rural": None, "tekun_multiplier_centralized": None,
+    "tekun_care_self": 0, "tekun_care_partial": 0, "tekun_care_full": 0, "support_income_disregard": False,
+    "severe_disability_level3_intellectual_mental": False, "single_person_critical_illness_claim": False,
+    "single_person_veteran_max_grade": None, "single_person_preferential": False,
+    "supplement_elderly_age": 70, "supplement_minor_age": 18, "supplement_elderly_disabled_age": 60,
+    "supplement_veteran_max_grade": None, "supplement_preferential": 0,
+    "gradual_exit_annual_reduction": None, "gradual_exit_reduction_offset": 0,
+    "dibao_benefit_basis": "current_month", "audit_per_town": False, "audit_include_rejected": False,
+}
+NEW_HOUSEHOLD_COLS = ["供养方式", "赡养抚养扶养费", "渐退前月保障金额"]
+NEW_MEMBER_COLS = ["护理等级", "残疾军人等级", "优抚对象类别", "定期抚恤补助"]
+CUSTOM = {"periods": [{
+    "effective_from": "2025-01",
+    "tekun_multiplier_urban": 1.5, "tekun_multiplier_rural": 1.4, "tekun_multiplier_centralized": 2.0,
+    "tekun_care_self": 50, "tekun_care_partial": 300, "tekun_care_full": 600,
+    "support_income_disregard": True, "severe_disability_level3_intellectual_mental": True,
+    "single_person_critical_illness_claim": True, "single_person_veteran_max_grade": 3,
+    "single_person_preferential": False, "supplement_elderly_age": 65, "supplement_minor_age": 16,
+    "supplement_elderly_disabled_age": 55, "supplement_veteran_max_grade": 2, "supplement_preferential": 0.2,
+    "gradual_exit_annual_reduction": 0.25, "gradual_exit_reduction_offset": 1,
+    "dibao_benefit_basis": "current_month", "audit_per_town": True, "audit_include_rejected": True,
+    "audit_sample_rate": 0.5}]}
+
+
+@pytest.fixture(scope="module")
+def v002(tmp_path_factory):
+    out = tmp_path_factory.mktemp("v002")
+    summary = generate(out, 400, 4, "2026-01", 7, messy_rate=0.05, policy=POLICIES / "002.yaml",
+                       undelivered=["2026-04:hr"])
+    return out, summary
+
+
+@pytest.fixture(scope="module")
+def v001(tmp_path_factory):
+    out = tmp_path_factory.mktemp("v001")
+    summary = generate(out, 400, 4, "2026-01", 8, messy_rate=0.05, policy=str(POLICIES / "001.yaml"),
+                       undelivered=["2026-04:hr"])
+    return out, summary
+
+
+@pytest.fixture(scope="module")
+def vcustom(tmp_path_factory):
+    out = tmp_path_factory.mktemp("vcustom")
+    summary = generate(out, 300, 3, "2026-01", 9, policy=CUSTOM)
+    return out, summary
+
+
+def month_params(out: Path, ym: str) -> dict:
+    """The parameters of month ym in the generated policy.yaml, rules-variants.md defaults filled in."""
+    pol = yaml.safe_load((out / "policy.yaml").read_text(encoding="utf-8"))
+    periods = next(iter(pol["counties"].values()))["periods"]
+    cur = [p for p in periods if str(p["effective_from"]) <= ym][-1]
+    return {**VARIANT_DEFAULTS, **{k: v for k, v in cur.items()
+                                   if v is not None or k == "supplement_elderly_disabled_age"}}
+
+
+def expected_outcome(case: str, P: dict) -> dict:
+    """What the truth must say in the planted month for a planted household (generator/README.md
+    'Planted thresholds'), from the policy's values: {alert type: reasons or True / None}."""
+    kind, _, rest = case.partition(":")
+    who, _, side = rest.partition(":")
+    out = {}
+    if kind == "sup":      # 低保, base = topup·n, the bureau misses the subject's group
+        rate = 0
+        severe, em = P["supplement_severe"], P["supplement_elderly_minor"]
+        if who == "elderly" and side == "at":
+            rate = em
+        elif who == "minor" and side == "below":
+            rate = em
+        elif who == "elderly_disabled" and side == "at" and P["supplement_elderly_disabled_age"] is not None:
+            rate = severe
+        elif who == "l3" and side in ("智力", "精神") and P["severe_disability_level3_intellectual_mental"]:
+            rate = severe
+        elif who == "veteran" and side == "at" and P["supplement_veteran_max_grade"] is not None:
+            rate = severe
+        elif who == "pref" and side == "set":
+            rate = P["supplement_preferential"]
+        out["BENEFIT_MISMATCH"] = "" if rate > 0.05 else None
+    elif kind == "single":  # 低保边缘 determined MARGINAL
+        why = []
+        if (who == "l3" and side != "肢体" and P["severe_disability_level3_intellectual_mental"]) or who == "all":
+            why.append("SEVERE_DISABILITY")
+        if who == "all":
+            why.append("MAJOR_ILLNESS")
+        if (who == "claim" and side == "0.01" or who == "all") and P["single_person_critical_illness_claim"]:
+            why.append("CRITICAL_ILLNESS_CLAIM")
+        if (who == "veteran" and side == "at" or who == "all") and P["single_person_veteran_max_grade"] is not None:
+            why.append("VETERAN_DISABILITY")
+        if (who == "subsidy" and side == "是" or who == "all") and P["single_person_preferential"]:
+            why.append("PREFERENTIAL")
+        out["SINGLE_PERSON_DIBAO"] = ",".join(why) or None
+    elif kind == "exit":
+        r, off = P["gradual_exit_annual_reduction"], P["gradual_exit_reduction_offset"]
+        amount = "GRADUAL_EXIT_AMOUNT" if r is not None else None
+        m = {"m11": 11, "m12": 12, "m17": 17, "m18": 18, "m23": 23, "m24": 24}.get(who)
+        if m is not None:
+            L = P["gradual_exit_months_disabled"] if m in (23, 24) else P["gradual_exit_months"]
+            # paid: B·(1 − r·offset) for 11/12 (the yearly cut missed), 0.3·B for the others
+            paid = (1 - r * off) if (r is not None and m in (11, 12)) else 0.3
+            exp = None if r is None or m >= L else max(0.0, 1 - r * (m // 12 + off))
+            out["BENEFIT_MISMATCH"] = amount if exp is not None and abs(paid - exp) > 0.1 * exp else None
+            out["GRADUAL_EXIT_END"] = True if m >= L else None
+        elif who == "roster":
+            out["BENEFIT_MISMATCH"] = amount if side == "bad" else None
+        elif who in ("column_over_roster", "future"):
+            out["BENEFIT_MISMATCH"] = None
+        elif who == "unknown":
+            out["BENEFIT_MISMATCH"] = None
+            out["withheld:BENEFIT_MISMATCH"] = "PRE_EXIT_BENEFIT_UNKNOWN" if r is not None else None
+    elif kind == "review":
+        frozen = P["dibao_benefit_basis"] == "last_review_month"
+        out["BENEFIT_MISMATCH"] = "" if (who == "current") == frozen else None
+    elif kind == "tk":
+        mode, pay = who, side.split(":")[0]
+        care = ":care" in case
+        urban = case.endswith(":urban")
+        t_ur = P["tekun_multiplier_urban" if urban else "tekun_multiplier_rural"] or P["tekun_multiplier"]
+        central = P["tekun_multiplier_centralized"]
+        t_exp = central if (central is not None and mode == "集中供养") else t_ur
+        t_paid = {"right": t_exp, "as_dispersed": t_ur, "base": P["tekun_multiplier"],
+                  "as_centralized": central if central is not None else t_ur, "no_care": t_exp}.get(pay, t_exp)
+        care_missed = (P["tekun_care_full"] + P["tekun_care_partial"]) if pay == "no_care" else 0
+        if who == "dibao_row_with_mode":
+            out["BENEFIT_MISMATCH"] = None
+        else:
+            n = 2 if care else 1
+            S = P["dibao_standard_urban" if urban else "dibao_standard_rural"]
+            diff = abs(t_exp - t_paid) * S * n + care_missed
+            out["BENEFIT_MISMATCH"] = "" if diff > max(10, 0.1 * (t_exp * S * n)) else None
+    elif kind == "support":
+        dis = P["support_income_disregard"]
+        if who == "低保":
+            out["GRADUAL_EXIT_START"] = None if dis else True
+            out["category"] = "DIBAO" if dis else "MARGINAL"
+            out["BENEFIT_MISMATCH"] = None
+        elif who == "低保边缘":
+            out["DIBAO_OMISSION"] = True if dis else None
+            out["WRONGFUL_INCLUSION"] = None if dis else True
+        else:   # 特困: no disregard, income before deductions > 0
+            out["WRONGFUL_INCLUSION"] = True
+    return out
+
+
+def check_planted(out: Path) -> int:
+    alerts = read_csv(out / "truth" / "alerts.csv")
+    withheld = read_csv(out / "truth" / "withheld.csv")
+    dets = read_csv(out / "truth" / "determinations.csv")
+    checked = 0
+    for p in read_csv(out / "truth" / "planted.csv"):
+        if p["case"].startswith("audit"):
+            continue
+        h, ym = p["household_id"], p["month"]
+        mine = {a["alert_type"]: a for a in alerts if (a["month"], a["household_id"]) == (ym, h)
+                and a["household_source"] == "civil_affairs"
+                and (a["alert_type"] != "SINGLE_PERSON_DIBAO" or a["member_id_number"] == p["member_id_number"])}
+        wh = {w["alert_type"]: w["missing_sources"] for w in withheld if (w["month"], w["household_id"]) == (ym, h)}
+        cat = next(d["category"] for d in dets if (d["month"], d["household_id"], d["household_source"]) ==
+                   (ym, h, "civil_affairs"))
+        for what, want in expected_outcome(p["case"], month_params(out, ym)).items():
+            if what == "category":
+                assert cat == want, (p["case"], cat, want)
+            elif what.startswith("withheld:"):
+                assert wh.get(what.split(":")[1]) == want, (p["case"], wh, want)
+            elif want is None:
+                assert what not in mine, (p["case"], what, mine.get(what))
+            else:
+                assert what in mine, (p["case"], what, sorted(mine))
+                if want is not True:
+                    assert mine[what]["reasons"] == want, (p["case"], mine[what]["reasons"], want)
+            checked += 1
+    return checked
+
+
+def test_variant_run_002_verifies(v002):
+    out, summary = v002
+    assert summary["variants"] is True
+    assert verify(out) == {}
+
+
+def test_variant_run_001_verifies(v001):
+    out, _ = v001
+    assert verify(out) == {}
+
+
+def test_variant_run_custom_policy_verifies(vcustom):
+    out, _ = vcustom
+    assert verify(out) == {}
+
+
+def test_policy_yaml_carries_the_given_parameters(v002, v001):
+    given = yaml.safe_load((POLICIES / "002.yaml").read_text(encoding="utf-8"))
+    want = next(iter(given["counties"].values()))["periods"][0]
+    out, summary = v002
+    pol = yaml.safe_load((out / "policy.yaml").read_text(encoding="utf-8"))
+    (code, county), = pol["counties"].items()
+    assert code == summary["county"] != "230102"             # the generated county, not the file's
+    assert county["towns"] and all(t.startswith(code) for t in county["towns"])
+    periods = county["periods"]
+    assert [p["effective_from"] for p in periods] == ["2025-01", "2026-03"]   # the generated boundaries
+    for p in periods:
+        for k, v in want.items():
+            if k != "effective_from":
+                assert p[k] == v, (k, p[k], v)
+        assert set(p) - {"effective_from"} - set(RULE_PARAMETERS) == set(want) - {"effective_from"} - set(RULE_PARAMETERS)
+    assert periods[0]["dibao_standard_rural"] == 800 and periods[1]["dibao_standard_rural"] == 850
+    assert periods[0]["supplement_elderly_disabled_age"] is None          # null kept: no 老残一体 group
+    p001 = month_params(v001[0], "2026-02")
+    assert (p001["tekun_multiplier_centralized"], p001["gradual_exit_annual_reduction"]) == (2.0, 0.25)
+    assert p001["supplement_severe"] == 0.6 and p001["dibao_benefit_basis"] == "current_month"
+
+
+def test_policy_periods_map_by_date(tmp_path):
+    """A given period starting inside the generated window adds a boundary; a month before the given
+    file's first period is an error; absent rules-variants parameters are not carried over."""
+    pol = {"periods": [{"effective_from": "2025-06", "supplement_preferential": 0.1, "dibao_standard_rural": 900},
+                       {"effective_from": "2026-02", "gradual_exit_annual_reduction": 0.5}]}
+    generate(tmp_path / "a", 150, 4, "2026-01", 2, policy=pol)
+    periods = next(iter(yaml.safe_load((tmp_path / "a" / "policy.yaml").read_text(encoding="utf-8"))
+                        ["counties"].values()))["periods"]
+    assert [p["effective_from"] for p in periods] == ["2025-01", "2026-02", "2026-03"]
+    assert periods[0]["supplement_preferential"] == 0.1 and periods[0]["dibao_standard_rural"] == 900
+    assert "supplement_preferential" not in periods[1] and periods[1]["gradual_exit_annual_reduction"] == 0.5
+    assert periods[1]["dibao_standard_rural"] == 800 and periods[2]["dibao_standard_rural"] == 850
+    assert verify(tmp_path / "a") == {}
+    with pytest.raises(ValueError, match="first period starts 2025-06"):
+        generate(tmp_path / "b", 100, 2, "2025-04", 2, policy=pol)
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"supplement_elderly_age": 70.0}, "supplement_elderly_age"),
+    ({"supplement_elderly_age": True}, "supplement_elderly_age"),
+    ({"single_person_veteran_max_grade": 11}, "single_person_veteran_max_grade"),
+    ({"gradual_exit_annual_reduction": 0}, "gradual_exit_annual_reduction"),
+    ({"gradual_exit_reduction_offset": 2}, "gradual_exit_reduction_offset"),
+    ({"tekun_multiplier_centralized": 0}, "tekun_multiplier_centralized"),
+    ({"tekun_care_full": -1}, "tekun_care_full"),
+    ({"supplement_preferential": 1.5}, "supplement_preferential"),
+    ({"dibao_benefit_basis": "review"}, "dibao_benefit_basis"),
+    ({"audit_per_town": "yes"}, "audit_per_town"),
+    ({"no_such_parameter": 1}, "unknown parameter"),
+])
+def test_policy_refused(tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        generate(tmp_path, 100, 2, "2026-01", 1, policy={"periods": [{"effective_from": "2025-01", **bad}]})
+
+
+def test_policy_with_several_counties(tmp_path):
+    two = {"counties": {"111111": {"periods": [{"effective_from": "2025-01"}]},
+                        "222222": {"periods": [{"effective_from": "2025-01", "audit_per_town": True}]}}}
+    with pytest.raises(ValueError, match="name one"):
+        generate(tmp_path / "a", 100, 2, "2026-01", 1, policy=two)
+    s = generate(tmp_path / "b", 100, 2, "2026-01", 1, policy=two, policy_county="222222")
+    assert s["variants"] is True
+
+
+def test_thresholds_planted_on_both_sides_002(v002):
+    out, _ = v002
+    cases = {p["case"] for p in read_csv(out / "truth" / "planted.csv")}
+    for c in ("sup:elderly:at", "sup:elderly:below", "sup:minor:at", "sup:minor:below",
+              "sup:elderly_disabled:at", "sup:elderly_disabled:below", "sup:l3:智力", "sup:l3:肢体",
+              "sup:veteran:at", "sup:veteran:above", "sup:pref:set", "sup:pref:empty",
+              "single:l3:智力", "single:l3:肢体", "single:claim:0.01", "single:claim:0", "single:veteran:at",
+              "single:veteran:above", "single:subsidy:是", "single:subsidy:否", "exit:m11", "exit:m12",
+              "exit:m17", "exit:m18", "exit:roster:ok", "exit:roster:bad", "exit:column_over_roster",
+              "exit:unknown", "review:frozen", "review:current", "support:低保:below", "support:低保:above"):
+        assert c in cases, c
+    assert check_planted(out) > 60
+    alerts = read_csv(out / "truth" / "alerts.csv")
+    # 002 in its own words: 三级智力 and the four new single-person grounds, all five in one person
+    spd = {a["reasons"] for a in alerts if a["alert_type"] == "SINGLE_PERSON_DIBAO"}
+    assert "SEVERE_DISABILITY,MAJOR_ILLNESS,CRITICAL_ILLNESS_CLAIM,VETERAN_DISABILITY,PREFERENTIAL" in spd
+    assert {"CRITICAL_ILLNESS_CLAIM", "VETERAN_DISABILITY", "PREFERENTIAL"} <= spd
+
+
+def test_thresholds_planted_on_both_sides_001(v001):
+    out, _ = v001
+    assert check_planted(out) > 60
+    alerts = read_csv(out / "truth" / "alerts.csv")
+    # 001 has no new single-person ground: only the two of rules.md
+    spd = {a["reasons"] for a in alerts if a["alert_type"] == "SINGLE_PERSON_DIBAO"}
+    assert spd and spd <= {"SEVERE_DISABILITY", "MAJOR_ILLNESS", "SEVERE_DISABILITY,MAJOR_ILLNESS"}
+    assert {a["reasons"] for a in alerts if a["alert_type"] == "BENEFIT_MISMATCH"} == {"", "GRADUAL_EXIT_AMOUNT"}
+
+
+def test_thresholds_planted_on_both_sides_custom(vcustom):
+    """Other ages, veteran grades, multipliers, care amounts and the other reduction offset."""
+    out, _ = vcustom
+    assert check_planted(out) > 60
+
+
+def test_exit_amount_and_frozen_pci_without_hr(v001, v002):
+    """hr undelivered in 2026-04: the exit amount (r5) reads the roster only and is still checked;
+    an unknown pre-exit amount is withheld as PRE_EXIT_BENEFIT_UNKNOWN, not for hr; with 002's
+    last_review_month the amount of a household reviewed in a run month is checked too."""
+    for (out, _), keys in ((v001, ("exit:m11", "exit:m12", "exit:unknown", "exit:m17")),
+                           (v002, ("review:current", "review:frozen"))):
+        planted = {p["case"]: p["household_id"] for p in read_csv(out / "truth" / "planted.csv")}
+        alerts = {(a["month"], a["household_id"], a["alert_type"]): a for a in read_csv(out / "truth" / "alerts.csv")}
+        withheld = {(w["month"], w["household_id"], w["alert_type"]): w["missing_sources"]
+                    for w in read_csv(out / "truth" / "withheld.csv")}
+        hr_withheld = {k[1] for k, v in withheld.items() if k[0] == "2026-04" and k[2] == "BENEFIT_MISMATCH" and v == "hr"}
+        assert hr_withheld       # other roster 低保 households wait for hr
+        for c in keys:
+            h = planted[c]
+            k = ("2026-04", h, "BENEFIT_MISMATCH")
+            if c == "exit:m17":   # m = 19 >= L in 2026-04: no amount check, withheld for hr as in rules.md
+                assert withheld[k] == "hr"
+                continue
+            assert h not in hr_withheld, c
+            if c == "exit:unknown":
+                assert withheld[k] == "PRE_EXIT_BENEFIT_UNKNOWN" and k not in alerts
+            elif c == "review:frozen":
+                assert k not in alerts and k not in withheld
+            else:
+                assert alerts[k]["status"] == "持续" and k not in withheld, c
+    # PRE_EXIT_BENEFIT_UNKNOWN stands for BENEFIT_MISMATCH only, never beside a source
+    for out, _ in (v001, v002):
+        for w in read_csv(out / "truth" / "withheld.csv"):
+            if "PRE_EXIT" in w["missing_sources"]:
+                assert w["alert_type"] == "BENEFIT_MISMATCH" and w["missing_sources"] == "PRE_EXIT_BENEFIT_UNKNOWN"
+
+
+def test_variant_columns_and_decisions_written(v002):
+    from generator.verify import find_header, read_rows
+    out, summary = v002
+    files = read_csv(out / "truth" / "files.csv")
+    assert {f["month"] for f in files if f["source"] == "civil_affairs_decisions"} == {
+        "2026-01", "2026-02", "2026-03", "2026-04"}
+    for f in files:
+        if f["source"] in ("civil_affairs_households", "civil_affairs_members") and f["status"] == "ok":
+            heads = f["headers"].split("|")
+            assert heads[-len(NEW_HOUSEHOLD_COLS if "households" in f["source"] else NEW_MEMBER_COLS):] == (
+                NEW_HOUSEHOLD_COLS if "households" in f["source"] else NEW_MEMBER_COLS)
+    # bad values of every new column and of the decisions planted, quarantined with the right reason
+    q = {(r["month"], r["source"], int(r["row_number"])): r["reason_code"] for r in read_csv(out / "truth" / "quarantine.csv")}
+    found = Counter()
+    allowed = {"供养方式": {"集中供养", "分散供养"}, "护理等级": {"全自理", "半护理", "全护理"},
+               "残疾军人等级": {"一级", "二级", "三级", "四级", "五级", "六级", "七级", "八级", "九级", "十级"},
+               "优抚对象类别": {"军属", "烈士遗属", "因公牺牲军人遗属", "病故军人遗属", "在乡老复员军人"},
+               "定期抚恤补助": {"是", "否"}, "审核确认结果": {"通过", "未通过"}}
+    for f in files:
+        if f["status"] != "ok" or f["source"] not in ("civil_affairs_households", "civil_affairs_members",
+                                                      "civil_affairs_decisions"):
+            continue
+        rows = read_rows(out / f["month"] / f["file"])
+        hi = find_header(f["source"], rows)
+        head = [str(h) for h in rows[hi]]
+        for rn, row in enumerate(rows[hi + 1:], start=hi + 2):
+            cell = dict(zip(head, ["" if v is None else str(v).strip() for v in row]))
+            for col, ok in allowed.items():
+                if cell.get(col) and cell[col] not in ok:
+                    assert q[(f["month"], f["source"], rn)] == "invalid_value", (f, rn, col)
+                    found[col] += 1
+            for col in ("赡养抚养扶养费", "渐退前月保障金额"):
+                if cell.get(col, "").startswith("-"):
+                    assert q[(f["month"], f["source"], rn)] == "negative_amount", (f, rn, col)
+                    found[col] += 1
+    assert set(found) == set(allowed) | {"赡养抚养扶养费", "渐退前月保障金额"}, found
+    assert {k for k in summary["planted"] if k.startswith("vbad:")} == {
+        f"vbad:{c}" for c in NEW_HOUSEHOLD_COLS + NEW_MEMBER_COLS + ["申请类别", "审核确认结果", "审核确认日期"]}
+    # truth gains reasons (alerts), source and town_code (audit), planted.csv
+    with open(out / "truth" / "alerts.csv", encoding="utf-8") as fh:
+        assert fh.readline().strip().split(",")[-1] == "reasons"
+    with open(out / "truth" / "audit_sample.csv", encoding="utf-8") as fh:
+        assert fh.readline().strip().split(",") == ["month", "household_id", "new_approvals", "source", "town_code"]
+
+
+def test_relapse_reasons_in_rules_order(v002):
+    out, _ = v002
+    order = ["ILLNESS", "MEDICAL_COST", "DISASTER", "JOB_LOSS", "DEATH", "DROPOUT", "LOW_INCOME"]
+    rel = [a for a in read_csv(out / "truth" / "alerts.csv") if a["alert_type"] == "RELAPSE_RISK"]
+    assert rel
+    for a in rel:
+        codes = a["reasons"].split(",")
+        assert codes and codes == sorted(codes, key=order.index)
+        if len(codes) >= 2:
+            assert a["priority"] == "高"
+
+
+def test_audit_per_town_with_rejections(tmp_path):
+    """004: ceil(30 %) of each town's approvals and rejections; a household approved and rejected in
+    M counts once as approved; a rejected roster household counts in its roster town; towns with
+    rejections only are drawn; without the decisions file only approvals."""
+    import hashlib
+    import math
+    out = tmp_path / "v004"
+    generate(out, 300, 3, "2026-01", 9, policy=POLICIES / "004.yaml", messy_rate=0.02)
+    assert verify(out) == {}
+    audit = read_csv(out / "truth" / "audit_sample.csv")
+    planted = read_csv(out / "truth" / "planted.csv")
+    pop = {}
+    for p in planted:
+        if p["case"].startswith("audit:") and p["month"] == "2026-02":
+            role, town = p["case"].split(":")[1:]
+            pop[p["household_id"]] = ("rejected" if role == "rejected" else "approved" if role != "roster_rejected"
+                                      else "rejected", town)
+    drawn = {a["household_id"]: a for a in audit if a["month"] == "2026-02"}
+    by_town = {}
+    for a in audit:
+        if a["month"] == "2026-02":
+            by_town.setdefault(a["town_code"], []).append(a)
+    towns_planted = {t for _, t in pop.values()}
+    assert len(towns_planted) == 2
+    for t, rows in by_town.items():
+        k = int(rows[0]["new_approvals"])
+        assert all(int(r["new_approvals"]) == k for r in rows)
+        assert len(rows) == math.ceil(0.3 * k)
+        if t in towns_planted:
+            members = [h for h, v in pop.items() if v[1] == t]
+            assert k >= len(members)
+    # the draw is the first ones in SHA-256 order within each town
+    for t, rows in by_town.items():
+        ids = [r["household_id"] for r in rows]
+        assert ids == sorted(ids, key=lambda h: hashlib.sha256(f"2026-02|{h}".encode()).hexdigest())
+    rejected_only = [t for t in towns_planted if all(v[0] == "rejected" for v in pop.values() if v[1] == t)]
+    assert rejected_only and all(by_town[t][0]["source"] == "rejected" for t in rejected_only)
+    both = next(p["household_id"] for p in planted if p["case"].startswith("audit:both"))
+    roster_rej = next(p for p in planted if p["case"].startswith("audit:roster_rejected"))
+    assert {a["source"] for a in audit if a["household_id"] == both} <= {"approved"}
+    for a in audit:
+        if a["household_id"] == roster_rej["household_id"]:
+            assert (a["source"], a["town_code"]) == ("rejected", roster_rej["case"].split(":")[2])
+    assert len(drawn) > math.ceil(0.3 * len(pop)) - 1
+    # the decisions undelivered in M: approvals only
+    out2 = tmp_path / "v004u"
+    generate(out2, 300, 2, "2026-01", 9, policy=POLICIES / "004.yaml", undelivered=["2026-02:civil_affairs_decisions"])
+    assert verify(out2) == {}
+    a2 = [a for a in read_csv(out2 / "truth" / "audit_sample.csv") if a["month"] == "2026-02"]
+    assert a2 and {a["source"] for a in a2} == {"approved"}
+
+
+def test_variants_without_policy(tmp_path):
+    """variants=True with rules.md's defaults: the columns and the decisions are written and the
+    planted households are there, but nothing new changes a result (every threshold at its
+    default); the audit is county-wide without rejections."""
+    out = tmp_path / "v"
+    s = generate(out, 300, 3, "2026-05", 11, variants=True)
+    assert s["variants"] is True and verify(out) == {}
+    assert check_planted(out) > 60
+    assert {a["source"] for a in read_csv(out / "truth" / "audit_sample.csv")} <= {"approved"}
+    with pytest.raises(ValueError, match="variants"):
+        generate(tmp_path / "x", 100, 2, "2026-01", 1, undelivered=["2026-02:civil_affairs_decisions"])
+
+
+def _old_generator(tmp_path) -> Path | None:
+    """The generator as it was before policy variants (git archive of BASELINE), or None."""
+    old = tmp_path / "old"
+    old.mkdir()
+    r = subprocess.run(f"git archive {BASELINE} generator | tar -x -C {old}", shell=True, cwd=ROOT,
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not (old / "generator" / "core.py").exists():
+        return None
+    return old
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(households=400, months=4, start="2026-01", seed=7, messy_rate=0.05),
+    dict(households=300, months=3, start="2026-05", seed=11,
+         undelivered=["2026-06:housing", "2026-07:hr:quarantined"]),
+])
+def test_default_output_byte_identical_to_before(tmp_path, kwargs):
+    old = _old_generator(tmp_path)
+    if old is None:
+        pytest.skip("no git history here")
+    code = ("import json,sys; from generator import generate; "
+            f"generate(sys.argv[1], **json.loads(sys.argv[2]))")
+    import json
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a"), json.dumps(kwargs)], cwd=old,
+                       env={"PYTHONPATH": str(old), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    generate(tmp_path / "b", **kwargs)
+    assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")
+
+
+def test_cli_policy(tmp_path):
+    base = [sys.executable, "-m", "generator", "--households", "150", "--months", "2", "--start", "2026-03",
+            "--seed", "4"]
+    r = subprocess.run(base + ["--out", str(tmp_path / "a"), "--policy", str(POLICIES / "001.yaml")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert '"variants": true' in r.stderr
+    assert list((tmp_path / "a" / "2026-04").glob("civil_affairs_decisions.*"))
+    assert verify(tmp_path / "a") == {}
+    r = subprocess.run(base + ["--out", str(tmp_path / "b"), "--policy", str(POLICIES / "001.yaml"),
+                               "--no-policy-variants"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not list((tmp_path / "b" / "2026-04").glob("civil_affairs_decisions.*"))
+    assert "tekun_multiplier_centralized: 2.0" in (tmp_path / "b" / "policy.yaml").read_text(encoding="utf-8")
+    assert verify(tmp_path / "b") == {}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("periods:\n  - effective_from: 2025-01\n    supplement_minor_age: 17.5\n", encoding="utf-8")
+    r = subprocess.run(base + ["--out", str(tmp_path / "c"), "--policy", str(bad)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "supplement_minor_age" in r.stderr and not (tmp_path / "c").exists()
+
+
+def test_seed_policy_files():
+    """generator/policies/000-004.yaml: rules-variants.md section C, one county each, values only."""
+    from generator.params import load_policy
+    want = {"000": {"tekun_multiplier_urban": 1.5, "tekun_multiplier_rural": 1.3},
+            "001": {"tekun_multiplier": 1.3, "tekun_multiplier_centralized": 2.0,
+                    "gradual_exit_annual_reduction": 0.25, "gradual_exit_reduction_offset": 0,
+                    "supplement_elderly_age": 70, "supplement_minor_age": 18},
+            "002": {"severe_disability_level3_intellectual_mental": True, "single_person_critical_illness_claim": True,
+                    "single_person_veteran_max_grade": 6, "single_person_preferential": True,
+                    "supplement_severe": 0.15, "supplement_elderly_minor": 0.15, "supplement_multi_disabled": 0,
+                    "supplement_elderly_disabled_age": None, "supplement_veteran_max_grade": 4,
+                    "supplement_preferential": 0.15, "support_income_disregard": True,
+                    "dibao_benefit_basis": "last_review_month"},
+            "003": {},
+            "004": {"audit_sample_rate": 0.30, "audit_per_town": True, "audit_include_rejected": True}}
+    starts = {"000": "2021-06", "001": "2021-11", "002": "2023-06", "003": "2023-08", "004": "2022-06"}
+    for k, params in want.items():
+        path = POLICIES / f"{k}.yaml"
+        _, periods = load_policy(path)
+        assert periods == [{"effective_from": starts[k], **params}], k
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if ":" in line and not line.strip().startswith("#") and line.strip().split(":")[0] in params:
+                assert f"# {k}:" in line, line      # each value with its clause
+
+
+def test_oracle_review_basis_and_pre_exit_edges():
+    """The oracle alone. r6: pci* from R only when R < M, R was run with hr delivered; else the pci of
+    M (and, hr missing in M, withheld). r5: B from the roster of the month before exit only when that
+    month was run (a month without the members file was not)."""
+    from datetime import date
+
+    from generator.oracle import History, MonthInput, evaluate, skip_month
+    from generator.params import period_of, periods_for
+
+    pol = periods_for("2026-01", 4)
+    for p in pol:
+        p.update(dibao_benefit_basis="last_review_month", gradual_exit_annual_reduction=0.25)
+    ids = {h: f"3703221980010{i:03d}" for i, h in enumerate(["H1", "H2", "H4", "H5", "H7", "H8"])}
+    from generator.ids import check_digit
+    ids = {h: v[:17] + check_digit(v[:17]) for h, v in ids.items()}
+    review = {"H1": date(2026, 1, 15), "H2": date(2026, 3, 10), "H4": date(2026, 2, 10), "H5": date(2026, 4, 5),
+              "H7": date(2025, 6, 1), "H8": date(2025, 6, 1)}
+    wage = {"2026-01": 60000, "2026-02": 90000, "2026-03": 90000, "2026-04": 90000}   # pci 300 then 600
+    hist = History()
+    got = {}
+    for ym, hr_in, members_in in (("2026-01", True, False), ("2026-02", False, True), ("2026-03", True, True),
+                                  ("2026-04", False, True)):
+        mi = MonthInput(ym, period_of(pol, ym))
+        mi.present = set(SOURCES) - ({"hr"} if not hr_in else set()) - ({"civil_affairs_members"} if not members_in else set())
+        for h in ("H1", "H2", "H4", "H5"):
+            mi.households.append((h, "370322100200", "农村", "低保", "2024-01", None, 50000, 0, None, review[h]))
+        for h, col in (("H7", None), ("H8", 70000)):
+            mi.households.append((h, "370322100200", "农村", "低保", "2024-01", "2026-02", 50000, 0, None,
+                                  review[h], None, None, col))
+        mi.members = [(h, pid, "张三", "户主", None, None, "有") for h, pid in ids.items()] if members_in else []
+        mi.hr = [(pid, "张三", "就业", wage[ym], None, None) for pid in ids.values()] if hr_in else []
+        if not members_in:
+            skip_month(mi, hist)
+            continue
+        d, a, w = evaluate(mi, hist)
+        got[ym] = ({x[1] for x in a if x[2] == "BENEFIT_MISMATCH"}, {x[1]: x[3] for x in w if x[2] == "BENEFIT_MISMATCH"})
+    # 2026-02 (hr missing): January was not run (no members file) -> no pci of R, withheld for hr;
+    # H7's month before exit (January) was not run -> B unknown; H8 has its column: 500 vs 700 -> alert
+    mm, wh = got["2026-02"]
+    assert wh == {"H1": "hr", "H2": "hr", "H4": "hr", "H5": "hr", "H7": "PRE_EXIT_BENEFIT_UNKNOWN"} and mm == {"H8"}
+    # 2026-03: H4 reviewed in February, whose hr was missing -> pci of March (600): expected 200, paid 500
+    mm, wh = got["2026-03"]
+    assert "H4" in mm and "H1" in mm and wh == {"H7": "PRE_EXIT_BENEFIT_UNKNOWN"}
+    # 2026-04 (hr missing): H1 and H4 have no run R with hr -> withheld; H5 reviewed in April (R = M) too;
+    # H2 reviewed in March (run, hr delivered): pci 600 of March -> expected 200, paid 500, not withheld
+    mm, wh = got["2026-04"]
+    assert set(wh) == {"H1", "H4", "H5", "H7"} and wh["H1"] == "hr" and mm == {"H2", "H8"}
