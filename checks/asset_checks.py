@@ -134,8 +134,11 @@ def judge_sources(con, month: str, cfg: QualityConfig):
         if st == "missing" and optional:
             continue  # interpretations.md #7: an optional register not delivered is normal
         late = " 上月已报送，疑为迟报" if prev.get(s, {}).get("status") == "accepted" and st == "missing" else ""
-        text = f"本月数据不完整：{_name(s)} {'未报送' if st == 'missing' else '文件被拒收（' + st + '）'}{late}"
+        text = f"{_name(s)} {'未报送' if st == 'missing' else '文件被拒收（' + st + '）'}{late}"
         (errors if s in cfg.critical_sources else warns).append(text)
+    for found in (errors, warns):  # a month with undelivered sources is incomplete, not an anomaly
+        if found:
+            found[0] = "本月数据不完整：" + found[0]
     return errors, warns, "十个来源均已按时报送并被接收", {"status": status, **cfg.as_metadata("critical_sources")}
 
 

@@ -128,7 +128,7 @@ def cmd_demo(args) -> int:
     if not landing_months(landing):
         print(f"样例数据不存在，正在生成：{landing}")
         from generator import generate
-        generate(out=landing, households=300, months=3, start="2026-06", seed=20261123, messy_rate=0.05)
+        generate(out=landing, households=300, months=3, start="2026-06", seed=20261123, messy_rate=0.06)
     args.landing = str(landing)
     if not args.policy:
         gen_policy = landing / "policy.yaml"
@@ -147,8 +147,12 @@ def cmd_demo(args) -> int:
 
 def cmd_generate(args) -> int:
     from generator import generate
-    summary = generate(out=args.out, households=args.households, months=args.months, start=args.start,
-                       seed=args.seed, messy_rate=args.messy_rate)
+    try:
+        summary = generate(out=args.out, households=args.households, months=args.months, start=args.start,
+                           seed=args.seed, messy_rate=args.messy_rate, undelivered=args.undelivered or None)
+    except ValueError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     print(f"已生成 {args.households} 户 × {args.months} 个月：{args.out}")
     if isinstance(summary, dict):
         for k, v in summary.items():
@@ -209,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True)
     p.add_argument("--messy-rate", type=float, default=0.0)
+    p.add_argument("--undelivered", action="append", metavar="YYYY-MM:SOURCE[:refused|:quarantined]",
+                   help="该月该来源不报送（或文件被拒收、全部行被隔离），可重复")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("analyst-copy", help="重建分析人员使用的假名化数据库副本（无姓名、无身份证号）")
     p.add_argument("--warehouse", help="数据仓库文件，默认 var/warehouse.duckdb")

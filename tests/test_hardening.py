@@ -352,8 +352,10 @@ def test_landing_file_linking_outside_the_landing_folder_is_refused(delivered, m
     secret.write_text("公民身份号码,姓名\n", encoding="utf-8")
     landing = delivered["landing"]
     (landing / "spare.csv").write_text("x\n", encoding="utf-8")
+    (landing / M / "education.csv").unlink(missing_ok=True)
     (landing / M / "education.csv").symlink_to(landing / "spare.csv")  # inside the landing folder: allowed
     assert landing_links_outside(landing, M) == []
+    (landing / M / "health.csv").unlink(missing_ok=True)
     (landing / M / "health.csv").symlink_to(secret)
     assert landing_links_outside(landing, M) == [(f"{M}/health.csv", secret.resolve())]
     delivered["before"] = _digest(landing)

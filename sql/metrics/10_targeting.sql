@@ -22,6 +22,8 @@
 --                           overpayment does not make up for someone else's gap
 --   take_up_amount          paid_to_eligible / entitled_amount
 -- A ratio whose denominator is 0 is NULL (nothing to measure), never 0.
+-- PENDING households (rules.md "Incomplete months": a department's file missing) are not assessed:
+-- they count in households_pending only, so an incomplete month does not read as a small error.
 
 CREATE OR REPLACE TEMP TABLE metric_params AS
 SELECT county_code,
@@ -49,12 +51,13 @@ LEFT JOIN metric_params p ON p.county_code = h.county_code;
 CREATE OR REPLACE TABLE stage.targeting_metrics AS
 WITH c AS (
     SELECT county_code, town_code,
-           count(*) FILTER (WHERE category IS NOT NULL)                         AS households_assessed,
+           count(*) FILTER (WHERE category IS NOT NULL AND category <> 'PENDING') AS households_assessed,
+           count(*) FILTER (WHERE category = 'PENDING')                         AS households_pending,
            count(*) FILTER (WHERE eligible)                                     AS eligible,
            count(*) FILTER (WHERE eligible AND in_roster)                       AS eligible_in_roster,
            count(*) FILTER (WHERE eligible AND NOT in_roster)                   AS eligible_not_in_roster,
            count(*) FILTER (WHERE in_roster)                                    AS roster_households,
-           count(*) FILTER (WHERE in_roster AND category IS NOT NULL)           AS roster_assessed,
+           count(*) FILTER (WHERE in_roster AND category IS NOT NULL AND category <> 'PENDING') AS roster_assessed,
            count(*) FILTER (WHERE in_roster AND category IN ('NOT_ELIGIBLE', 'OVER_ASSETS')) AS roster_failing,
            count(*) FILTER (WHERE in_roster AND wrongful_alert)                 AS roster_wrongful,
            count(*) FILTER (WHERE cash_eligible)                                AS cash_eligible,

@@ -36,7 +36,7 @@ COMMENT ON COLUMN households_monthly.n_living IS '在世成员数 n';
 COMMENT ON COLUMN households_monthly.person_income_total IS '在世成员个人收入合计（扣减前）';
 COMMENT ON COLUMN households_monthly.out_of_pocket_12m IS '在世成员近 12 个月医保个人自付合计';
 COMMENT ON COLUMN households_monthly.job_loss_m IS '有成员上月就业、本月失业或未就业（上月人社数据未接收时为否）';
-COMMENT ON TABLE determinations IS '认定结果：每户每月一个（OVER_ASSETS / TEKUN / DIBAO / MARGINAL / EXPENDITURE / NOT_ELIGIBLE），含收入、标准、资产、刚性支出';
+COMMENT ON TABLE determinations IS '认定结果：每户每月一个（OVER_ASSETS / PENDING / TEKUN / DIBAO / MARGINAL / EXPENDITURE / NOT_ELIGIBLE），含收入、标准、资产、刚性支出';
 COMMENT ON COLUMN determinations.category IS '认定类别（rules.md Determination，按顺序取第一个适用的）：OVER_ASSETS / PENDING / TEKUN / DIBAO / MARGINAL / EXPENDITURE / NOT_ELIGIBLE；PENDING 待定 = 人社局或住建局本月未报送（资产按已知信息不超标时），或第 5 项不满足而医保局、教育局本月未报送（rules.md Incomplete months）';
 COMMENT ON COLUMN determinations.reason_codes IS '认定依据代码（逗号分隔）：FINANCIAL_ASSETS_OVER_LIMIT / PROPERTIES_OVER_LIMIT / ALL_MEMBERS_UNABLE_TO_WORK,NO_INCOME / INCOME_BELOW_STANDARD / INCOME_BELOW_MARGINAL_LINE / RIGID_EXPENDITURE / NO_RULE_MET，金融资产未申报时另加 FINANCIAL_ASSETS_UNKNOWN（按资产合格处理，需核实）；PENDING 时只有 SOURCE_NOT_DELIVERED:<来源>（每个导致待定的未报送来源一个，按来源名排序）';
 COMMENT ON COLUMN determinations.household_size IS '在世成员数 n';
@@ -259,12 +259,12 @@ COMMENT ON COLUMN quality_results.data_docs_page IS 'Data Docs 页面（相对 o
 COMMENT ON COLUMN quality_results.docs_built_in IS '生成 Data Docs 的暂存目录';
 COMMENT ON COLUMN targeting_metrics.county_code IS '县（市、区）代码';
 COMMENT ON COLUMN targeting_metrics.town_code IS '乡镇（街道）代码';
-COMMENT ON COLUMN targeting_metrics.households_assessed IS '有认定结果的家庭数';
+COMMENT ON COLUMN targeting_metrics.households_assessed IS '有认定结果的家庭数（不含 PENDING 待定）';
 COMMENT ON COLUMN targeting_metrics.eligible IS '认定为特困、低保、低保边缘或支出型困难的家庭数';
 COMMENT ON COLUMN targeting_metrics.eligible_in_roster IS '其中已在救助名册的家庭数';
 COMMENT ON COLUMN targeting_metrics.eligible_not_in_roster IS '其中不在救助名册的家庭数（乡村振兴或户籍家庭）';
 COMMENT ON COLUMN targeting_metrics.roster_households IS '救助名册家庭数';
-COMMENT ON COLUMN targeting_metrics.roster_assessed IS '其中有认定结果的家庭数';
+COMMENT ON COLUMN targeting_metrics.roster_assessed IS '其中有认定结果的家庭数（不含 PENDING 待定）';
 COMMENT ON COLUMN targeting_metrics.roster_failing IS '其中认定为不符合或资产超标的家庭数';
 COMMENT ON COLUMN targeting_metrics.roster_wrongful IS '其中有 WRONGFUL_INCLUSION 预警的家庭数';
 COMMENT ON COLUMN targeting_metrics.cash_eligible IS '认定为低保或特困（两项现金救助）的家庭数';
@@ -298,3 +298,4 @@ COMMENT ON COLUMN withheld_evaluations.region_code IS '12 位行政区划代码�
 COMMENT ON COLUMN withheld_evaluations.town_code IS '乡镇（街道）代码';
 COMMENT ON COLUMN withheld_evaluations.county_code IS '县级代码';
 COMMENT ON COLUMN determinations.pending_sources IS '认定为 PENDING 时导致待定的未报送来源（逗号分隔）；其他为空';
+COMMENT ON COLUMN targeting_metrics.households_pending IS '认定为 PENDING（部门数据未齐、暂缓认定）的家庭数：不计入已认定家庭和各项误差'
