@@ -175,15 +175,17 @@ def stage_isolated(source: str, month: str, landing_month_dir: Path, landing_roo
     lim = limits.current()
     args = (source, month, str(landing_month_dir), str(landing_root), str(staged_month_dir))
     env = {k: v for k, v in os.environ.items() if k.startswith("LIM_")}
-    ctx = _context()
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, env, current_umask(), args), daemon=True,
-                       name=f"lim-read-{source}")
+    recv = send = None
     try:
+        ctx = _context()
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(send, env, current_umask(), args), daemon=True,
+                           name=f"lim-read-{source}")
         proc.start()
     except Exception as exc:  # noqa: BLE001
-        recv.close()
-        send.close()
+        for c in (recv, send):
+            if c is not None:
+                c.close()
         raise WorkerUnavailable(f"{type(exc).__name__}: {exc}") from exc
     send.close()
     deadline = time.monotonic() + lim.timeout_s if lim.timeout_s else None
