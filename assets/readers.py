@@ -285,7 +285,7 @@ def _read_csv(path: Path, is_header: HeaderTest | None = None, lim: limits.Limit
     sep = _separator(body)
     # polars makes as many columns as the first line has fields: a header of a million columns
     # would take gigabytes before any check could see it
-    problem = csv_width_problem(body, sep, lim.max_columns, first_line=(title.rows if title is not None else 0) + 1)
+    problem = csv_width_problem(body, sep, lim.max_columns, first_line=(title.lines if title is not None else 0) + 1)
     if problem:
         raise ReadError("unreadable", problem)
     try:
