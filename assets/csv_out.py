@@ -23,6 +23,9 @@ Numbers stay numbers. Which cells count as numbers:
   column (shown as the text it is).
 
 ID numbers in free texts (quarantine reasons and raw rows) are masked by `mask_ids_in_text`.
+
+Importing this module raises the csv module's field size limit for the process
+(assets/limits.py CSV_FIELD_LIMIT), so that re-reading a written CSV never fails on a long field.
 """
 from __future__ import annotations
 
@@ -33,6 +36,13 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Collection, Iterable
+
+from assets.limits import raise_csv_field_limit
+
+# Whatever reads these CSVs back in this process (publish.manifest counts their rows with the csv
+# module) reads a field of any length: a quarantined raw row of many long cells is over the csv
+# module's default of 131 072 characters ("field larger than field limit").
+raise_csv_field_limit()
 
 # Columns of the staff CSVs that hold numbers (by their Chinese header).
 NUMERIC_COLUMNS = frozenset({"家庭人口", "人均月收入", "低保标准", "抽查序号", "本月新增审批户数", "抽查户数", "行号"})

@@ -3,63 +3,41 @@
 Reads <landing>/<M>/<source>.*, decodes and normalizes it (assets/staging.py) and writes
 <staged>/<M>/<source>.parquet (accepted rows), <source>.quarantine.parquet and
 <source>.load.json. The landing file itself is never modified.
+
+Each source is read in a worker process bounded in memory and time (assets/read_worker.py,
+assets/limits.py): a hostile or broken file is refused there, never a crash of the run.
 """
 
-import json
-import os
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from assets.partitions import monthly_partitions
+from assets.read_worker import WorkerUnavailable, stage_files, stage_isolated, staged_paths
 from checks.contracts import SOURCES, load_contract
 from pipelines.faults import maybe_fail
 from pipelines.resources import LandingResource, QualityResource, StagingResource
 
 
-def staged_paths(month_dir: Path, source: str) -> dict[str, Path]:
-    return {"accepted": month_dir / f"{source}.parquet",
-            "quarantine": month_dir / f"{source}.quarantine.parquet",
-            "load": month_dir / f"{source}.load.json"}
-
-
-def _write_parquet(df: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_suffix(".parquet.tmp")
-    df.write_parquet(tmp)
-    os.replace(tmp, path)
-
-
 def stage_one(source: str, month: str, landing: LandingResource, staging: StagingResource) -> dict:
-    from assets.staging import stage_source  # polars-heavy module, imported when a run needs it
-
-    paths = staged_paths(staging.month_dir(month), source)
-    for p in paths.values():  # a rerun replaces the month as a whole: no stale file survives
-        p.unlink(missing_ok=True)
-    from assets.streaming import stage_streamed
-
-    load = stage_streamed(source, month, landing.month_dir(month), Path(landing.root), paths)
-    if load is not None:  # a big UTF-8 CSV, staged in batches (assets/streaming.py)
-        _write_load(load, paths["load"])
-        return load
-    result = stage_source(source, month, landing.month_dir(month), Path(landing.root))
-    if result.status == "accepted":
-        _write_parquet(result.accepted, paths["accepted"])
-        _write_parquet(result.quarantine, paths["quarantine"])
-    load = {"source": source, "month": month, "file": result.file, "sha256": result.sha256,
-            "status": result.status, "message": result.message, "rows_in": result.rows_in,
-            "duplicates": result.duplicates,
-            "accepted": result.accepted.height if result.status == "accepted" else 0,
-            "quarantined": result.quarantine.height if result.status == "accepted" else 0,
-            "ignored_files": result.ignored_files}
-    _write_load(load, paths["load"])
-    return load
+    """Stage `source` of `month` in this process (assets/read_worker.py: stage_files)."""
+    return stage_files(source, month, landing.month_dir(month), Path(landing.root), staging.month_dir(month))
 
 
-def _write_load(load: dict, path: Path) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(load, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+def stage_one_bounded(source: str, month: str, landing: LandingResource, staging: StagingResource,
+                      log=None) -> dict:
+    """Stage `source` of `month` in a worker process bounded in memory and time (LIM_READ_*,
+    assets/read_worker.py): a file that crashes or exhausts it is refused, the month goes on."""
+    from assets.limits import current
+
+    if not current().isolate:
+        return stage_one(source, month, landing, staging)
+    try:
+        return stage_isolated(source, month, landing.month_dir(month), Path(landing.root), staging.month_dir(month))
+    except WorkerUnavailable as exc:
+        if log is not None:
+            log.warning(f"{source}: 无法启动读取进程（{exc}），在本进程中读取，不受内存与时间上限约束")
+        return stage_one(source, month, landing, staging)
 
 
 def submit_for_validation(quality: QualityResource, staging: StagingResource, month: str, source: str,
@@ -86,7 +64,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
                 quality: QualityResource) -> dg.MaterializeResult:
         maybe_fail(f"staged_{source}")
         month = context.partition_key
-        load = stage_one(source, month, landing, staging)
+        load = stage_one_bounded(source, month, landing, staging, context.log)
         submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):
             context.log.warning(load["message"])

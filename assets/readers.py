@@ -29,12 +29,22 @@ Choices (see the module functions for details):
   ``rows_in``, counted in ``title_rows``), and every row keeps its own number in the file (a
   data row's number counts the title rows above it). No row passes → the first non-blank row
   is the header, as without ``is_header`` (staging then refuses the file ``missing_column``).
+* Bounded (assets/limits.py): a file with more columns than ``LIM_READ_MAX_COLUMNS`` (a CSV's
+  header record, checked before parsing, or any of its rows; an XLSX row with a value beyond
+  that column; a Parquet schema), a header cell longer than ``LIM_READ_MAX_CELL_CHARS``, an XLSX
+  whose parts decompress to more than ``LIM_READ_MAX_XLSX_MB``, or a Parquet file that is not
+  flat (a struct, list or map column) or whose footer is over ``LIM_READ_MAX_PARQUET_FOOTER_MB``
+  is ``unreadable``, with the bound named. XLSX rows are read from the sheet's XML as they are
+  written, never padded to the sheet's used range (an empty formatted cell at column XFD costs
+  nothing). A ``MemoryError`` is not turned into a refusal here: the worker process that reads
+  the file (assets/read_worker.py) reports it with the memory bound.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +52,11 @@ from typing import Callable
 
 import polars as pl
 
+from assets import limits
+from assets.limits import over
 from assets.normalize import cell_to_str
+
+limits.raise_csv_field_limit()  # a long cell is a row problem (staging), not a parser failure
 
 ROW_COL = "_row_number"
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -128,27 +142,51 @@ def read_raw(path: str | Path, is_header: HeaderTest | None = None) -> RawTable:
         raise ReadError("unreadable", f"无法打开文件：{exc}") from exc
     if size == 0:
         raise ReadError("empty_file", "文件为空（0 字节）")
+    lim = limits.current()
     if suffix == ".csv":
-        return _read_csv(path, is_header)
-    if suffix == ".xlsx":
-        return _read_xlsx(path, is_header)
-    if suffix == ".parquet":
-        return _read_parquet(path)
-    raise ReadError("unreadable", f"不支持的文件类型：{path.suffix}")
+        table = _read_csv(path, is_header, lim)
+    elif suffix == ".xlsx":
+        table = _read_xlsx(path, is_header, lim)
+    elif suffix == ".parquet":
+        table = _read_parquet(path, lim)
+    else:
+        raise ReadError("unreadable", f"不支持的文件类型：{path.suffix}")
+    check_header(table.header, lim)
+    return table
+
+
+def check_header(header: list[str], lim: limits.Limits) -> None:
+    """The bounds of a header: its width and the length of each of its cells."""
+    if over(len(header), lim.max_columns):
+        raise ReadError("unreadable", f"表头有 {len(header)} 列，超过列数上限 {lim.max_columns}（{lim.var('max_columns')}）")
+    for i, h in enumerate(header):
+        if over(len(h or ""), lim.max_cell_chars):
+            raise ReadError("unreadable", f"表头第 {i + 1} 列有 {len(h)} 个字符，超过单元格长度上限 "
+                                          f"{lim.max_cell_chars}（{lim.var('max_cell_chars')}）")
+
+
+def _not_memory(exc: BaseException) -> None:
+    """Re-raise a MemoryError: the worker process reports it with the memory bound."""
+    if isinstance(exc, MemoryError):
+        raise exc
 
 
 # ---------------------------------------------------------------------------
 # shared
 # ---------------------------------------------------------------------------
 def _finish(
-    header: list[str], cells: pl.DataFrame, first_row_number: int, fmt: str, encoding: str | None = None
+    header: list[str], cells: pl.DataFrame, first_row_number: int, fmt: str, encoding: str | None = None,
+    blank_rows: int = 0,
 ) -> RawTable:
     """``cells``: Utf8 columns c0..cN-1, one row per line after the header (blank ones
-    included). Adds row numbers, drops blank rows and trailing unnamed empty columns."""
+    included). Adds row numbers, drops blank rows and trailing unnamed empty columns.
+
+    ``cells`` may carry its rows' numbers already (a ``_row_number`` column: XLSX, whose blank rows
+    are not materialized); ``blank_rows`` then counts the blank rows left out of it."""
     n = len(header)
-    cells = cells.with_row_index(ROW_COL, offset=first_row_number).with_columns(
-        pl.col(ROW_COL).cast(pl.Int64)
-    )
+    if ROW_COL not in cells.columns:
+        cells = cells.with_row_index(ROW_COL, offset=first_row_number)
+    cells = cells.with_columns(pl.col(ROW_COL).cast(pl.Int64))
     names = [f"c{i}" for i in range(n)]
     # trailing columns with an empty header and no data (trailing commas, formatted cells)
     while n > 0 and not (header[n - 1] or "").strip():
@@ -165,7 +203,7 @@ def _finish(
         kept = cells.filter(nonblank)
     else:
         kept = cells
-    blank = cells.height - kept.height
+    blank = cells.height - kept.height + blank_rows
     return RawTable(
         header=header,
         data=kept.select([ROW_COL, *names]),
@@ -230,7 +268,8 @@ def _valid(view: memoryview, encoding: str) -> bool:
     return True
 
 
-def _read_csv(path: Path, is_header: HeaderTest | None = None) -> RawTable:
+def _read_csv(path: Path, is_header: HeaderTest | None = None, lim: limits.Limits | None = None) -> RawTable:
+    lim = lim or limits.current()
     body, enc = _decode(path.read_bytes())
     if not body.strip(b" \t\r\n,;"):
         raise ReadError("empty_file", "文件没有表头")
@@ -244,6 +283,11 @@ def _read_csv(path: Path, is_header: HeaderTest | None = None) -> RawTable:
         # separator comes from the header line, not from the title
         body = body[title.offset:]
     sep = _separator(body)
+    # polars makes as many columns as the first line has fields: a header of a million columns
+    # would take gigabytes before any check could see it
+    problem = csv_width_problem(body, sep, lim.max_columns, first_line=(title.lines if title is not None else 0) + 1)
+    if problem:
+        raise ReadError("unreadable", problem)
     try:
         df = pl.read_csv(
             io.BytesIO(body),
@@ -255,14 +299,15 @@ def _read_csv(path: Path, is_header: HeaderTest | None = None) -> RawTable:
         )
     except pl.exceptions.ComputeError as exc:
         if "more fields" in str(exc):
-            return _read_csv_python(body, enc, sep, title=title)
+            return _read_csv_python(body, enc, sep, title=title, max_columns=lim.max_columns)
         if "malformed" in str(exc):
             # a stray quote inside an unquoted field (陈"乐帅), which Excel and Python's csv read as a
             # character; strict, so that a quote left open (which would swallow the rest of the
             # file into one cell) is still refused
-            return _read_csv_python(body, enc, sep, strict=True, title=title)
+            return _read_csv_python(body, enc, sep, strict=True, title=title, max_columns=lim.max_columns)
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure is a refusal
+        _not_memory(exc)
         raise ReadError("unreadable", f"CSV 无法解析：{_first_line(exc)}") from exc
     if df.height == 0 or df.width == 0:
         raise ReadError("empty_file", "文件没有表头")
@@ -353,6 +398,10 @@ def title_above_header(body: bytes, is_header: HeaderTest, complete: bool = True
     return best
 
 
+def _max_columns() -> int:
+    return limits.current().max_columns or 1 << 62
+
+
 def _scan_for_header(window: bytes, complete: bool, sep: str, is_header: HeaderTest) -> TitleAbove | None:
     lines = _Lines(window)
     reader = csv.reader(lines, delimiter=sep)
@@ -367,11 +416,39 @@ def _scan_for_header(window: bytes, complete: bool, sep: str, is_header: HeaderT
             return None  # the record may go on past the window (a quoted line break)
         cells = [_strip_header_cell(c) for c in cells]
         if any(_nonblank_cell(c) for c in cells):
-            if is_header(cells) and _separator(window[start:start + 65536]) == sep:
+            if len(cells) <= _max_columns() and is_header(cells) and _separator(window[start:start + 65536]) == sep:
                 return TitleAbove(offset=start, lines=window.count(b"\n", 0, start), rows=rows,
                                   title_rows=nonblank, sep=sep)
             nonblank += 1
         rows += 1
+    return None
+
+
+_QUOTED = re.compile(rb'"[^"]*"')
+
+
+def csv_width_problem(body: bytes, sep: str, max_columns: int, first_line: int = 1) -> str | None:
+    """Why the first lines of a CSV are too wide to parse, or None: each line up to the first
+    non-blank one (the header; blank ones before it, such as Excel's ",,,,", count as well) may
+    have at most ``max_columns`` fields. Separators inside double quotes do not count. ``body``
+    may be the file's beginning only: a line it does not end is counted as far as it goes."""
+    if not max_columns:
+        return None
+    s = sep.encode()
+    pos, line_no = 0, first_line
+    while pos < len(body):
+        end = body.find(b"\n", pos)
+        end = len(body) if end < 0 else end
+        line = body[pos:end]
+        fields = line.count(s) + 1
+        if fields > max_columns:
+            fields = _QUOTED.sub(b"", line).count(s) + 1
+            if fields > max_columns:
+                return (f"第 {line_no} 行有 {fields} 个字段，超过列数上限 {max_columns}"
+                        f"（{limits.DEFAULTS['max_columns'][0]}）")
+        if line.strip(b" \t\r" + s):
+            return None
+        pos, line_no = end + 1, line_no + 1
     return None
 
 
@@ -390,11 +467,18 @@ def _separator(body: bytes) -> str:
 
 
 def _read_csv_python(body: bytes, enc: str, sep: str = ",", strict: bool = False,
-                     title: TitleAbove | None = None) -> RawTable:
-    """Fallback for ragged files and stray quotes: Python's csv module, rows padded to the widest."""
+                     title: TitleAbove | None = None, max_columns: int = 0) -> RawTable:
+    """Fallback for ragged files and stray quotes: Python's csv module, rows padded to the widest
+    (refused when one is wider than ``max_columns``: every row would be padded to it)."""
     text = body.decode("utf-8")
+    rows = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict))
+        for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict):
+            if over(len(r), max_columns):
+                row = len(rows) + 1 + (title.rows if title is not None else 0)
+                raise ReadError("unreadable", f"第 {row} 条记录有 {len(r)} 个字段，超过列数上限 {max_columns}"
+                                              f"（{limits.DEFAULTS['max_columns'][0]}）")
+            rows.append(r)
     except csv.Error as exc:
         raise ReadError("unreadable", f"CSV 无法解析：{exc}") from exc
     width = max((len(r) for r in rows), default=0)
@@ -412,29 +496,35 @@ def _first_line(exc: Exception) -> str:
 # ---------------------------------------------------------------------------
 # XLSX
 # ---------------------------------------------------------------------------
-def _read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
+def _read_xlsx(path: Path, is_header: HeaderTest | None = None, lim: limits.Limits | None = None) -> RawTable:
     import openpyxl
 
+    lim = lim or limits.current()
+    _check_xlsx_size(path, lim)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise ReadError("unreadable", f"XLSX 无法打开：{_first_line(exc)}") from exc
     except Exception as exc:  # noqa: BLE001
+        _not_memory(exc)
         raise ReadError("unreadable", f"XLSX 无法打开：{_first_line(exc)}") from exc
     try:
         if not wb.worksheets:
             raise ReadError("empty_file", "工作簿没有工作表")
-        ws = _whole(wb.worksheets[0])
+        ws = wb.worksheets[0]
+        sheet = SheetRows(ws, lim.max_columns)
         header: list[str] | None = None
         header_row = 0
         title_rows = 0
+        # the data rows after the header that hold a value, with their row numbers; the blank
+        # ones (formatted-but-empty rows, gaps in the XML) are counted from the row numbers
         rows: list[list[str | None]] = []
+        numbers: list[int] = []
         width = 0
-        # the rows read while looking for the header, from the first non-blank one on (blank ones
-        # included, so that the rows kept after the header stay in their places): a title above
-        # it (often one merged cell: its value in the first cell, the others empty) or, when none
-        # of the first HEADER_SCAN_ROWS non-blank rows passes is_header, the header (the first)
-        # and the data rows after it
+        # the rows read while looking for the header, from the first non-blank one on: a title
+        # above it (often one merged cell: its value in the first cell, the others empty) or, when
+        # none of the first HEADER_SCAN_ROWS non-blank rows passes is_header, the header (the
+        # first) and the data rows after it
         pending: list[tuple[int, list[str | None]]] = []
         scanned = 0
 
@@ -445,11 +535,13 @@ def _read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
             header = [_strip_header_cell(c) for c in cells]
             title_rows = sum(1 for _, c in pending[:k] if any((x or "").strip() for x in c))
             width = max([len(header)] + [len(c) for _, c in pending[k + 1:]])
-            rows.extend(c for _, c in pending[k + 1:])
+            for i, c in pending[k + 1:]:
+                numbers.append(i)
+                rows.append(c)
             pending.clear()
 
         try:
-            for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            for i, values in sheet:
                 cells = [cell_to_str(v) for v in values]
                 if header is None:
                     if any((c or "").strip() for c in cells):
@@ -462,6 +554,7 @@ def _read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
                     elif pending:
                         pending.append((i, cells))
                     continue
+                numbers.append(i)
                 rows.append(cells)
                 if len(cells) > width:
                     width = len(cells)
@@ -470,6 +563,7 @@ def _read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
         except ReadError:
             raise
         except Exception as exc:  # noqa: BLE001
+            _not_memory(exc)
             raise ReadError("unreadable", f"XLSX 无法解析：{_first_line(exc)}") from exc
         others = _other_sheets_with_content(wb)
     finally:
@@ -480,18 +574,87 @@ def _read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
     header = header + [""] * (width - len(header))
     cols = {f"c{j}": [r[j] if j < len(r) else None for r in rows] for j in range(width)}
     df = pl.DataFrame(cols, schema={f"c{j}": pl.Utf8 for j in range(width)})
-    table = _finish(header, df, header_row + 1, "xlsx")
+    df = df.with_columns(pl.Series(ROW_COL, numbers, dtype=pl.Int64))
+    # rows after the header up to the sheet's last row in its XML that hold no value
+    blank = max(0, sheet.last_row - header_row - len(rows))
+    table = _finish(header, df, header_row + 1, "xlsx", blank_rows=blank)
     table.title_rows = title_rows
     if note:
         table.notes.append(note)
     return table
 
 
-def _whole(ws):
-    """The sheet read to its last row, whatever its <dimension> says: some exporters write "A1" or a
-    stale range there, and read-only openpyxl would stop at it — rows lost unseen."""
-    ws.reset_dimensions()
-    return ws
+def _check_xlsx_size(path: Path, lim: limits.Limits) -> None:
+    """Refuse a workbook whose parts decompress to more than LIM_READ_MAX_XLSX_MB (its zip
+    directory says how much; the zip reader never gives more than that)."""
+    if not lim.max_xlsx_mb:
+        return
+    try:
+        with zipfile.ZipFile(path) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except Exception as exc:  # noqa: BLE001 - openpyxl says what is wrong with it
+        _not_memory(exc)
+        return
+    if total > lim.max_xlsx_mb << 20:
+        raise ReadError("unreadable", f"XLSX 解压后共 {total >> 20} MiB，超过上限 {lim.max_xlsx_mb} MiB"
+                                      f"（{lim.var('max_xlsx_mb')}）")
+
+
+class _Discard(dict):
+    """Row formats openpyxl's parser would keep for every formatted row: not needed here."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+class SheetRows:
+    """The rows of a read-only openpyxl worksheet that hold a value, as ``(row number, values)``,
+    read from the sheet's XML as they are written: a row's values reach up to its last cell with
+    a value, never to the sheet's used range or to a formatted empty cell (openpyxl's ``iter_rows``
+    pads every row to the sheet's last column: 16 384 cells a row for one formatted cell at XFD).
+    Whatever the sheet's ``<dimension>`` says, every row is read (some exporters write "A1" or a
+    stale range there). A value beyond column ``max_columns`` raises ReadError (``strict``) or is
+    reported as a row of its own (not strict: only whether a sheet holds anything matters).
+    ``last_row``: the number of the last row in the XML read so far."""
+
+    def __init__(self, ws, max_columns: int, strict: bool = True):
+        self.ws, self.max_columns, self.strict = ws, max_columns, strict
+        self.last_row = 0
+
+    def __iter__(self):
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        ws = self.ws
+        wb = ws.parent
+        with ws._get_source() as src:
+            parser = WorkSheetParser(src, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
+                                     date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+            parser.row_dimensions = _Discard()
+            for idx, cells in parser.parse():
+                self.last_row = max(self.last_row, idx)
+                found: list[tuple[int, object]] = []
+                for cell in cells:
+                    v = cell["value"]
+                    if v is None:
+                        continue
+                    col = cell["column"]
+                    if over(col, self.max_columns):
+                        if v == "":
+                            continue
+                        if not self.strict:
+                            yield idx, [v]
+                            return
+                        raise ReadError("unreadable", f"工作表 {ws.title} 第 {idx} 行第 {get_column_letter(col)} 列"
+                                                      f"（第 {col} 列）有内容，超过列数上限 {self.max_columns}"
+                                                      f"（{limits.DEFAULTS['max_columns'][0]}）")
+                    found.append((col, v))
+                if not found:
+                    continue
+                row: list = [None] * max(c for c, _ in found)
+                for col, v in found:
+                    row[col - 1] = v
+                yield idx, row
 
 
 def _other_sheets_with_content(wb) -> list[str]:
@@ -500,9 +663,10 @@ def _other_sheets_with_content(wb) -> list[str]:
     names = []
     for other in wb.worksheets[1:]:
         try:
-            if any(any(v is not None and str(v).strip() for v in row) for row in _whole(other).iter_rows(values_only=True)):
+            if any(any(v is not None and str(v).strip() for v in row) for _, row in SheetRows(other, _max_columns(), strict=False)):
                 names.append(other.title)
-        except Exception:  # noqa: BLE001 - a broken extra sheet does not spoil the first one
+        except Exception as exc:  # noqa: BLE001 - a broken extra sheet does not spoil the first one
+            _not_memory(exc)
             names.append(other.title)
     return names
 
@@ -540,10 +704,12 @@ def _to_utf8(name: str, dtype: pl.DataType) -> pl.Expr:
     return c.cast(pl.Utf8, strict=False)
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, lim: limits.Limits | None = None) -> RawTable:
+    check_parquet_schema(path, lim or limits.current())
     try:
         df = pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001
+        _not_memory(exc)
         raise ReadError("unreadable", f"Parquet 无法解析：{_first_line(exc)}") from exc
     if df.width == 0:
         raise ReadError("empty_file", "Parquet 文件没有列")
@@ -553,5 +719,66 @@ def _read_parquet(path: Path) -> RawTable:
             [_to_utf8(c, dt).alias(f"c{i}") for i, (c, dt) in enumerate(df.schema.items())]
         )
     except Exception as exc:  # noqa: BLE001
+        _not_memory(exc)
         raise ReadError("unreadable", f"Parquet 列无法转为文本：{_first_line(exc)}") from exc
     return _finish(header, cells, 2, "parquet")
+
+
+def _kind(t) -> str:
+    """A nested Arrow type's kind, for the message (its full text can be thousands of characters)."""
+    import pyarrow as pa
+
+    for test, name in ((pa.types.is_struct, "struct"), (pa.types.is_map, "map"), (pa.types.is_union, "union")):
+        if test(t):
+            return name
+    return "list"
+
+
+def _scalar_type(t) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return _scalar_type(t.value_type)
+    if isinstance(t, pa.ExtensionType):
+        return _scalar_type(t.storage_type)
+    return not pa.types.is_nested(t)
+
+
+def check_parquet_schema(path: Path, lim: limits.Limits) -> None:
+    """Refuse a Parquet file that is not a flat table, before any of its data is read: its footer
+    over LIM_READ_MAX_PARQUET_FOOTER_MB, more leaf columns than LIM_READ_MAX_COLUMNS, or a column
+    that is not of a scalar type (struct, list, map, union: a schema nested 500 deep crashes
+    polars' reader outright). Parsed by pyarrow, which refuses a schema nested over 100 deep."""
+    import pyarrow.parquet as pq
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if size >= 12:
+            fh.seek(-8, io.SEEK_END)
+        tail = fh.read(8)
+    if size < 12 or head != b"PAR1" or tail[4:] != b"PAR1":
+        raise ReadError("unreadable", "Parquet 无法解析：不是完整的 Parquet 文件（缺少开头或结尾的 PAR1 标记）")
+    footer = int.from_bytes(tail[:4], "little")
+    if footer > size - 12:
+        raise ReadError("unreadable", f"Parquet 无法解析：元数据长度 {footer} 字节超出文件大小，文件已损坏")
+    if over(footer, lim.max_parquet_footer_mb << 20):
+        raise ReadError("unreadable", f"Parquet 元数据有 {footer >> 20} MiB，超过上限 {lim.max_parquet_footer_mb} MiB"
+                                      f"（{lim.var('max_parquet_footer_mb')}）")
+    try:
+        meta = pq.read_metadata(path)
+        if over(meta.num_columns, lim.max_columns):
+            raise ReadError("unreadable", f"Parquet 文件有 {meta.num_columns} 列，超过列数上限 {lim.max_columns}"
+                                          f"（{lim.var('max_columns')}）")
+        schema = meta.schema.to_arrow_schema()
+    except ReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _not_memory(exc)
+        if "deeply nested" in str(exc):
+            raise ReadError("unreadable", "Parquet 的列是嵌套结构且嵌套过深，只接受每列为简单类型（文本、数字、日期等）的平表") from exc
+        raise ReadError("unreadable", f"Parquet 无法解析：{_first_line(exc)}") from exc
+    for f in schema:
+        if not _scalar_type(f.type):
+            raise ReadError("unreadable", f"Parquet 的列「{f.name[:100]}」是嵌套类型（{_kind(f.type)}），"
+                                          "只接受每列为简单类型（文本、数字、日期等）的平表")

@@ -36,6 +36,7 @@ from assets.normalize import (
     NormSpec,
     apply_normalizers,
 )
+from assets import limits
 from assets.readers import ROW_COL, SUPPORTED_SUFFIXES, RawTable, ReadError, read_raw
 from checks.contracts import (
     OOP_TERMS,
@@ -412,6 +413,44 @@ def quarantine_rows(bad: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     ).cast(QUARANTINE_SCHEMA)
 
 
+def _cut(cell: pl.Expr, max_chars: int) -> pl.Expr:
+    """A cell longer than ``max_chars`` characters cut to that length, with a note of its own length
+    (in the raw row kept for every row: a quarantined row is shown to staff, in CSV)."""
+    if not max_chars:
+        return cell
+    n = cell.str.len_chars()
+    return (pl.when(n > max_chars)
+            .then(pl.concat_str([cell.str.slice(0, max_chars), pl.lit(f"…［超过 {max_chars} 字符，已截断；原长 "),
+                                 n.cast(pl.Utf8), pl.lit(" 字符］")]))
+            .otherwise(cell))
+
+
+def _long_cell_error(raw: RawTable, mapping: dict[str, int], max_chars: int) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
+    """(code, reason, column) of a row with a cell longer than LIM_READ_MAX_CELL_CHARS characters
+    (the first such cell, in the file's order): ``invalid_value``, a reason naming the column (as
+    the file writes it) and the cell's length, and the canonical column (none for an extra one).
+    No department's cell is that long; such a row is quarantined, never accepted, so that no
+    staff list or published CSV carries it."""
+    if not max_chars or not raw.columns:
+        return None
+    canonical_of = {i: c for c, i in mapping.items()}
+    keys = raw.raw_keys()
+    code = reason = column = None
+    for i, rc in enumerate(raw.columns):
+        n = pl.col(rc).str.len_chars()
+        cond = n.fill_null(0) > max_chars
+        text = pl.concat_str([pl.lit(f"{keys[i]} 的内容有 "), n.cast(pl.Utf8),
+                              pl.lit(f" 个字符，超过单元格长度上限 {max_chars}（{limits.DEFAULTS['max_cell_chars'][0]}）")])
+        col = pl.lit(canonical_of.get(i), pl.Utf8)
+        if code is None:
+            code, reason, column = (pl.when(cond).then(pl.lit(INVALID_VALUE)), pl.when(cond).then(text),
+                                    pl.when(cond).then(col))
+        else:
+            code, reason, column = code.when(cond).then(pl.lit(INVALID_VALUE)), reason.when(cond).then(text), column.when(cond).then(col)
+    return (code.otherwise(pl.lit(None, pl.Utf8)), reason.otherwise(pl.lit(None, pl.Utf8)),
+            column.otherwise(pl.lit(None, pl.Utf8)))
+
+
 def _normalize(
     contract: Contract,
     raw: RawTable,
@@ -426,6 +465,8 @@ def _normalize(
     keys = raw.raw_keys()
     src = {c.canonical: f"__src_{c.canonical}" for c in contract.columns}
     code = {c.canonical: f"__code_{c.canonical}" for c in contract.columns}
+    max_chars = limits.current().max_cell_chars
+    long_cell = _long_cell_error(raw, mapping, max_chars)
 
     lf = raw.data.lazy().with_columns(
         [
@@ -435,7 +476,7 @@ def _normalize(
             for c in contract.columns
         ]
         + [
-            pl.struct([pl.col(rc).alias(k) for rc, k in zip(raw_cols, keys)]).struct.json_encode().alias(RAW_COL)
+            pl.struct([_cut(pl.col(rc), max_chars).alias(k) for rc, k in zip(raw_cols, keys)]).struct.json_encode().alias(RAW_COL)
             if raw_cols
             else pl.lit("{}").alias(RAW_COL)
         ]
@@ -493,10 +534,15 @@ def _normalize(
         )
         columns.append(pl.when(bad).then(pl.lit("out_of_pocket")))
 
+    column = pl.coalesce(columns)
+    if long_cell is not None:  # before any other error of the row
+        codes.insert(0, long_cell[0])
+        reasons.insert(0, long_cell[1])
+        column = pl.when(long_cell[0].is_not_null()).then(long_cell[2]).otherwise(column)
     outputs = [
         pl.coalesce(codes).alias("__err_code"),
         pl.coalesce(reasons).alias("__err_reason"),
-        pl.coalesce(columns).alias("__err_column"),
+        column.alias("__err_column"),
     ]
     if contract.id_column:
         idc = pl.col(code[contract.id_column])

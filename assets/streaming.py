@@ -19,8 +19,8 @@ A title above the header (extracts.md) is found as `read_raw` finds it
 keep their numbers in the file.
 
 Anything unusual (another encoding, a BOM, NUL bytes, ragged lines, an unnamed trailing column, a
-missing required column, a header not separated by commas below a title, a parser error, a small
-file) returns None: the caller then uses
+missing required column, a header not separated by commas below a title, a header wider than
+LIM_READ_MAX_COLUMNS (assets/limits.py), a parser error, a small file) returns None: the caller then uses
 `stage_source`, so every refusal and message stays where it is written.
 """
 from __future__ import annotations
@@ -34,7 +34,9 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.readers import HEADER_SCAN_BYTES, ROW_COL, RawTable, _nonblank, _strip_header_cell, title_above_header
+from assets import limits
+from assets.readers import (HEADER_SCAN_BYTES, ROW_COL, RawTable, _nonblank, _strip_header_cell, csv_width_problem,
+                            title_above_header)
 from assets.staging import (
     ACCEPTED,
     QUARANTINE_SCHEMA,
@@ -153,6 +155,11 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
     title = title_above_header(head, header_test(contract), complete=len(head) <= HEADER_SCAN_BYTES)
     if title is not None and title.sep != ",":
         return None  # another separator: the whole-file path reads it
+    # a header wider than LIM_READ_MAX_COLUMNS (or not ended within the first bytes): the whole-file
+    # path refuses it before parsing (assets/readers.py)
+    rest = head[title.offset:] if title is not None else head
+    if csv_width_problem(rest, ",", limits.current().max_columns) or (len(head) > HEADER_SCAN_BYTES and b"\n" not in rest):
+        return None
     skip_lines = title.lines if title is not None else 0
     next_row = 2 + (title.rows if title is not None else 0)  # spreadsheet row of the next data line
     rows_in = in_month = dated = 0
