@@ -149,7 +149,8 @@ def cmd_generate(args) -> int:
     from generator import generate
     try:
         summary = generate(out=args.out, households=args.households, months=args.months, start=args.start,
-                           seed=args.seed, messy_rate=args.messy_rate, undelivered=args.undelivered or None)
+                           seed=args.seed, messy_rate=args.messy_rate, undelivered=args.undelivered or None,
+                           policy=args.policy)
     except ValueError as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--messy-rate", type=float, default=0.0)
     p.add_argument("--undelivered", action="append", metavar="YYYY-MM:SOURCE[:refused|:quarantined]",
                    help="该月该来源不报送（或文件被拒收、全部行被隔离），可重复")
+    p.add_argument("--policy", help="政策文件（rules-variants.md 的可选参数按其时段写入生成的县；如 generator/policies/002.yaml）")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("analyst-copy", help="重建分析人员使用的假名化数据库副本（无姓名、无身份证号）")
     p.add_argument("--warehouse", help="数据仓库文件，默认 var/warehouse.duckdb")

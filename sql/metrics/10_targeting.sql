@@ -68,7 +68,7 @@ WITH c AS (
     GROUP BY county_code, town_code
 )
 SELECT getvariable('month') AS month, county_code, town_code,
-       households_assessed, eligible, eligible_in_roster, eligible_not_in_roster,
+       households_assessed, households_pending, eligible, eligible_in_roster, eligible_not_in_roster,
        roster_households, roster_assessed, roster_failing, roster_wrongful,
        cash_eligible, cash_eligible_receiving, entitled_amount, paid_to_eligible,
        round(eligible_not_in_roster / nullif(eligible, 0), 6)            AS exclusion_error,
