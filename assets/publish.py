@@ -174,16 +174,50 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
 
     maybe_fail("published_month:before_swap")
     counts = wh.publish_month(con, month, wh.monthly_tables(con), also=policy_and_audit)
-    maybe_fail("published_month:after_commit")
+    try:
+        maybe_fail("published_month:after_commit")
+        # Files: swap the finished folder into place (two renames; recover_outputs mends a kill between them).
+        swap_into_place(out_root, month, tmp, run_id)
+    except BaseException:
+        # The warehouse has the new month, the files not yet: one clear state in run_audit, and the
+        # next run (complete_pending_swap, at its start) puts the finished folder into place.
+        con.execute("UPDATE run_audit SET status = 'files_pending', message = message || '；文件尚未替换到位，下一次运行开始时补完' "
+                    "WHERE run_id = ?", [run_id])
+        raise
+    return {"folder": str(final), "counts": counts, **info}
 
-    # Files: swap the finished folder into place (two renames; recover_outputs mends a kill between them).
+
+def swap_into_place(out_root: Path, month: str, ready: Path, run_id: str) -> None:
+    final = out_root / month
     old = out_root / f".{month}.old-{run_id[:8]}"
     if final.exists():
         os.replace(final, old)
     maybe_fail("published_month:mid_swap")
-    os.replace(tmp, final)
+    os.replace(ready, final)
     shutil.rmtree(old, ignore_errors=True)
-    return {"folder": str(final), "counts": counts, **info}
+
+
+def complete_pending_swap(con, out_root: Path, month: str) -> str | None:
+    """A run whose warehouse month committed but whose folder swap did not happen (killed, disk
+    error) left its finished folder `.M.partial-<run>` with its manifest: put it into place, so that
+    files and warehouse say the same, and mark its run_audit row `success`. Returns the run id, or
+    None. Called under the month lock, before recover_outputs removes leftovers."""
+    out_root = Path(out_root)
+    if not out_root.is_dir():
+        return None
+    for partial in sorted(out_root.glob(f".{month}.partial-*")):
+        try:
+            run_id = json.loads((partial / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+        except (OSError, ValueError, KeyError):
+            continue  # not finished: a leftover
+        latest = con.sql("SELECT arg_max(run_id, finished_at) FROM run_audit WHERE month = ? AND status IN ('success', 'files_pending')",
+                         params=[month]).fetchall()[0][0]
+        if latest == run_id:
+            swap_into_place(out_root, month, partial, run_id)
+            con.execute("UPDATE run_audit SET status = 'success', message = regexp_replace(message, '；文件尚未替换到位.*$', '') "
+                        "|| '；文件于下一次运行开始时替换到位' WHERE run_id = ?", [run_id])
+            return run_id
+    return None
 
 
 def recover_outputs(out_root: Path, month: str) -> None:

@@ -168,6 +168,26 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def remove_dead_partials(dest: Path) -> list[Path]:
+    """The half-written copies (`.<dest>.partial-<pid>`, with IDs' pseudonyms and all) that a killed
+    build left behind: removed when their process is gone."""
+    removed = []
+    for p in dest.parent.glob(f".{dest.name}.partial-*"):
+        pid = p.name.rsplit("-", 1)[-1].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # its builder still runs
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
 def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None = None, month: str | None = None) -> dict:
     """Write the pseudonymized copy of every month of the restricted warehouse to `dest`.
     `source` is an open DuckDB connection to the warehouse or its path (opened read-only).
@@ -186,6 +206,7 @@ def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None
     own = not isinstance(source, duckdb.DuckDBPyConnection)
     con = duckdb.connect(str(source), read_only=True) if own else source
     tmp = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    remove_dead_partials(dest)
 
     def clear() -> None:
         for p in (tmp, Path(f"{tmp}.wal")):

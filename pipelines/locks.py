@@ -9,8 +9,11 @@ never leaves a stale lock behind: the file may stay, the lock does not. The hold
 is (user, host, pid, start time) into the file so that a refused second run can say who holds it.
 
 A second run of the same month, from another process or from this one, is refused at once with
-`MonthLocked`, a one-line Chinese message naming the month and the holder. Different months get
-different lock files; DuckDB itself still admits one writer process at a time.
+`MonthLocked`, a one-line Chinese message naming the month and the holder. Runs of different
+months take turns on `<warehouse dir>/locks/warehouse.lock` (DuckDB admits one writer process): the
+second says once, in one line, whose run it waits for, and waits. Since every `lim` run holds that
+lock while it runs, a run the Dagster instance still shows as started while the lock is free is
+dead (killed, out of memory): the next run marks it failed (pipelines/runner.py).
 """
 from __future__ import annotations
 
@@ -37,6 +40,55 @@ def lock_path(warehouse_path: str | os.PathLike, month: str) -> Path:
     return Path(os.path.abspath(warehouse_path)).parent / "locks" / f"{month}.lock"
 
 
+WAREHOUSE_LOCK = "warehouse"  # the lock every run of any month holds: DuckDB has one writer
+
+
+def lock_is_free(warehouse_path: str | os.PathLike, name: str) -> bool:
+    """Whether nobody holds the lock `name` (a month, or WAREHOUSE_LOCK) now: a run whose lock is free
+    is not running, whatever the Dagster instance still says about it."""
+    path = lock_path(warehouse_path, name)
+    if str(path) in _held:
+        return False
+    if not path.exists():
+        return True
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # releases the probe
+    return True
+
+
+@contextmanager
+def warehouse_lock(warehouse_path: str | os.PathLike, month: str, on_wait=None):
+    """Hold the warehouse's lock for a run; if another month's run holds it, call `on_wait(holder)`
+    once (one line for the operator) and wait for it: two months never write at once."""
+    path = lock_path(warehouse_path, WAREHOUSE_LOCK)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            if on_wait is not None:
+                on_wait(describe_holder(path))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _held.add(str(path))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({**_whoami(), "month": month}, ensure_ascii=False).encode("utf-8"), 0)
+        yield path
+    finally:
+        _held.discard(str(path))
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)
+
+
 def _whoami() -> dict:
     try:
         user = getpass.getuser()
@@ -53,7 +105,8 @@ def describe_holder(path: Path) -> str:
         info = {}
     if not info:
         return "另一个进程"
-    return f"{info.get('user', '?')}@{info.get('host', '?')}（进程 {info.get('pid', '?')}，开始于 {info.get('started', '?')}）"
+    month = f"{info['month']} 月的运行，" if info.get("month") else ""
+    return f"{month}{info.get('user', '?')}@{info.get('host', '?')}（进程 {info.get('pid', '?')}，开始于 {info.get('started', '?')}）"
 
 
 @contextmanager

@@ -32,7 +32,12 @@ class RunOutcome:
 def dagster_instance() -> dg.DagsterInstance:
     home = os.environ.get("DAGSTER_HOME") or str(DEFAULT_VAR / "dagster_home")
     os.environ["DAGSTER_HOME"] = home
-    Path(home).mkdir(parents=True, exist_ok=True)
+    Path(home).mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:  # its run index and event logs name household numbers: the owner's only
+        if Path(home).stat().st_uid == os.getuid():
+            os.chmod(home, 0o700)
+    except OSError:
+        pass
     write_instance_config(Path(home) / "dagster.yaml")
     return dg.DagsterInstance.get()
 
@@ -148,9 +153,32 @@ def other_runs_in_progress(instance: dg.DagsterInstance, month: str) -> list[str
     return [r.run_id for r in runs if r.tags.get("lim/launcher") != "lim"]
 
 
+IN_PROGRESS = (dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+               dg.DagsterRunStatus.CANCELING)
+
+
+def fail_dead_runs(instance: dg.DagsterInstance, warehouse_path: str) -> list[str]:
+    """Mark failed the `lim` runs of this warehouse that the instance still shows in progress but whose
+    process is gone (SIGKILL, out of memory): called while this run holds the warehouse lock, which
+    every `lim` run holds while it runs, so none of them can be alive. Without this such a run stays
+    STARTED for ever and, the instance allowing one run at a time, the schedule, the sensor and the
+    UI's runs would stay QUEUED silently."""
+    from pipelines.locks import lock_is_free
+
+    here = os.path.abspath(warehouse_path)
+    dead = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(IN_PROGRESS), tags={"lim/launcher": "lim"})):
+        path = run.tags.get("lim/warehouse_file")
+        month = run.tags.get("dagster/partition") or run.tags.get("lim/month")
+        if path == here or (path is None and month and lock_is_free(here, month)):
+            instance.report_run_failed(run, message="运行进程已不存在（被终止或内存不足），由下一次运行标记为失败")
+            dead.append(run.run_id)
+    return dead
+
+
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
     """One month through Dagster, holding the month's lock; FatalError if it cannot start."""
-    from pipelines.locks import MonthLocked, lock_path, month_lock
+    from pipelines.locks import MonthLocked, lock_path, month_lock, warehouse_lock
 
     if not MONTH_RE.match(month):
         raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
@@ -162,7 +190,10 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
     except OSError as e:
         raise FatalError(f"数据仓库无法打开：{resources['warehouse'].path}（{e.strerror}：{e.filename}），请检查 --warehouse") from None
     try:
-        with month_lock(resources["warehouse"].path, month):
+        with month_lock(resources["warehouse"].path, month), \
+                warehouse_lock(resources["warehouse"].path, month,
+                               on_wait=lambda who: print(f"数据仓库正被 {who} 使用：{month} 月等待其结束后运行", file=sys.stderr)):
+            fail_dead_runs(instance, resources["warehouse"].path)
             others = other_runs_in_progress(instance, month)
             if others:
                 raise FatalError(f"{month} 月已有 Dagster 运行在进行或排队（运行 {', '.join(r[:8] for r in others)}），"
@@ -173,7 +204,7 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
 
 
 def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet: bool) -> RunOutcome:
-    from assets.publish import recover_outputs
+    from assets.publish import complete_pending_swap, recover_outputs
     from pipelines.definitions import ALL_ASSETS, all_checks
 
     preflight(month, resources)
@@ -182,6 +213,8 @@ def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet
     previous_umask = os.umask(0o077)
     try:
         restrict_warehouse_files(resources["warehouse"].path)
+        with resources["warehouse"].connect() as con:  # a run killed after its commit: finish its swap
+            complete_pending_swap(con, Path(resources["output"].root), month)
         recover_outputs(Path(resources["output"].root), month)  # a run killed mid-swap left <out>/<M> aside
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
         started = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -194,7 +227,8 @@ def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet
             result = dg.materialize(
                 [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
                 instance=instance, raise_on_error=False, run_config=run_config,
-                tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main"},
+                tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
+                      "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)},
             )
         restrict_warehouse_files(resources["warehouse"].path)
     finally:
@@ -264,6 +298,8 @@ def audit_failure(resources: dict, month: str, run_id: str, started: datetime, f
         policy_sha = None
     try:
         with resources["warehouse"].connect() as con:
+            if con.sql("SELECT count(*) FROM run_audit WHERE run_id = ?", params=[run_id]).fetchall()[0][0]:
+                return  # its month committed (status files_pending): that row is the one clear state
             con.execute("INSERT INTO run_audit VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                         [run_id, month, started, datetime.now(timezone.utc).replace(tzinfo=None), user,
                          socket.gethostname(), resources["landing"].root, policy_path, policy_sha,

@@ -212,6 +212,19 @@ def test_kill_after_warehouse_commit(county, monkeypatch):
     outcome = run_month(M, resources_for(root, county["landings"][other]), instance=county["instance"])
     assert not outcome.success
     assert snapshot_files(out) == refs[current]["files"]
+    # one clear state: the run's audit row says its files are pending (no second 'failed' row)
+    con = duckdb.connect(str(wh_file), read_only=True)
+    rows = con.sql("SELECT status FROM run_audit WHERE run_id = ?", params=[outcome.run_id]).fetchall()
+    con.close()
+    assert rows == [("files_pending",)]
+    # the next start completes the swap: files and warehouse say the same month again
+    from assets.publish import complete_pending_swap
+    con = duckdb.connect(str(wh_file))
+    assert complete_pending_swap(con, out, M) == outcome.run_id
+    assert con.sql("SELECT status FROM run_audit WHERE run_id = ?", params=[outcome.run_id]).fetchall() == [("success",)]
+    con.close()
+    assert json.loads((out / M / "manifest.json").read_text(encoding="utf-8"))["run_id"] == outcome.run_id
+    assert snapshot_files(out) == refs[other]["files"]
     monkeypatch.delenv("LIM_FAIL_AT")
     assert run_month(M, resources_for(root, county["landings"][other]), instance=county["instance"]).success
     assert snapshot_files(out) == refs[other]["files"]
