@@ -361,12 +361,16 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     loads = {r[0]: r[1:] for r in _one(con, """SELECT source, status, coalesce(file, ''), rows_in, rows_accepted, rows_duplicate,
                                                       rows_quarantined, coalesce(message, '') FROM stage.load_log WHERE month = ?""", [month])}
     src_rows, missing = [], []
+    resent = {r[0] for r in _one(con, "SELECT source FROM stage.source_coverage WHERE month = ? AND same_file_as_previous_month", [month])} \
+        if _exists(con, "stage", "source_coverage") else set()
     for s in SOURCES:
         c = load_contract(s)
         st, file, rin, acc, dup, q, msg = loads.get(s, ("missing", "", 0, 0, 0, 0, ""))
         cls = "pass" if st == "accepted" else ("note" if st == "missing" and c.optional else ("warnc" if st == "missing" else "errc"))
         if st != "accepted":
             missing.append(f"{c.department}（{STATUS_NAMES.get(st, st)}{'，可选' if c.optional else ''}）")
+        if s in resent:
+            msg = (msg + "；" if msg else "") + "文件与上月完全相同，疑为重复报送上月文件"
         src_rows.append([esc(c.department), f"<span class='{cls}'>{esc(STATUS_NAMES.get(st, st))}</span>", esc(file),
                          num(rin), num(acc), num(dup), num(q), pct(q / rin if rin else None), esc(msg)])
     reasons = _one(con, """SELECT source, reason_code, count(*) FROM stage.quarantine WHERE month = ?

@@ -109,10 +109,10 @@ def _result(context, problems_error: list[str], problems_warn: list[str], ok_tex
 
 
 def _loads(con, schema: str, month: str) -> dict[str, dict]:
-    rows = con.sql(f"SELECT source, status, rows_in, rows_accepted, rows_quarantined, coalesce(message, '') "
+    rows = con.sql(f"SELECT source, status, rows_in, rows_accepted, rows_quarantined, coalesce(message, ''), sha256 "
                    f"FROM {schema}.load_log WHERE month = ?", params=[month]).fetchall()
     return {r[0]: {"status": r[1], "rows_in": r[2] or 0, "rows_accepted": r[3] or 0, "rows_quarantined": r[4] or 0,
-                   "message": r[5]} for r in rows}
+                   "message": r[5], "sha256": r[6]} for r in rows}
 
 
 def _name(source: str) -> str:
@@ -139,6 +139,11 @@ def judge_sources(con, month: str, cfg: QualityConfig):
     for found in (errors, warns):  # a month with undelivered sources is incomplete, not an anomaly
         if found:
             found[0] = "本月数据不完整：" + found[0]
+    for s, this in cur.items():  # a file byte-identical to last month's: likely a resend
+        before = prev.get(s, {}).get("sha256")
+        if (this["status"] == "accepted" and this["rows_in"] > 0 and not s.startswith("civil_affairs")
+                and this.get("sha256") and this.get("sha256") == before):
+            warns.append(f"{_name(s)} 本月文件与上月完全相同（SHA-256），疑为重复报送上月文件，请与部门核实")
     return errors, warns, "十个来源均已按时报送并被接收", {"status": status, **cfg.as_metadata("critical_sources")}
 
 

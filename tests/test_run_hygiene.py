@@ -100,3 +100,24 @@ def test_a_killed_analyst_copy_builds_partial_file_is_removed(tmp_path):
     assert r.returncode == 0, r.stderr
     assert not partial.exists()
     assert (tmp_path / "wh" / "analyst.duckdb").exists()
+
+
+def test_a_file_identical_to_last_months_is_reported_as_a_likely_resend(tmp_path):
+    """Issue (careless input): a department sends last month's file again — same bytes. It is read
+    as M's data (nothing substitutes another month), and the warehouse, the check and the report
+    say it is likely a resend."""
+    landing, dead = _two_month_landing(tmp_path)
+    for m in ("2026-05", "2026-06"):  # 人社局 sends the same file both months
+        (landing / m / "hr.csv").write_text("公民身份号码,姓名,就业状态,月工资,月养老金,月失业保险金\n"
+                                            f"{dead},王二,退休,,1200,\n", encoding="utf-8")
+    env = {"DAGSTER_HOME": str(tmp_path / "dh")}
+    for m in ("2026-05", "2026-06"):
+        r = lim(*_args(tmp_path, landing, m), cwd=tmp_path, env_extra=env)
+        assert r.returncode == 0, r.stderr
+    import duckdb
+    con = duckdb.connect(str(tmp_path / "wh" / "w.duckdb"), read_only=True)
+    flagged = con.sql("SELECT month, source FROM source_coverage WHERE same_file_as_previous_month ORDER BY 1, 2").fetchall()
+    con.close()
+    assert flagged == [("2026-06", "hr")]
+    html = (tmp_path / "out" / "2026-06" / "report.html").read_text(encoding="utf-8")
+    assert "疑为重复报送上月文件" in html

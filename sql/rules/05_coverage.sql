@@ -18,6 +18,8 @@ CREATE OR REPLACE TEMP MACRO is_delivered(status, rows_in, rows_accepted, rows_d
 CREATE OR REPLACE TABLE stage.source_coverage AS
 WITH m AS (
     SELECT * FROM stage.load_log WHERE month = getvariable('month')
+), previous AS (
+    SELECT source, sha256 FROM main.load_log WHERE month = getvariable('prev_month') AND sha256 IS NOT NULL
 ), delivered_before AS (
     SELECT DISTINCT source FROM main.load_log
     WHERE month < getvariable('month') AND is_delivered(status, rows_in, rows_accepted, rows_duplicate)
@@ -31,9 +33,14 @@ SELECT getvariable('month') AS month, c.source, c.department, c.ord AS source_or
        CASE WHEN m.status = 'accepted' AND NOT is_delivered(m.status, m.rows_in, m.rows_accepted, m.rows_duplicate)
             THEN '文件已接收，但没有一行通过校验（全部隔离），按未报送处理' ELSE m.message END AS message,
        coalesce(m.rows_in, 0) AS rows_in, coalesce(m.rows_accepted, 0) AS rows_accepted,
-       c.withheld_note
+       c.withheld_note,
+       -- a file byte-identical to the same source's file of M-1: likely a resend of last month's
+       -- (a file with rows, of a department: the bureau's own roster may well not change in a month)
+       coalesce(m.sha256 = pv.sha256 AND m.rows_in > 0 AND NOT starts_with(c.source, 'civil_affairs'), false)
+           AS same_file_as_previous_month
 FROM source_catalogue c
 LEFT JOIN m USING (source)
+LEFT JOIN previous pv USING (source)
 LEFT JOIN delivered_before b USING (source);
 
 -- The sources whose absence withholds conclusions in M.

@@ -298,4 +298,5 @@ COMMENT ON COLUMN withheld_evaluations.region_code IS '12 位行政区划代码�
 COMMENT ON COLUMN withheld_evaluations.town_code IS '乡镇（街道）代码';
 COMMENT ON COLUMN withheld_evaluations.county_code IS '县级代码';
 COMMENT ON COLUMN determinations.pending_sources IS '认定为 PENDING 时导致待定的未报送来源（逗号分隔）；其他为空';
-COMMENT ON COLUMN targeting_metrics.households_pending IS '认定为 PENDING（部门数据未齐、暂缓认定）的家庭数：不计入已认定家庭和各项误差'
+COMMENT ON COLUMN targeting_metrics.households_pending IS '认定为 PENDING（部门数据未齐、暂缓认定）的家庭数：不计入已认定家庭和各项误差';
+COMMENT ON COLUMN source_coverage.same_file_as_previous_month IS '本月文件与上月同一来源的文件完全相同（SHA-256）：疑为重复报送上月文件，仍按本月数据处理并在检查和报告中提示';

@@ -6,7 +6,7 @@
 CREATE TABLE IF NOT EXISTS source_coverage (
     month VARCHAR NOT NULL, source VARCHAR, department VARCHAR, source_order INTEGER, coverage VARCHAR,
     counted BOOLEAN, file VARCHAR, load_status VARCHAR, message VARCHAR, rows_in BIGINT, rows_accepted BIGINT,
-    withheld_note VARCHAR);
+    withheld_note VARCHAR, same_file_as_previous_month BOOLEAN);
 
 -- Evaluations withheld because a source was undelivered (rules.md "Incomplete months").
 CREATE TABLE IF NOT EXISTS withheld_evaluations (
