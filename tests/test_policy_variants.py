@@ -224,3 +224,39 @@ def test_member_columns_allowed_values_and_quarantine(tmp_path):
     assert r.accepted.select("care_level", "veteran_disability_grade", "preferential_category", "regular_pension_subsidy").rows() == [
         ("全护理", "六级", "军属", "是"), (None, "十级", None, None)]
     assert r.quarantine["reason_code"].to_list() == ["invalid_value"] * 4
+
+
+# ---- the five example policies (data_samples/policies/, rules-variants.md C) ----------------------------
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+SECTION_C = {
+    "000_gaoqing": {"tekun_multiplier_urban": 1.5, "tekun_multiplier_rural": 1.3},
+    "001_jiaohe": {"tekun_multiplier": 1.3, "tekun_multiplier_centralized": 2.0, "gradual_exit_annual_reduction": 0.25,
+                   "gradual_exit_reduction_offset": 0, "supplement_elderly_age": 70, "supplement_minor_age": 18,
+                   "marginal_multiplier": 2.0, "gradual_exit_months": 18, "gradual_exit_months_disabled": 24,
+                   "supplement_severe": 0.6, "supplement_multi_disabled": 0.55, "supplement_elderly_minor": 0.5},
+    "002_harbin": {"severe_disability_level3_intellectual_mental": True, "single_person_critical_illness_claim": True,
+                   "single_person_veteran_max_grade": 6, "single_person_preferential": True, "supplement_severe": 0.15,
+                   "supplement_elderly_minor": 0.15, "supplement_multi_disabled": 0, "supplement_elderly_disabled_age": None,
+                   "supplement_veteran_max_grade": 4, "supplement_preferential": 0.15, "support_income_disregard": True,
+                   "dibao_benefit_basis": "last_review_month", "tekun_multiplier": 1.3, "marginal_multiplier": 1.5},
+    "003_zhijin": {},
+    "004_anhui": {"audit_sample_rate": 0.3, "audit_per_town": True, "audit_include_rejected": True},
+}
+
+
+@pytest.mark.parametrize("name", list(SECTION_C))
+def test_example_policy_per_seed(name):
+    import re
+    path = SAMPLES / "policies" / f"{name}.yaml"
+    pol, sample = load_policy(path), load_policy(SAMPLES / "policy.yaml")
+    county, base = pol.counties["360726"], sample.counties["360726"]
+    assert set(pol.counties) == {"360726"} and county.towns == base.towns and county.villages == base.villages
+    assert [p["effective_from"] for p in county.periods] == [p["effective_from"] for p in base.periods]
+    for period, base_period in zip(county.periods, base.periods):  # in every period: nothing is carried over
+        want = {**{k: base_period[k] for k in ALL_PARAMETERS}, **SECTION_C[name]}
+        assert {k: period[k] for k in ALL_PARAMETERS} == want
+    # every value the seed sets carries its clause (NNN:line) in a comment
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key = line.strip().split(":")[0]
+        if key in SECTION_C[name]:
+            assert re.search(r"#.*\b00[0-4]:\d+", line), line
