@@ -99,14 +99,16 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
         write_csv(folder / "alerts" / f"{town}_{safe_name(towns.get(town, town))}.csv", STAFF_COLUMNS, rows)
     write_csv(folder / "alerts_all.csv", STAFF_COLUMNS, all_rows)
 
+    # 抽查来源 (rules-variants.md r7): 新增审批, or 审核未通过 (申请类别) where the county samples rejections
     audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,
-                              h.head_name, h.head_id_number
+                              h.head_name, h.head_id_number,
+                              CASE WHEN a.source = 'rejected' THEN '审核未通过（申请' || coalesce(a.applied_type, '') || '）' ELSE '新增审批' END
                        FROM stage.audit_sample a LEFT JOIN stage.households_monthly h
                          ON h.household_source = 'civil_affairs' AND h.household_id = a.household_id
-                       ORDER BY a.county_code, a.draw_rank""").fetchall()
+                       ORDER BY a.county_code, CASE WHEN a.draw_scope = 'town' THEN a.town_code END NULLS FIRST, a.draw_rank""").fetchall()
     write_csv(folder / "audit_sample.csv",
-              ["抽查序号", "家庭编号", "户主姓名", "户主身份证号", "乡镇(街道)", "村(社区)", "救助类别", "本月新增审批户数", "抽查户数", "排序摘要(SHA-256)"],
-              [[r[4], r[0], r[8] or "", mask_id(r[9], full_ids), towns.get(r[1], r[1]), villages.get(r[2], r[2]), r[3], r[5], r[6], r[7]] for r in audit])
+              ["抽查序号", "家庭编号", "户主姓名", "户主身份证号", "乡镇(街道)", "村(社区)", "救助类别", "本月新增审批户数", "抽查户数", "排序摘要(SHA-256)", "抽查来源"],
+              [[r[4], r[0], r[8] or "", mask_id(r[9], full_ids), towns.get(r[1], r[1]), villages.get(r[2], r[2]), r[3] or "", r[5], r[6], r[7], r[10]] for r in audit])
 
     q = con.sql("""SELECT month, source, file, row_number, reason_code, reason, column_name, raw
                    FROM stage.quarantine WHERE month = ? ORDER BY source, row_number, reason_code""", params=[month]).fetchall()
@@ -160,7 +162,10 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
     # row, in one transaction: a run killed before COMMIT leaves the warehouse as it was.
     def policy_and_audit(c) -> None:
         c.execute("DELETE FROM policy_parameters; DELETE FROM towns; DELETE FROM villages; DELETE FROM counties;")
-        c.executemany("INSERT INTO policy_parameters VALUES (?, ?, ?, ?, ?)", policy.parameter_rows())
+        # text_value (rules-variants.md B.1 flags, null, words): added to an older warehouse's table
+        c.execute("ALTER TABLE policy_parameters ADD COLUMN IF NOT EXISTS text_value VARCHAR")
+        c.executemany("INSERT INTO policy_parameters (county_code, effective_from, effective_to, name, value, text_value) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", policy.parameter_rows())
         if policy.town_rows():
             c.executemany("INSERT INTO towns VALUES (?, ?, ?)", policy.town_rows())
         if policy.village_rows():

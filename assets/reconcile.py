@@ -74,8 +74,11 @@ def _load_staged(con, month: str, staging: StagingResource) -> dict[str, dict]:
 def build_source_records(con, month: str, staging: StagingResource) -> dict:
     """Everything of month M's landing, linked and counted, in the stage schema."""
     variables = month_variables(month)
-    for t in ["load_log", "quarantine", "id_links"] + [f"src_{s}" for s in SOURCES]:
+    for t in ["load_log", "quarantine", "id_links"]:
         wh.replace_stage_month(con, t, month, added_columns={"id_number": "VARCHAR"} if t == "quarantine" else None)
+    for s in SOURCES:  # columns a contract gained since the warehouse was made (rules-variants.md B.2)
+        wh.replace_stage_month(con, f"src_{s}", month,
+                               added_columns={c.canonical: wh.DUCK_TYPES[c.type] for c in load_contract(s).columns})
     loads = _load_staged(con, month, staging)
     for s, l in loads.items():
         variables[f"file_{s}"] = l["file"] or ""

@@ -405,6 +405,14 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
                              GROUP BY 1 ORDER BY 1""", [month]) \
         if _exists(con, "stage", "households_monthly") and _exists(con, "stage", "month_parameters") else []
 
+    # rules-variants.md r7: a county samples rejected applications but M's decisions file is undelivered
+    rejections_unsampled = _one(con, """SELECT p.county_name FROM stage.month_parameters p
+                                        WHERE p.month = ? AND p.name = 'audit_include_rejected' AND p.value = 1
+                                          AND NOT EXISTS (SELECT 1 FROM stage.source_coverage c WHERE c.month = p.month
+                                                          AND c.source = 'civil_affairs_decisions' AND c.coverage = 'delivered')
+                                        ORDER BY p.county_code""", [month]) \
+        if _exists(con, "stage", "month_parameters") and _exists(con, "stage", "source_coverage") else []
+
     # ---- incomplete month (rules.md "Incomplete months") ----------------------------------------
     undelivered = _one(con, """SELECT department, source, coverage FROM stage.source_coverage
                                WHERE month = ? AND counted AND coverage <> 'delivered' ORDER BY source_order""", [month]) \
@@ -419,6 +427,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
         withheld_sources.setdefault(t, set()).update((srcs or "").split(","))
         withheld_by_town[town] = withheld_by_town.get(town, 0) + n
     departments = {s.source: s.department for s in source_catalogue()}
+    departments["PRE_EXIT_BENEFIT_UNKNOWN"] = "民政局：渐退前月保障金额未知"  # rules-variants.md r5 (38_withheld.sql)
     withheld_type_rows = [[esc(names.get(a.alert_type, a.alert_name)), f"<code>{esc(a.alert_type)}</code>", num(withheld_by_type[a.alert_type]),
                            esc("、".join(departments.get(x, x) for x in sorted(withheld_sources[a.alert_type]) if x))]
                           for a in alert_catalogue() if a.alert_type in withheld_by_type]
@@ -477,7 +486,10 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
          + f"<li>政策文件中没有名称的乡镇代码（以代码显示）：{esc('、'.join(unknown_towns) or '无')}</li>"
          + f"<li>政策文件中没有名称的村（社区）代码（以代码显示）：{esc('、'.join(unknown_villages) or '无')}</li>"
          + f"<li>所属县不在政策文件中、未作认定的家庭：{esc('、'.join(f'{c}（{n} 户）' for c, n in no_policy) or '无')}</li>"
-         + f"<li>趋势覆盖已运行的月份：{esc('、'.join(months))}</li></ul>"),
+         + f"<li>趋势覆盖已运行的月份：{esc('、'.join(months))}</li>"
+         + (f"<li>本月审核未通过的申请未纳入抽查（{esc('、'.join(n for (n,) in rejections_unsampled))}的政策要求抽查含申请未通过的对象，"
+            "但民政局审核确认记录本月未报送或被拒收）：抽查名单只含新增审批家庭</li>" if rejections_unsampled else "")
+         + "</ul>"),
     ]
     nav = "<nav>" + "".join(f"<a href='#{k}'>{esc(t)}</a>" for k, t, _ in sections) + "</nav>"
     body = "".join(f"<section id='{k}'><h2>{esc(t)}</h2>{c}</section>" for k, t, c in sections)

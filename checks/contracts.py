@@ -19,7 +19,8 @@ import yaml
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 
-#: The ten sources, in the order of extracts.md.
+#: The ten sources, in the order of extracts.md, then the optional civil_affairs_decisions of
+#: rules-variants.md B.2 (民政局 审核确认记录, for the audit of rejected applications).
 SOURCES: list[str] = [
     "civil_affairs_households",
     "civil_affairs_members",
@@ -31,6 +32,7 @@ SOURCES: list[str] = [
     "medical_insurance",
     "emergency",
     "rural_revitalization",
+    "civil_affairs_decisions",
 ]
 
 #: Column types a contract may use.

@@ -1,6 +1,7 @@
 """Policy file (YAML) → validated parameter periods per county (interface.md, "Policy file").
 
-Every parameter of rules.md's table must be present in every period; periods are sorted
+Every parameter of rules.md's table must be present in every period (those of rules-variants.md
+B.1 are optional: absent = their default in that period, OPTIONAL_PARAMETERS); periods are sorted
 and contiguous by construction (each runs until the next one starts), so a "gap or
 overlap" shows as an unsorted or repeated `effective_from`. Any problem raises
 PolicyError with one line naming the county, the period and the parameter.
@@ -60,6 +61,36 @@ MAXIMUM: dict[str, float] = {
     "relapse_income_threshold": _YUAN, "review_cycle_months_stable": _MONTHS,
     "review_cycle_months_unstable": _MONTHS, "audit_sample_rate": 1,
 }
+# rules-variants.md B.1: optional in every period. Absent = its default in that period (never
+# carried over from an earlier period); `null` is a value only where it has a meaning (the
+# defaults marked None: a multiplier that falls back to another, a grade or age rule switched
+# off, no amount check during exit). name -> (kind, default); kinds are checked by _optional.
+OPTIONAL_PARAMETERS: dict[str, tuple[str, object]] = {
+    "tekun_multiplier_urban": ("multiplier_or_null", None),        # 000:19 城市 1.5·S; null = tekun_multiplier
+    "tekun_multiplier_rural": ("multiplier_or_null", None),        # 000:19 农村 1.3·S; null = tekun_multiplier
+    "tekun_multiplier_centralized": ("multiplier_or_null", None),  # 001:40 集中供养 2·S; null = the urban/rural one
+    "tekun_care_self": ("care", 0),                                # 002:20 全自理 (no seed gives an amount)
+    "tekun_care_partial": ("care", 0),                             # 002:20 半护理
+    "tekun_care_full": ("care", 0),                                # 002:20 全护理
+    "support_income_disregard": ("flag", False),                   # 002:28 不核算赡养抚养扶养费
+    "severe_disability_level3_intellectual_mental": ("flag", False),  # 002:18, 002:22 三级智力/精神 = 重度
+    "single_person_critical_illness_claim": ("flag", False),       # 002:22 启动大病保险理赔人员
+    "single_person_veteran_max_grade": ("grade_or_null", None),    # 002:22 1-6级残疾军人
+    "single_person_preferential": ("flag", False),                 # 002:22 定期抚恤补助的重点优抚对象
+    "supplement_elderly_age": ("age", 70),                         # 001:48 70 周岁以上老年人
+    "supplement_minor_age": ("age", 18),                           # 001:48 未成年人
+    "supplement_elderly_disabled_age": ("age_or_null", 60),        # 老残一体 (001:48 gives no age); null = no such group
+    "supplement_veteran_max_grade": ("grade_or_null", None),       # 002:18 含1-4级残疾军人
+    "supplement_preferential": ("share", 0),                       # 002:18 军属、烈士遗属… ·S
+    "gradual_exit_annual_reduction": ("reduction_or_null", None),  # 001:50 年度递减幅度为25%; null = not checked
+    "gradual_exit_reduction_offset": ("offset", 0),                # 001:50 which exit year is cut first
+    "dibao_benefit_basis": ("basis", "current_month"),             # 002:26 复核期内…不再调整救助水平
+    "audit_per_town": ("flag", False),                             # 004:51 对乡镇（街道）审核确认…抽查
+    "audit_include_rejected": ("flag", False),                     # 004:51 （含申请未通过）
+}
+BENEFIT_BASES = ("current_month", "last_review_month")
+#: every parameter a period holds once loaded, in the order of rules.md then rules-variants.md
+ALL_PARAMETERS: list[str] = [*PARAMETERS, *OPTIONAL_PARAMETERS]
 COUNTY_KEYS = {"name", "towns", "villages", "periods"}
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -118,13 +149,14 @@ class Policy:
         return chosen
 
     def parameter_rows(self) -> list[tuple]:
-        """Long rows (county_code, effective_from, effective_to, name, value) for the warehouse."""
+        """Long rows (county_code, effective_from, effective_to, name, value, text_value) for the
+        warehouse: every parameter of every period, the optional ones with their defaults applied."""
         rows = []
         for code, c in sorted(self.counties.items()):
             for i, p in enumerate(c.periods):
                 to = c.periods[i + 1]["effective_from"] if i + 1 < len(c.periods) else None
-                for name in PARAMETERS:
-                    rows.append((code, p["effective_from"], to, name, float(p[name])))
+                for name in ALL_PARAMETERS:
+                    rows.append((code, p["effective_from"], to, name, *stored_value(p[name])))
         return rows
 
     def town_rows(self) -> list[tuple]:
@@ -132,6 +164,19 @@ class Policy:
 
     def village_rows(self) -> list[tuple]:
         return [(v, n, code) for code, c in sorted(self.counties.items()) for v, n in sorted(c.villages.items())]
+
+
+def stored_value(v) -> tuple[float | None, str | None]:
+    """A parameter as the warehouse keeps it (policy_parameters, month_parameters): (value, text_value).
+    A number: (the number, NULL). A flag: (1 or 0, 'true' / 'false'). null: (NULL, 'null'). A
+    word (dibao_benefit_basis): (NULL, the word)."""
+    if v is None:
+        return None, "null"
+    if isinstance(v, bool):
+        return float(v), "true" if v else "false"
+    if isinstance(v, str):
+        return None, v
+    return float(v), None
 
 
 def _month(value, where: str, key: str = "effective_from") -> str:
@@ -388,7 +433,7 @@ def load_policy(path: str | Path) -> Policy:
                 raise PolicyError(f"{where} 第 {i + 1} 个时段：缺少 effective_from")
             start = _month(per["effective_from"], f"{where} 第 {i + 1} 个时段")
             pwhere = f"{where} 时段 {start}"
-            unknown = sorted(set(_keys(per)) - set(PARAMETERS) - {"effective_from", "effective_to"})
+            unknown = sorted(set(_keys(per)) - set(ALL_PARAMETERS) - {"effective_from", "effective_to"})
             if unknown:
                 raise PolicyError(f"{pwhere}：未知参数 {', '.join(unknown)}")
             values = {"effective_from": start}
@@ -398,6 +443,8 @@ def load_policy(path: str | Path) -> Policy:
                     raise PolicyError(f"{pwhere}：effective_to 早于 effective_from")
             for name_, kind in PARAMETERS.items():
                 values[name_] = _parameter(per, name_, kind, pwhere)
+            for name_, (kind, default) in OPTIONAL_PARAMETERS.items():
+                values[name_] = _optional(per, name_, kind, default, pwhere)
             if periods and start <= periods[-1]["effective_from"]:
                 what = "重叠（生效月份重复）" if start == periods[-1]["effective_from"] else "顺序错误"
                 raise PolicyError(f"{pwhere}：时段{what}，应按生效月份升序排列且互不重叠")
@@ -423,11 +470,67 @@ def _parameter(per: dict, name: str, kind: str, pwhere: str) -> float:
         raise PolicyError(f"{pwhere}：参数 {name} 应为有限数值，实际为 {v}")
     if kind in ("standard", "positive") and v <= 0:
         raise PolicyError(f"{pwhere}：参数 {name} 必须为正数，实际为 {v}")
-    if kind in ("non_negative", "rate") and v < 0:
+    if kind == "non_negative" and v < 0:
         raise PolicyError(f"{pwhere}：参数 {name} 不能为负数，实际为 {v}")
-    if kind == "rate" and v > 1:
-        raise PolicyError(f"{pwhere}：参数 {name} 应在 0 到 1 之间，实际为 {v}")
+    if kind == "rate" and not 0 < v <= 1:  # rules-variants.md B.1: audit_sample_rate in (0, 1]
+        raise PolicyError(f"{pwhere}：参数 {name} 应大于 0 且不超过 1，实际为 {v}")
     if v > MAXIMUM[name]:
         shown = f"{v:.6g}" if isinstance(v, float) else (str(v) if v < 10 ** 20 else "超过 10^20")
         raise PolicyError(f"{pwhere}：参数 {name} 超出合理范围（上限 {MAXIMUM[name]:g}），实际为 {shown}")
+    return float(v)
+
+
+# rules-variants.md B.1, "Validation": what each kind of optional parameter may be.
+_OPTIONAL_MAXIMUM = {"multiplier_or_null": _MULT, "care": _YUAN}
+_AGE_RANGE, _GRADE_RANGE = (0, 120), (1, 10)
+
+
+def _optional(per: dict, name: str, kind: str, default, pwhere: str):
+    """One optional parameter of a period: its default when absent, else the value checked for its
+    kind (an invalid value is refused with one line naming county, period and parameter)."""
+    if name not in per:
+        return default
+    v = per[name]
+    where = f"{pwhere}：参数 {name}"
+    nullable = kind.endswith("_or_null")
+    if v is None:
+        if nullable:
+            return None
+        raise PolicyError(f"{where} 不能为 null（省略即取默认值 {stored_value(default)[1] or _show(default)}）")
+    if kind == "flag":
+        if not isinstance(v, bool):
+            raise PolicyError(f"{where} 应为 true 或 false，实际为 {_show(v)}")
+        return v
+    if kind == "basis":
+        if v not in BENEFIT_BASES:
+            raise PolicyError(f"{where} 应为 {' 或 '.join(BENEFIT_BASES)}，实际为 {_show(v)}")
+        return v
+    if kind in ("age", "age_or_null", "grade_or_null", "offset"):
+        # an integer is a YAML integer: true and 70.0 are refused (rules-variants.md B.1)
+        if kind == "offset":
+            (lo, hi), what = (0, 1), "0 或 1"
+        elif kind == "grade_or_null":
+            (lo, hi), what = _GRADE_RANGE, f"{_GRADE_RANGE[0]} 到 {_GRADE_RANGE[1]} 的整数（残疾军人等级）或 null"
+        else:
+            (lo, hi), what = _AGE_RANGE, f"{_AGE_RANGE[0]} 到 {_AGE_RANGE[1]} 的整数（周岁）" + ("或 null" if nullable else "")
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise PolicyError(f"{where} 应为 {what}，实际为 {_show(v)}")
+        return v
+    # numbers: multiplier (> 0), care amount (≥ 0 yuan), share in [0, 1], reduction in (0, 1]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise PolicyError(f"{where} 应为数值{'或 null' if nullable else ''}，实际为 {_show(v)}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise PolicyError(f"{where} 应为有限数值，实际为 {v}")
+    if kind == "multiplier_or_null" and v <= 0:
+        raise PolicyError(f"{where} 必须为正数或 null，实际为 {v}")
+    if kind == "care" and v < 0:
+        raise PolicyError(f"{where} 不能为负数（元/人/月），实际为 {v}")
+    if kind == "share" and not 0 <= v <= 1:
+        raise PolicyError(f"{where} 应在 0 到 1 之间，实际为 {v}")
+    if kind == "reduction_or_null" and not 0 < v <= 1:
+        raise PolicyError(f"{where} 应大于 0 且不超过 1，或为 null，实际为 {v}")
+    top = _OPTIONAL_MAXIMUM.get(kind)
+    if top is not None and v > top:
+        shown = f"{v:.6g}" if isinstance(v, float) else (str(v) if v < 10 ** 20 else "超过 10^20")
+        raise PolicyError(f"{where} 超出合理范围（上限 {top:g}），实际为 {shown}")
     return float(v)

@@ -65,12 +65,15 @@ def ensure_schema(con) -> None:
         con.execute("COMMIT")
     if any(not relation_exists(con, "main", t) for t in ADDED_MONTHLY_TABLES):
         run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
+    for source in SOURCES:  # a source added after the warehouse was made (civil_affairs_decisions)
+        if not relation_exists(con, "main", f"src_{source}"):
+            con.execute(source_table_ddl(load_contract(source)))
     con.execute("CREATE SCHEMA IF NOT EXISTS stage")
     if _month_tables_to_convert(con):
         convert_to_month_tables(con)
 
 
-_DUCK_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "VARCHAR",
+DUCK_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "VARCHAR",
                "region_code": "VARCHAR", "month": "VARCHAR", "amount": "DECIMAL(18,2)",
                "integer": "BIGINT", "date": "DATE"}
 
@@ -79,7 +82,7 @@ def source_table_ddl(contract) -> str:
     """src_<source>: the accepted (and ID-linked) rows of every month, the history rules look back on."""
     cols = ["month VARCHAR NOT NULL", "file VARCHAR", "row_number BIGINT"]
     for c in contract.columns:
-        cols.append(f"{c.canonical} {_DUCK_TYPES[c.type]}")
+        cols.append(f"{c.canonical} {DUCK_TYPES[c.type]}")
         if c.type == "id":
             cols += ["id_raw VARCHAR", "link_method VARCHAR"]
     cols.append("raw VARCHAR")

@@ -145,10 +145,13 @@ def withheld(run, hh: str) -> dict[str, str]:
 def test_coverage_of_the_month(run):
     got = dict(run["con"].sql("SELECT source, coverage FROM source_coverage WHERE month = ?", params=[M]).fetchall())
     want = {s: "delivered" for s in got}
+    want["civil_affairs_decisions"] = "missing"  # the optional source of rules-variants.md B.2, never delivered here
     for source, how in VARIANTS[run["variant"]].items():
         want[source] = "missing" if how == "missing" else "refused"
     assert got == want
-    assert len(got) == 10
+    assert len(got) == 11
+    counted = dict(run["con"].sql("SELECT source, counted FROM source_coverage WHERE month = ?", params=[M]).fetchall())
+    assert counted["civil_affairs_decisions"] is False  # never delivered before: withholds nothing, says nothing
 
 
 # ---- row 1: omission types follow the determination; PENDING at tests 1/2 -----------------------

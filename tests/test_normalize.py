@@ -351,7 +351,9 @@ def test_apply_normalizers_lazy_and_eager_agree():
 def test_contracts_load_and_header_map():
     from checks.contracts import SOURCES, load_contract, normalize_header
 
-    assert SOURCES[0] == "civil_affairs_households" and SOURCES[-1] == "rural_revitalization" and len(SOURCES) == 10
+    # the ten of extracts.md, then the optional civil_affairs_decisions of rules-variants.md B.2
+    assert SOURCES[0] == "civil_affairs_households" and SOURCES[9] == "rural_revitalization" and len(SOURCES) == 11
+    assert SOURCES[-1] == "civil_affairs_decisions" and load_contract("civil_affairs_decisions").optional
     hr = load_contract("hr")
     assert load_contract("hr") is hr  # cached
     hm = hr.header_map()

@@ -10,7 +10,7 @@ import yaml
 
 from pipelines.policy import PARAMETERS, PolicyError, load_policy
 from tests.conftest import TEST_POLICY
-from tests.landing import make_id, write_month, bystander_roster
+from tests.landing import make_id, write_month
 from tests.pipeline import run_months
 
 
@@ -73,9 +73,16 @@ def test_standard_raised_at_period_boundary(tmp_path):
         return dict(rr_household_id=hid, region_code="370322101201", id_number=pid, name=name, relation="户主",
                     category="脱贫户", risk_eliminated="是", annual_net_income_per_capita=9000)
     people = [("RR-820", make_id("19800101", 1), "甲一", 1120), ("RR-790", make_id("19800101", 2), "乙二", 1090)]
+    # the bureau's roster must be delivered for a month to run (extracts.md): one unrelated household
+    roster = {"civil_affairs_households": [dict(household_id="CA-1", region_code="370322101201", urban_rural="农村",
+                                                 assistance_type="低保", since_month="2024-01", monthly_benefit=800,
+                                                 other_income=0, financial_assets=0, last_review_date="2026-05-15")],
+              "civil_affairs_members": [dict(household_id="CA-1", id_number=make_id("19800101", 3), name="丙三",
+                                             relation="户主", labor_capacity="有")]}
     for month in ("2026-06", "2026-07"):
         write_month(tmp_path / "landing", month, {
-            **bystander_roster(),
+            **{s: [] for s in ("education", "housing", "health", "medical_insurance", "emergency")},  # delivered, empty
+            **roster,
             "rural_revitalization": [rr(h, i, n, w) for h, i, n, w in people],
             "hr": [dict(id_number=i, name=n, employment_status="就业", monthly_wage=w) for _, i, n, w in people],
         })

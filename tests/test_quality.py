@@ -222,9 +222,12 @@ def _good_households(n=5):
         "household_id": [f"H{i}" for i in range(n)], "region_code": ["370322101201"] * n, "urban_rural": ["农村"] * n,
         "assistance_type": ["低保"] * n, "since_month": ["2024-01"] * n, "gradual_exit_since": [None] * n,
         "monthly_benefit": [100.0] * n, "other_income": [0.0] * n, "financial_assets": [None] * n,
-        "last_review_date": pd.to_datetime([dt.date(2026, 1, 5)] * n).astype("datetime64[ms]")}
+        "last_review_date": pd.to_datetime([dt.date(2026, 1, 5)] * n).astype("datetime64[ms]"),
+        # rules-variants.md B.2: optional columns, staged empty when the file has no such header
+        "support_mode": [None] * n, "support_income": [None] * n, "pre_exit_benefit": [None] * n}
     ).astype({"household_id": "str", "region_code": "str", "urban_rural": "str", "assistance_type": "str",
-              "since_month": "str", "gradual_exit_since": "str", "financial_assets": "float64"})
+              "since_month": "str", "gradual_exit_since": "str", "financial_assets": "float64",
+              "support_mode": "str", "support_income": "float64", "pre_exit_benefit": "float64"})
 
 
 def test_gx_suites_pass_on_good_data_and_fail_on_bad(tmp_path):

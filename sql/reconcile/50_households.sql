@@ -61,18 +61,25 @@ SELECT * EXCLUDE (rn) FROM (
 CREATE OR REPLACE TABLE stage.household_members_monthly AS
 WITH m AS (
     SELECT 'civil_affairs' AS household_source, household_id, id_number, name, relation,
-           disability_type, disability_level, labor_capacity
+           disability_type, disability_level, labor_capacity,
+           care_level, veteran_disability_grade, preferential_category, regular_pension_subsidy
     FROM roster_member_rows
     UNION ALL
-    SELECT 'rural_revitalization', rr_household_id, id_number, name, relation, NULL, NULL, NULL
+    SELECT 'rural_revitalization', rr_household_id, id_number, name, relation, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM rr_member_rows WHERE rr_household_id IN (SELECT rr_household_id FROM rr_households)
     UNION ALL
-    SELECT 'household_registration', hukou_id, id_number, name, relation, NULL, NULL, NULL
+    SELECT 'household_registration', hukou_id, id_number, name, relation, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM stage.src_household_registration
     WHERE month = getvariable('month') AND status = '正常' AND hukou_id IN (SELECT hukou_id FROM register_households)
 )
 SELECT getvariable('month') AS month, m.household_source, m.household_id, m.id_number, m.name, m.relation,
        m.disability_type, m.disability_level, m.labor_capacity,
+       -- rules-variants.md B.2 (optional roster columns): 护理等级; 残疾军人等级 一级…十级 as 1…10
+       -- (not a 残疾等级: it counts only where r3/r4 name it); 优抚对象类别; 定期抚恤补助 (empty = 否)
+       m.care_level,
+       list_position(['一级', '二级', '三级', '四级', '五级', '六级', '七级', '八级', '九级', '十级'],
+                     m.veteran_disability_grade)::INTEGER AS veteran_disability_grade,
+       m.preferential_category, coalesce(m.regular_pension_subsidy = '是', false) AS regular_pension_subsidy,
        NOT coalesce(p.is_dead, false) AS is_living, p.age,
        m.disability_level IS NOT NULL AS is_disabled,
        -- no labour capacity by disability (rules.md TEKUN), or 劳动能力 无 in the roster
@@ -91,17 +98,18 @@ WITH hh AS (
     SELECT 'civil_affairs' AS household_source, household_id, region_code, urban_rural,
            assistance_type AS roster_type, since_month, gradual_exit_since, monthly_benefit,
            other_income, financial_assets, last_review_date,
+           support_mode, support_income, pre_exit_benefit,   -- rules-variants.md B.2 (optional)
            NULL::VARCHAR AS rr_category, NULL::VARCHAR AS rr_risk_eliminated,
            NULL::DECIMAL(18,2) AS rr_annual_income_per_capita, NULL::VARCHAR AS head_id_hint, NULL::VARCHAR AS head_name_hint
     FROM roster_households
     UNION ALL
     SELECT 'rural_revitalization', rr_household_id, region_code, '农村', NULL, NULL, NULL, NULL,
-           coalesce(other_income, 0), NULL, NULL, category, risk_eliminated, annual_net_income_per_capita,
+           coalesce(other_income, 0), NULL, NULL, NULL, NULL, NULL, category, risk_eliminated, annual_net_income_per_capita,
            head_id_number, head_name
     FROM rr_households
     UNION ALL
     SELECT 'household_registration', hukou_id, region_code, urban_rural, NULL, NULL, NULL, NULL,
-           0, NULL, NULL, NULL, NULL, NULL, head_id_number, head_name
+           0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, head_id_number, head_name
     FROM register_households
 ), mem AS (
     SELECT hm.*, p.* EXCLUDE (month, id_number, name, age)
@@ -142,7 +150,8 @@ SELECT getvariable('month') AS month, hh.household_source, hh.household_id,
        hh.region_code AS village_code, hh.urban_rural, hh.roster_type, hh.since_month,
        hh.gradual_exit_since, hh.gradual_exit_since IS NOT NULL AS in_gradual_exit,
        hh.monthly_benefit, coalesce(hh.other_income, 0)::DECIMAL(18,2) AS other_income, hh.financial_assets,
-       hh.last_review_date, hh.rr_category, hh.rr_risk_eliminated, hh.rr_annual_income_per_capita,
+       hh.last_review_date, hh.support_mode, coalesce(hh.support_income, 0)::DECIMAL(18,2) AS support_income,
+       hh.pre_exit_benefit::DECIMAL(18,2) AS pre_exit_benefit, hh.rr_category, hh.rr_risk_eliminated, hh.rr_annual_income_per_capita,
        coalesce(hh.head_id_hint, agg.roster_head_id) AS head_id_number,
        coalesce(hh.head_name_hint, agg.roster_head_name) AS head_name,
        coalesce(agg.n_listed, 0) AS n_listed, coalesce(agg.n_living, 0) AS n_living,

@@ -5,7 +5,13 @@
 --
 --   person income      = monthly_wage + monthly_pension + monthly_unemployment_benefit   (人社局)
 --   household income   = Σ person income − Σ min(wage, employment_cost_deduction) over living
---                        members with a wage > 0 + household other_income (roster or RR; else 0)
+--                        members with a wage > 0 + counted other income
+--   counted other inc. = other_income (roster or RR; else 0) − d                (rules-variants.md r2)
+--                        d = min(other_income, support_income) when support_income_disregard is
+--                        true and the household is a roster 低保 (in gradual exit or not) or
+--                        低保边缘 household (seed 002:28 「对于低保家庭、低保边缘家庭不核算赡养抚养扶养费」);
+--                        otherwise d = 0. The only concrete disregard in the seeds (rules-variants.md A.2).
+--   income before deductions (TEKUN, 特困 WRONGFUL_INCLUSION) = Σ person income + other_income (no d)
 --   pci                = household income / n;  S = standard of the county and 城乡类别
 --   assets OK          = (financial assets unknown OR financial_assets / n ≤ asset_months · S)
 --                        AND Σ property_count ≤ max_properties
@@ -32,12 +38,18 @@ SELECT h.*,
        CASE WHEN h.urban_rural = '城市' THEN pr.expenditure_income_ceiling_urban ELSE pr.expenditure_income_ceiling_rural END AS expenditure_ceiling,
        (h.person_income_total + h.other_income)::DECIMAL(18,2) AS income_before_deductions,
        coalesce(d.wage_deductions, 0)::DECIMAL(18,2) AS wage_deductions,
-       (h.person_income_total + h.other_income - coalesce(d.wage_deductions, 0))::DECIMAL(18,2) AS household_income,
+       sd.support_income_disregarded,
+       (h.person_income_total + h.other_income - sd.support_income_disregarded - coalesce(d.wage_deductions, 0))::DECIMAL(18,2) AS household_income,
        h.out_of_pocket_12m + h.education_net_cost AS rigid_expenditure_12m,
        pr.county_code IS NOT NULL AS has_policy
 FROM stage.households_monthly h
 LEFT JOIN params pr ON pr.county_code = h.county_code
-LEFT JOIN deductions d USING (household_source, household_id);
+LEFT JOIN deductions d USING (household_source, household_id)
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN coalesce(pr.support_income_disregard, false) AND h.household_source = 'civil_affairs'
+                     AND h.roster_type IN ('低保', '低保边缘')
+                THEN least(h.other_income, h.support_income) ELSE 0 END::DECIMAL(18,2) AS support_income_disregarded
+) sd;
 
 CREATE OR REPLACE TEMP TABLE hh_facts AS
 SELECT i.*,

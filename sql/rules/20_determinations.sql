@@ -67,7 +67,7 @@ SELECT getvariable('month') AS month, f.household_id, f.household_source, f.cate
        CASE WHEN f.income_known THEN f.household_income END AS household_income,
        CASE WHEN f.income_known THEN f.income_before_deductions END AS income_before_deductions,
        CASE WHEN f.income_known THEN f.wage_deductions END AS wage_deductions,
-       f.other_income,
+       f.other_income, f.support_income_disregarded,
        CASE WHEN f.income_known THEN f.per_capita_income END AS per_capita_income,
        f.standard::DECIMAL(18,2) AS standard,
        (f.marginal_multiplier * f.standard)::DECIMAL(18,2) AS marginal_line,

@@ -39,12 +39,16 @@ SELECT f.household_source, f.household_id,
            '人社局：' || coalesce(inc.income_parts, '无工资、养老金、失业保险金记录') ||
            CASE WHEN f.wage_deductions > 0 THEN '（扣减就业成本 ' || yuan(f.wage_deductions) || ' 元）' ELSE '' END ||
            '；' || CASE f.household_source WHEN 'civil_affairs' THEN '民政局' WHEN 'rural_revitalization' THEN '乡村振兴局' ELSE '（无申报）' END ||
-           '：家庭其他月收入 ' || yuan(f.other_income) || ' 元；家庭 ' || f.n_living || ' 人，人均月收入 ' ||
+           '：家庭其他月收入 ' || yuan(f.other_income) || ' 元' ||
+           CASE WHEN f.support_income_disregarded > 0 THEN '（其中赡养抚养扶养费 ' || yuan(f.support_income_disregarded) || ' 元不计入）' ELSE '' END ||
+           '；家庭 ' || f.n_living || ' 人，人均月收入 ' ||
            coalesce(yuan(f.per_capita_income), '—') || ' 元'
        ELSE
            '人社局：本月数据未报送（工资、养老金、失业保险金未知）；' ||
            CASE f.household_source WHEN 'civil_affairs' THEN '民政局' WHEN 'rural_revitalization' THEN '乡村振兴局' ELSE '（无申报）' END ||
-           '：家庭其他月收入 ' || yuan(f.other_income) || ' 元；家庭 ' || f.n_living || ' 人'
+           '：家庭其他月收入 ' || yuan(f.other_income) || ' 元' ||
+           CASE WHEN f.support_income_disregarded > 0 THEN '（其中赡养抚养扶养费 ' || yuan(f.support_income_disregarded) || ' 元不计入）' ELSE '' END ||
+           '；家庭 ' || f.n_living || ' 人'
        END AS income_evidence,
        CASE WHEN NOT f.financial_assets_known THEN '家庭金融资产未申报，需入户核实'
             ELSE '民政局：家庭金融资产 ' || yuan(f.financial_assets) || ' 元（人均上限 ' || yuan(f.asset_limit_per_capita) || ' 元）' END

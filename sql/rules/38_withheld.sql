@@ -13,24 +13,34 @@
 --                                   month in which its type was evaluated for it) and not raised
 --                                   in M is withheld, not resolved, when a source it reads is
 --                                   undelivered in M
+--   (e) BENEFIT_MISMATCH of a roster 低保 household whose amount is checked on roster data alone
+--       (benefit_roster_only, 35_alerts_benefit.sql; rules-variants.md r5, r6) is not withheld for
+--       an undelivered hr: the amount during gradual exit (r5, gradual_exit_annual_reduction set, in
+--       the exit window) and the amount based on the review month's pci (r6, last_review_month,
+--       pci known in R). Where r5's pre-exit amount B is unknown the evaluation is withheld with
+--       missing_sources PRE_EXIT_BENEFIT_UNKNOWN (withheld_because basis_unknown), whatever was
+--       delivered. Every other roster 低保 household keeps the catalogue's rule (needs hr).
 -- The alert hits of (a)–(c) are removed here (none exist for (a): PENDING raises no omission
 -- alert). History for 新增/持续 across gaps (prior_alive) is built here and used by
 -- 90_alerts_finish.sql.
 
-CREATE OR REPLACE TEMP MACRO month_index(m) AS CAST(left(m, 4) AS INTEGER) * 12 + CAST(right(m, 2) AS INTEGER) - 1;
-CREATE OR REPLACE TEMP MACRO index_month(i) AS printf('%04d-%02d', i // 12, i % 12 + 1);
-
--- (a)–(c)
+-- (a)–(c), and (e)
 CREATE OR REPLACE TEMP TABLE withheld_needs AS
-SELECT d.household_source, d.household_id, t.alert_type, d.pending_sources AS missing_sources
+SELECT d.household_source, d.household_id, t.alert_type, d.pending_sources AS missing_sources, 'needs' AS withheld_because
 FROM stage.determinations d CROSS JOIN alert_types t
 WHERE d.category = 'PENDING' AND t.needs_scope = 'pending'
 UNION ALL
-SELECT f.household_source, f.household_id, t.alert_type, array_to_string(undelivered_of(t.needs_delivered), ',')
+SELECT f.household_source, f.household_id, t.alert_type, array_to_string(undelivered_of(t.needs_delivered), ','), 'needs'
 FROM hh_facts f JOIN alert_types t
   ON (t.needs_scope = 'roster_dibao' AND f.roster_type = '低保')
   OR (t.needs_scope = 'roster_urban' AND f.urban_rural = '城市')
-WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND len(undelivered_of(t.needs_delivered)) > 0;
+WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND len(undelivered_of(t.needs_delivered)) > 0
+  AND NOT EXISTS (SELECT 1 FROM benefit_roster_only r  -- (e): evaluated on the roster alone
+                  WHERE r.household_source = f.household_source AND r.household_id = f.household_id
+                    AND r.alert_type = t.alert_type)
+UNION ALL
+SELECT household_source, household_id, alert_type, 'PRE_EXIT_BENEFIT_UNKNOWN', 'basis_unknown'
+FROM benefit_roster_only WHERE basis_unknown;
 
 DELETE FROM alert_hits
 WHERE EXISTS (SELECT 1 FROM withheld_needs w
@@ -83,7 +93,7 @@ WHERE t.withheld_when_alive AND len(undelivered_of(t.reads)) > 0
 
 CREATE OR REPLACE TABLE stage.withheld_evaluations AS
 WITH w AS (
-    SELECT *, 'needs' AS withheld_because FROM withheld_needs
+    SELECT * FROM withheld_needs
     UNION ALL
     SELECT *, 'alive' FROM withheld_alive
         WHERE NOT EXISTS (SELECT 1 FROM withheld_needs n

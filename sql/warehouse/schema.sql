@@ -8,7 +8,7 @@ INSERT INTO schema_version SELECT 1, now()::TIMESTAMP WHERE NOT EXISTS (SELECT 1
 
 -- Policy file as loaded on the last run (all counties, all periods), and towns/villages names.
 CREATE TABLE IF NOT EXISTS policy_parameters (
-    county_code VARCHAR, effective_from VARCHAR, effective_to VARCHAR, name VARCHAR, value DOUBLE);
+    county_code VARCHAR, effective_from VARCHAR, effective_to VARCHAR, name VARCHAR, value DOUBLE, text_value VARCHAR);
 CREATE TABLE IF NOT EXISTS towns (town_code VARCHAR, town_name VARCHAR, county_code VARCHAR);
 CREATE TABLE IF NOT EXISTS villages (village_code VARCHAR, village_name VARCHAR, county_code VARCHAR);
 CREATE TABLE IF NOT EXISTS counties (county_code VARCHAR, county_name VARCHAR);
