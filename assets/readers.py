@@ -75,6 +75,8 @@ class ReadError(Exception):
     """The file as a whole cannot be used. ``code`` is ``empty_file`` or ``unreadable``."""
 
     def __init__(self, code: str, detail: str):
+        # one line whatever the file holds: a header or column name may carry line breaks
+        detail = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", detail)
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail

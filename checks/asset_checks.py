@@ -139,12 +139,16 @@ def judge_sources(con, month: str, cfg: QualityConfig):
     for found in (errors, warns):  # a month with undelivered sources is incomplete, not an anomaly
         if found:
             found[0] = "本月数据不完整：" + found[0]
-    for s, this in cur.items():  # a file byte-identical to last month's: likely a resend
-        before = prev.get(s, {}).get("sha256")
-        if (this["status"] == "accepted" and this["rows_in"] > 0 and not s.startswith("civil_affairs")
-                and this.get("sha256") and this.get("sha256") == before):
-            warns.append(f"{_name(s)} 本月文件与上月完全相同（SHA-256），疑为重复报送上月文件，请与部门核实")
-    return errors, warns, "十个来源均已按时报送并被接收", {"status": status, **cfg.as_metadata("critical_sources")}
+    # A file byte-identical to last month's is reported as a likely resend (said here and in the
+    # report's sources table); not a warning: a department's list may well not change in a month.
+    resent = [_name(s) for s, this in sorted(cur.items())
+              if this["status"] == "accepted" and this["rows_in"] > 0 and not s.startswith("civil_affairs")
+              and this.get("sha256") and this.get("sha256") == prev.get(s, {}).get("sha256")]
+    note = f"；{'、'.join(resent)} 本月文件与上月完全相同（SHA-256），疑为重复报送上月文件，请与部门核实" if resent else ""
+    if note:
+        warns = [w + note if i == len(warns) - 1 else w for i, w in enumerate(warns)]
+    return errors, warns, "各来源均已按时报送并被接收" + note, {"status": status, "likely_resends": resent,
+                                                       **cfg.as_metadata("critical_sources")}
 
 
 def _latest_accepted(con, month: str) -> dict[str, tuple[str, int]]:

@@ -260,9 +260,10 @@ CHILD = textwrap.dedent("""
     import dagster as dg
     from pipelines.definitions import build_resources
     from pipelines.runner import run_month
-    res = build_resources(warehouse=sys.argv[1], landing=sys.argv[2], out=sys.argv[3], staged=sys.argv[4])
-    outcome = run_month({month!r}, res, instance=dg.DagsterInstance.ephemeral())
-    print("finished", outcome.success)
+    if __name__ == "__main__":  # the read and GX workers start from a forkserver that imports this file again
+        res = build_resources(warehouse=sys.argv[1], landing=sys.argv[2], out=sys.argv[3], staged=sys.argv[4])
+        outcome = run_month({month!r}, res, instance=dg.DagsterInstance.ephemeral())
+        print("finished", outcome.success)
 """)
 
 

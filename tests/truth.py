@@ -52,6 +52,16 @@ def compare(con, truth_dir: Path) -> dict:
                  for r in read_truth(truth_dir / "withheld.csv")}
         got_w = set(con.sql("select month, household_source, household_id, alert_type, missing_sources from withheld_evaluations").fetchall())
         out["withheld"] = pr(exp_w, got_w)
+    # reason codes of the alerts whose codes the truth states (rules-variants.md r3, r5)
+    alert_rows = read_truth(truth_dir / "alerts.csv")
+    if alert_rows and "reasons" in alert_rows[0]:
+        typed = {"SINGLE_PERSON_DIBAO"}
+        exp_r = {(r["month"], r["household_source"], r["household_id"], r["alert_type"], r["member_id_number"] or "", r["reasons"])
+                 for r in alert_rows if r["alert_type"] in typed or r["reasons"] == "GRADUAL_EXIT_AMOUNT"}
+        got_r = {row for row in con.sql(
+            "select month, household_source, household_id, alert_type, coalesce(member_id_number, ''), reasons from alerts "
+            "where alert_type = 'SINGLE_PERSON_DIBAO' or reasons = 'GRADUAL_EXIT_AMOUNT'").fetchall()}
+        out["reasons"] = pr(exp_r, got_r)
     # reason codes of PENDING determinations
     det_rows = read_truth(truth_dir / "determinations.csv")
     if det_rows and "reason_codes" in det_rows[0]:
