@@ -250,7 +250,7 @@ def import_feedback(con, month: str, paths: list, today: date | None = None, req
         raise FeedbackError(f"{month} 月没有已发布的预警清单（请先运行 lim run --month {month}），无法导入其核查反馈")
     towns_by_name = {n: c for c, n in con.sql("SELECT town_code, town_name FROM towns").fetchall()}
     files = [read_feedback_file(Path(p), towns_by_name) for p in paths]  # every file read before anything is written
-    today = today or date.today()
+    today = today or import_day()
     issued = issue_date(month)
     user = requested_by or _user()
     alerts = {r[0]: r[1:] for r in con.sql(
@@ -307,6 +307,16 @@ def import_feedback(con, month: str, paths: list, today: date | None = None, req
             raise
         results.append(res)
     return results
+
+
+def import_day() -> date:
+    """The day of the import where the county is (China Standard Time, like the schedule): a
+    核查日期 of today in the county is never "after the day of the import" on a UTC machine."""
+    try:
+        from zoneinfo import ZoneInfo
+        return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    except Exception:  # noqa: BLE001 - no time zone data: the machine's own date
+        return date.today()
 
 
 def _alert_id(rec: dict) -> str:

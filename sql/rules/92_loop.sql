@@ -41,7 +41,9 @@
 --                   with the first reason that applies: IN_ROSTER (now in the roster), NOT_CONSIDERED
 --                   (the household is no longer considered), CATEGORY_CHANGED (its determination is
 --                   now another category, named; types whose rule reads the determination),
---                   CONDITION_GONE (the condition no longer holds).
+--                   CONDITION_GONE (the condition no longer holds). A registration household that is
+--                   no longer considered (no signal in M) while a department was undelivered in M
+--                   says so in its reason: its signal may be in the file that did not come.
 
 CREATE OR REPLACE TEMP TABLE loop_catalogue AS
 SELECT alert_type, family, CAST(response_days AS INTEGER) AS default_days
@@ -73,6 +75,10 @@ FROM (
 )
 GROUP BY id_number;
 
+-- Only the households with an alert in M (a province has millions of households, a few % alerted).
+CREATE OR REPLACE TEMP TABLE loop_alerted AS
+SELECT DISTINCT household_source, household_id FROM stage.alerts WHERE month = getvariable('month');
+
 CREATE OR REPLACE TEMP TABLE loop_household_values AS
 WITH m AS (
     SELECT hm.household_source, hm.household_id,
@@ -87,6 +93,7 @@ WITH m AS (
            string_agg(e.events, ';' ORDER BY hm.id_number) FILTER (WHERE e.events IS NOT NULL) AS events,
            string_agg(e.events, ';' ORDER BY hm.id_number) FILTER (WHERE hm.is_living AND e.events LIKE '%emergency:%') AS living_emergency
     FROM stage.household_members_monthly hm
+    JOIN loop_alerted USING (household_source, household_id)
     JOIN stage.persons_monthly p USING (id_number)
     LEFT JOIN loop_person_events e USING (id_number)
     GROUP BY ALL
@@ -98,7 +105,7 @@ SELECT f.household_source, f.household_id,
                  'properties=' || CASE WHEN f.properties_known THEN loop_v(f.property_total) ELSE '?' END,
                  'roster=' || loop_v(f.roster_type)) AS income,
        f.*, m.work, m.job_change, m.health, m.school, m.houses, m.events, m.living_emergency
-FROM hh_facts f LEFT JOIN m USING (household_source, household_id);
+FROM hh_facts f JOIN loop_alerted USING (household_source, household_id) LEFT JOIN m USING (household_source, household_id);
 
 CREATE OR REPLACE TEMP TABLE loop_fingerprints AS
 WITH dup AS (
@@ -259,7 +266,9 @@ SELECT getvariable('month') AS month, a.household_source, a.household_id, a.aler
            WHEN 'IN_ROSTER' THEN '已纳入救助台账（' || coalesce(r.roster_now, '') || '）'
            WHEN 'NOT_CONSIDERED' THEN CASE a.household_source WHEN 'civil_affairs' THEN '家庭已不在救助台账中，不再纳入考察'
                                                          WHEN 'rural_revitalization' THEN '家庭已不在乡村振兴监测名单中，不再纳入考察'
-                                                         ELSE '户籍家庭本月没有风险信号，不再纳入考察' END
+                                                         ELSE '户籍家庭本月没有风险信号，不再纳入考察'
+                                                              || coalesce('（注意：本月' || (SELECT string_agg(department, '、' ORDER BY source_order) FROM undelivered)
+                                                                          || '数据未报送，风险信号可能缺失，请核实）', '') END
            WHEN 'CATEGORY_CHANGED' THEN '认定类别由“' || loop_category_name(a.category) || '”变为“' || loop_category_name(d.category) || '”'
            ELSE '预警条件本月不再成立' END AS reason,
        d.category AS category_now,
