@@ -404,3 +404,34 @@ def test_due_dates_by_type(loop):
     assert due["CA-DEAD/DECEASED_RECIPIENT"] == date(2026, 7, 5)
     assert due["REG-DIS/DISASTER_AFFECTED"] == date(2026, 7, 1)
     assert due["CA-17/TEKUN_CANDIDATE"] == date(2026, 7, 30)
+
+
+def test_generated_feedback_is_seeded_and_readable(loop, tmp_path):
+    """generator/feedback.py: same arguments → byte-identical files; answers, unanswered rows and
+    malformed rows; the files read back like staff's."""
+    from assets.feedback import STAFF_INPUT_COLUMNS, read_feedback_file
+    from generator.feedback import generate_feedback
+
+    src = loop["out"] / M1 / "workbooks"
+    a = generate_feedback(src, tmp_path / "a", M1, seed=7, answered=0.8, malformed=0.3, today=date(2026, 9, 1))
+    b = generate_feedback(src, tmp_path / "b", M1, seed=7, answered=0.8, malformed=0.3, today=date(2026, 9, 1))
+    assert a and [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    rows = [r for p in a for _, r in read_feedback_file(p).rows]
+    answered = [r for r in rows if any(r.get(c) not in (None, "") for c in STAFF_INPUT_COLUMNS)]
+    assert 0 < len(answered) < len(rows)
+    assert any(r["核查结论"] not in ("属实", "不属实", "已处理", "无法核实") or not r["核查人"] for r in answered)
+
+
+def test_analyst_copy_leaves_out_what_staff_wrote(loop):
+    """The pseudonymized copy (built by the monthly run) keeps the answers' conclusions and dates,
+    not who checked or what they wrote."""
+    from pipelines.analyst_copy import default_dest
+
+    con = duckdb.connect(str(default_dest(str(loop["warehouse"]))), read_only=True)
+    cols = {c for (c,) in con.sql("select column_name from duckdb_columns() where table_name = 'alert_dispositions'").fetchall()}
+    n = con.sql("select count(*) from alert_dispositions").fetchall()[0][0]
+    rcols = {c for (c,) in con.sql("select column_name from duckdb_columns() where table_name = 'resolved_alerts'").fetchall()}
+    con.close()
+    assert n == 7 and {"conclusion", "check_date", "alert_key", "member_person_key"} <= cols
+    assert not cols & {"checker_name", "measures", "remarks", "alert_id", "member_id_number", "household_id"}
+    assert "last_alert_key" in rcols and not rcols & {"last_reason_text", "head_name", "member_name", "head_id_number"}
