@@ -305,10 +305,9 @@ def loop_section(con, month: str, towns: dict, names: dict) -> str:
             + "<h3>各类预警：核查结论“属实”的比例（规则在实地的准确程度）</h3>"
             + table(["预警类型", "代码", "下发预警", "已反馈", "反馈率", "反馈用时中位数（天）", "属实", "属实比例", "本月逾期",
                      "本月暂不列出"], type_rows, numeric={2, 3, 4, 5, 6, 7, 8, 9})
-            + "<div class='grid'>"
-            + f"<figure><figcaption>属实比例（%，按预警类型）</figcaption>{bar_chart(confirmed_bars, '属实比例（%）', color=PALETTE[2])}</figure>"
-            + f"<figure><figcaption>反馈率（%，按乡镇）</figcaption>{bar_chart(answered_bars, '反馈率（%）', color=PALETTE[0])}</figure>"
-            + "</div><p class='note'>反馈用时 = 清单下发日（数据月份次月 1 日）到首次核查日期的天数；属实比例 = 属实 / 已反馈"
+            + "<h3>属实比例（%，按预警类型）</h3>" + bar_chart(confirmed_bars, "属实比例（%）", color=PALETTE[2])
+            + "<h3>反馈率（%，按乡镇）</h3>" + bar_chart(answered_bars, "反馈率（%）", color=PALETTE[0])
+            + "<p class='note'>反馈用时 = 清单下发日（数据月份次月 1 日）到首次核查日期的天数；属实比例 = 属实 / 已反馈"
               "（每条预警取核查日期最晚的结论）。暂不列出 = 上次核查“不属实”且依据未变化的预警（仍计入预警数）；"
               "逾期 = 同一预警上次下发后过了办理时限仍无反馈，名单上优先级上调一级，县级逾期清单见 county/overdue.csv。</p>")
 
