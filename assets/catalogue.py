@@ -24,6 +24,7 @@ class AlertType:
     reads: tuple[str, ...]
     withheld_when_alive: bool
     action: str
+    response_days: int = 30  # default days to answer (interface.md "Due dates"); the policy may override
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def alert_catalogue() -> tuple[AlertType, ...]:
     """Every alert type of rules.md, in display order."""
     out = [AlertType(r["alert_type"], int(r["ord"]), r["alert_name"], r["base_priority"], r["member_level"] == "true",
                      r["family"], r["needs_scope"], _list(r["needs_delivered"]), _list(r["reads"]),
-                     r["withheld_when_alive"] == "true", r["action"]) for r in _rows("alert_catalogue.csv")]
+                     r["withheld_when_alive"] == "true", r["action"],
+                     int(r.get("response_days") or 30)) for r in _rows("alert_catalogue.csv")]
     return tuple(sorted(out, key=lambda a: a.ord))
 
 

@@ -78,26 +78,39 @@ def town_and_village_names(policy: Policy) -> tuple[dict, dict]:
     return towns, villages
 
 
+def staff_row(a: dict, towns: dict, villages: dict, full_ids: bool) -> list:
+    """The staff CSV row of an alert (assets/loop.town_alerts): its priority on the town list is
+    list_priority (one level up when 逾期, sql/rules/92_loop.sql)."""
+    return [a["alert_id"], a["alert_name"], a["list_priority"] or a["priority"], a["status"], a["first_month"], a["household_id"],
+            a["head_name"] or "", mask_id(a["head_id_number"], full_ids), towns.get(a["town_code"], a["town_code"]),
+            villages.get(a["village_code"], a["village_code"]), a["household_size"], money(a["per_capita_income"]),
+            money(a["standard"]), a["reason_text"], a["evidence"], a["action"], a["data_note"] or ""]
+
+
 def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: bool) -> dict:
     """Every staff-facing file of month M (from the stage schema) into `folder`."""
+    from assets import loop
+
     towns, villages = town_and_village_names(policy)
-    alerts = con.sql("""
-        SELECT alert_id, alert_name, priority, status, first_month, household_id, head_name, head_id_number,
-               town_code, village_code, household_size, per_capita_income, standard, reason_text, evidence, action,
-               coalesce(data_note, '')
-        FROM stage.alerts WHERE month = ?
-        ORDER BY priority_rank, village_code, household_id, alert_type, coalesce(member_id_number, '')""", params=[month]).fetchall()
+    # Suppressed alerts (last answer 不属实, evidence unchanged) are on no list (interface.md).
+    rank = {"高": 1, "中": 2, "低": 3}
+    alerts = sorted(loop.town_alerts(con, month),
+                    key=lambda a: (rank.get(a["list_priority"] or a["priority"], 3), a["village_code"] or "", a["household_id"] or "",
+                                   a["alert_type"], a["member_id_number"] or ""))
     rows_by_town: dict[str, list] = {t: [] for t in towns}
     all_rows = []
     for a in alerts:
-        row = [a[0], a[1], a[2], a[3], a[4], a[5], a[6] or "", mask_id(a[7], full_ids),
-               towns.get(a[8], a[8]), villages.get(a[9], a[9]), a[10], money(a[11]), money(a[12]),
-               a[13], a[14], a[15], a[16]]
-        rows_by_town.setdefault(a[8], []).append(row)
+        row = staff_row(a, towns, villages, full_ids)
+        rows_by_town.setdefault(a["town_code"], []).append(row)
         all_rows.append(row)
+    town_files = {}
     for town, rows in sorted(rows_by_town.items()):
-        write_csv(folder / "alerts" / f"{town}_{safe_name(towns.get(town, town))}.csv", STAFF_COLUMNS, rows)
+        town_files[town] = f"{town}_{safe_name(towns.get(town, town))}"
+        write_csv(folder / "alerts" / f"{town_files[town]}.csv", STAFF_COLUMNS, rows)
     write_csv(folder / "alerts_all.csv", STAFF_COLUMNS, all_rows)
+    # Town workbooks, the county's overdue list and the resolved alerts (assets/loop.py).
+    loop_info = loop.write_loop_files(con, month, folder, towns, villages, town_files,
+                                      lambda a: staff_row(a, towns, villages, full_ids), lambda i: mask_id(i, full_ids), full_ids)
 
     # 抽查来源 (rules-variants.md r7): 新增审批, or 审核未通过 (申请类别) where the county samples rejections
     audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,
@@ -122,14 +135,16 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     write_report(con, month, folder / "report.html", policy)
     unknown_towns, unknown_villages = unknown_codes(con, month, policy)
     return {"alerts": len(all_rows), "unknown_towns": unknown_towns, "unknown_villages": unknown_villages,
-            "quarantined": len(q)}
+            "quarantined": len(q), "loop": loop_info}
 
 
-def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_ids: bool) -> dict:
+def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_ids: bool, xlsx_rows: dict | None = None) -> dict:
+    from assets.loop import answers_used
+
     outputs = []
     for p in sorted(folder.rglob("*")):
         if p.is_file() and p.name != "manifest.json":
-            rows = None
+            rows = (xlsx_rows or {}).get(p.relative_to(folder).as_posix())  # workbooks: rows of their list
             if p.suffix == ".csv":
                 with open(p, encoding="utf-8-sig", newline="") as f:
                     rows = max(0, sum(1 for _ in csv.reader(f)) - 1)
@@ -141,7 +156,9 @@ def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_id
     periods = dict(con.sql("SELECT DISTINCT county_code, effective_from FROM stage.month_parameters WHERE month = ? ORDER BY 1", params=[month]).fetchall())
     return {"month": month, "run_id": run_id, "full_ids": full_ids,
             "policy": {"file": policy.path, "sha256": sha256_file(Path(policy.path)), "periods": periods},
-            "inputs": inputs, "outputs": outputs}
+            "inputs": inputs, "outputs": outputs,
+            # the town staff's answers M's outputs rest on: those stored for alerts of earlier months
+            "answers": answers_used(con, month)}
 
 
 def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run_id: str, requested_by: str = "",
@@ -154,7 +171,7 @@ def publish(con, month: str, out_root: Path, policy: Policy, full_ids: bool, run
     tmp.mkdir(mode=0o700)
     info = write_month_files(con, month, tmp, policy, full_ids)
     maybe_fail("published_month")  # after the files are written aside, before anything is swapped
-    m = manifest(tmp, month, run_id, con, policy, full_ids)
+    m = manifest(tmp, month, run_id, con, policy, full_ids, info["loop"]["xlsx_rows"])
     (tmp / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=1), encoding="utf-8")
     os.chmod(tmp / "manifest.json", 0o600)
 
@@ -265,7 +282,9 @@ def published_month(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(info["folder"]), "alerts": info["alerts"],
                                           "quarantined_rows": info["quarantined"],
                                           "unknown_towns": ",".join(info["unknown_towns"]),
-                                          "unknown_villages": ",".join(info["unknown_villages"])})
+                                          "unknown_villages": ",".join(info["unknown_villages"]),
+                                          "overdue": info["loop"]["overdue"], "resolved": info["loop"]["resolved"],
+                                          "suppressed": info["loop"]["suppressed"]})
 
 
 publish_assets = [published_month]

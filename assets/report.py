@@ -5,7 +5,8 @@ opens from disk on a laptop or a phone. Sections, top to bottom:
 
   1. a verdict banner (the asset checks of checks/asset_checks.py, judged again here),
   2. key figures, 3. alerts per type (table, bar chart, trend per type over every month run
-  so far), 4. alerts per town (table, trend), 5. roster households by category, 6. targeting
+  so far), 4. alerts per town (table, trend), the answers of town staff (closing the loop: share
+  answered, overdue, days to answer, share confirmed per type), 5. roster households by category, 6. targeting
   accuracy per town (table) and its county trend, 7. what each source delivered (rows in /
   accepted / quarantined, missing and refused sources, quarantine reasons), 8. data quality
   (Great Expectations results with links to the Data Docs copied beside the report),
@@ -239,6 +240,79 @@ def copy_data_docs(con, month: str, folder: Path) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
+# closing the loop: answers of town staff (interface.md "Closing the loop with town staff")
+# --------------------------------------------------------------------------------------------
+def loop_section(con, month: str, towns: dict, names: dict) -> str:
+    """Per town and per alert type, over the lists of the 12 months before M (M-12 … M-1; answers
+    to M's own lists are not in yet): alerts issued (on a list, not suppressed), the share answered,
+    the median days from issue (the first day of the month after the list's month) to the first
+    核查日期, the share confirmed 属实 (the answer that counts per alert: latest 核查日期, then latest
+    import) — how often each rule is right on the ground —; and M's overdue and suppressed alerts.
+    Only answers stored for alerts of months before M are read, as for the lists themselves."""
+    if not (_exists(con, "main", "alert_dispositions") and _exists(con, "stage", "alerts")):
+        return "<p class='note'>（无核查反馈数据）</p>"
+    first = shift(month, -12)
+    stats = _one(con, """
+        WITH issued AS (
+            SELECT month, alert_id, alert_type, town_code FROM main.alerts
+            WHERE month >= ? AND month < ? AND NOT coalesce(suppressed, false)
+        ), ans AS (
+            SELECT month, alert_id, min(check_date) AS first_check,
+                   arg_max(conclusion, strftime(check_date, '%Y-%m-%d') || '|' || strftime(imported_at, '%Y-%m-%d %H:%M:%S.%f')
+                                       || '|' || lpad(CAST(row_number AS VARCHAR), 12, '0')) AS conclusion
+            FROM main.alert_dispositions WHERE month >= ? AND month < ? GROUP BY 1, 2
+        )
+        SELECT GROUPING(i.town_code) AS by_type, coalesce(i.town_code, i.alert_type) AS k, count(*) AS issued,
+               count(a.alert_id) AS answered,
+               median(date_diff('day', last_day(CAST(i.month || '-01' AS DATE)) + 1, a.first_check)) AS median_days,
+               count(*) FILTER (WHERE a.conclusion = '属实') AS confirmed
+        FROM issued i LEFT JOIN ans a USING (month, alert_id)
+        GROUP BY GROUPING SETS ((i.town_code), (i.alert_type))""", [first, month, first, month])
+    now = _one(con, """SELECT GROUPING(town_code), coalesce(town_code, alert_type), count(*) FILTER (WHERE overdue),
+                              count(*) FILTER (WHERE suppressed)
+                       FROM stage.alerts WHERE month = ? GROUP BY GROUPING SETS ((town_code), (alert_type))""", [month])
+    by = {(g, k): (n, a, med, c) for g, k, n, a, med, c in stats}
+    cur = {(g, k): (o, s) for g, k, o, s in now}
+
+    def share(a, n):
+        return a / n if n else None
+    town_keys = sorted({k for g, k in list(by) + list(cur) if g == 0 and k}, key=str)
+    town_rows = []
+    for k in town_keys:
+        n, a, med, _ = by.get((0, k), (0, 0, None, 0))
+        o, s = cur.get((0, k), (0, 0))
+        town_rows.append([esc(towns.get(k, k)), esc(k), num(n), num(a), pct(share(a, n)), num(med, 1) if med is not None else "—",
+                          num(o), num(s)])
+    type_keys = [t for t in ALERT_ORDER if (1, t) in by or (1, t) in cur]
+    type_rows, confirmed_bars, answered_bars = [], [], []
+    for k in type_keys:
+        n, a, med, c = by.get((1, k), (0, 0, None, 0))
+        o, s = cur.get((1, k), (0, 0))
+        type_rows.append([esc(names.get(k, k)), f"<code>{esc(k)}</code>", num(n), num(a), pct(share(a, n)),
+                          num(med, 1) if med is not None else "—", num(c), pct(share(c, a)), num(o), num(s)])
+        if a:
+            confirmed_bars.append((names.get(k, k), round(100 * c / a)))
+    for k in town_keys:
+        n, a, _, _ = by.get((0, k), (0, 0, None, 0))
+        if n:
+            answered_bars.append((towns.get(k, k), round(100 * a / n)))
+    window = f"{first} 至 {shift(month, -1)}"
+    return (f"<p>近 12 个月（{esc(window)}）下发的预警清单中乡镇交回的核查结论（导入 {esc(month)} 月运行之前的反馈）；"
+            "“逾期”“暂不列出”为本月清单的数字。</p>"
+            + "<h3>各乡镇（街道）</h3>"
+            + table(["乡镇(街道)", "代码", "下发预警", "已反馈", "反馈率", "反馈用时中位数（天）", "本月逾期", "本月暂不列出"],
+                    town_rows, numeric={2, 3, 4, 5, 6, 7})
+            + "<h3>各类预警：核查结论“属实”的比例（规则在实地的准确程度）</h3>"
+            + table(["预警类型", "代码", "下发预警", "已反馈", "反馈率", "反馈用时中位数（天）", "属实", "属实比例", "本月逾期",
+                     "本月暂不列出"], type_rows, numeric={2, 3, 4, 5, 6, 7, 8, 9})
+            + "<h3>属实比例（%，按预警类型）</h3>" + bar_chart(confirmed_bars, "属实比例（%）", color=PALETTE[2])
+            + "<h3>反馈率（%，按乡镇）</h3>" + bar_chart(answered_bars, "反馈率（%）", color=PALETTE[0])
+            + "<p class='note'>反馈用时 = 清单下发日（数据月份次月 1 日）到首次核查日期的天数；属实比例 = 属实 / 已反馈"
+              "（每条预警取核查日期最晚的结论）。暂不列出 = 上次核查“不属实”且依据未变化的预警（仍计入预警数）；"
+              "逾期 = 同一预警上次下发后过了办理时限仍无反馈，名单上优先级上调一级，县级逾期清单见 county/overdue.csv。</p>")
+
+
+# --------------------------------------------------------------------------------------------
 # the report
 # --------------------------------------------------------------------------------------------
 def write_report(con, month: str, path: Path, policy) -> None:
@@ -459,6 +533,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
          + type_bars + f"<h3>各类预警趋势（{months[0]} 至 {month}）</h3><div class='grid'>{type_trends}</div>"),
         ("towns", "各乡镇（街道）", table(["乡镇(街道)", "代码", "本月预警", "上月预警"], town_rows, numeric={2, 3})
          + f"<h3>各乡镇预警趋势</h3><div class='grid'>{town_trends}</div>"),
+        ("loop", "核查反馈（闭环管理）", loop_section(con, month, towns, names)),
         ("withheld", "暂缓评估（部门数据未齐）",
          ("<p>" + incomplete_text + "</p>" if incomplete_text else "<p>本月各部门数据齐全，没有暂缓的评估。</p>")
          + (table(["预警类型", "代码", "暂缓户数", "缺少的部门数据"], withheld_type_rows, numeric={2})

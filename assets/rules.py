@@ -13,6 +13,7 @@ from pipelines import warehouse as wh
 from pipelines.faults import maybe_fail
 from pipelines.paths import SQL_DIR
 from pipelines.policy import ALL_PARAMETERS, Policy, stored_value
+from pipelines.response_days import period_response_days
 from pipelines.resources import PolicyResource, WarehouseResource
 
 
@@ -30,6 +31,9 @@ def load_month_parameters(con, month: str, policy: Policy) -> list[str]:
             continue
         rows += [(month, code, county.name, period["effective_from"], name, *stored_value(period[name]))
                  for name in ALL_PARAMETERS]
+        # days to answer each alert type (interface.md "Due dates"; read by sql/rules/92_loop.sql)
+        rows += [(month, code, county.name, period["effective_from"], f"response_days.{t}", float(d), None)
+                 for t, d in sorted(period_response_days(period).items())]
     if rows:  # (lim run refuses a month no period covers before it starts: runner.preflight)
         con.executemany("INSERT INTO stage.month_parameters (month, county_code, county_name, effective_from, name, value, text_value) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -53,7 +57,7 @@ def published_history(con) -> None:
 def build_rules(con, month: str, policy: Policy) -> dict:
     uncovered = load_month_parameters(con, month, policy)
     published_history(con)
-    wh.replace_stage_month(con, "alerts", month, added_columns={"data_note": "VARCHAR"})
+    wh.replace_stage_month(con, "alerts", month, added_columns={"data_note": "VARCHAR", **wh.ADDED_ALERT_COLUMNS})
     files = wh.run_sql_dir(con, SQL_DIR / "rules", seed_dir=str(SQL_DIR / "seeds"), **month_variables(month))
     return {"sql_files": files, "counties_without_period": uncovered}
 

@@ -128,11 +128,15 @@ KEYED = {
     "rr_household_id": (HOUSEHOLD, "rr_household_key"),
     "hukou_id": (HOUSEHOLD, "hukou_key"),
     "alert_id": (ALERT, "alert_key"),
+    "last_alert_id": (ALERT, "last_alert_key"),
+    "overdue_alert_id": (ALERT, "overdue_alert_key"),
 }
 # Left out wherever they appear: names, raw rows and raw IDs, free texts that quote names and
 # values, the audit draw's digest (computable from a household number), exact birth dates.
 DROPPED = {"name", "head_name", "member_name", "id_raw", "raw", "reason", "reason_text", "evidence",
-           "digest", "birth_date", "candidates_list", "observed_value", "exception", "message"}
+           "digest", "birth_date", "candidates_list", "observed_value", "exception", "message",
+           # closing the loop: the previous alert's reason, and what town staff wrote in free text
+           "last_reason_text", "measures", "remarks"}
 # Whole tables left out: operational (who ran what, from where) and the schema bookkeeping; and the
 # departments' record tables src_<source> (one row per record a department sent: visit dates,
 # amounts, addresses' codes): persons_monthly and households_monthly already hold every department's

@@ -4,6 +4,7 @@
   lim run --month YYYY-MM [...]    one month (re-running replaces that month)
   lim backfill --from M1 --to M2   months in order
   lim generate ...                 synthetic landing data with its ground truth
+  lim feedback --month M FILE...   import town staff's answers to month M's lists
   lim ui                           the Dagster UI on this code location
 """
 from __future__ import annotations
@@ -136,13 +137,49 @@ def cmd_demo(args) -> int:
     args.warehouse = args.warehouse or str(DEFAULT_VAR / "warehouse.duckdb")
     args.out = args.out or str(DEFAULT_VAR / "out")
     months = landing_months(landing)
-    rc = _run_months(months, args)
+    # The loop closed once: the first month's town workbooks answered by synthetic staff
+    # (generator/feedback.py) and imported before the next months run, which then show the
+    # conclusions, suppress what was 不属实, list what is 逾期 and what was resolved.
+    rc = _run_months(months[:1], args)
+    if rc == 0 and len(months) > 1:
+        rc = _demo_feedback(months[0], args) or _run_months(months[1:], args)
     print()
     print(f"数据仓库：{Path(args.warehouse).resolve()}  （duckdb -readonly {args.warehouse}）")
     print(f"预警 CSV：{Path(args.out).resolve()}/<月份>/alerts/ 与 alerts_all.csv")
     print(f"月报：    {Path(args.out).resolve()}/{months[-1] if months else '<月份>'}/report.html")
+    print(f"核查表：  {Path(args.out).resolve()}/<月份>/workbooks/（乡镇填写后用 lim feedback --month <月份> 文件 导入）；"
+          f"逾期清单 county/overdue.csv，解除清单 resolved.csv")
     print(f"Dagster UI：make ui  （或 .venv/bin/lim ui）")
     return rc
+
+
+def _demo_feedback(month: str, args) -> int:
+    """Synthetic answers to `month`'s town workbooks, imported like `lim feedback` (same files on a
+    second demo: nothing added)."""
+    from assets.feedback import FeedbackError, import_feedback
+    from generator.feedback import generate_feedback
+    from pipelines.warehouse import WarehouseError, connect
+
+    dest = Path(args.warehouse).resolve().parent / "feedback" / month
+    files = generate_feedback(Path(args.out) / month / "workbooks", dest, month, seed=20261123)
+    if not files:
+        return 0
+    try:
+        con = connect(args.warehouse)
+    except WarehouseError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    try:
+        results = import_feedback(con, month, files, requested_by="demo")
+    except FeedbackError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    new = [r for r in results if r.status == "imported"]
+    print(f"{month} 月清单的模拟核查反馈：{len(files)} 个乡镇核查表（{dest}），新导入 {len(new)} 个："
+          f"接受 {sum(r.accepted for r in new)} 行，隔离 {sum(r.quarantined for r in new)} 行，未填写 {sum(r.skipped for r in new)} 行")
+    return 0
 
 
 def cmd_generate(args) -> int:
@@ -168,6 +205,38 @@ def cmd_ui(args) -> int:
     os.chdir(ROOT)
     dagster = Path(sys.executable).parent / "dagster"
     os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)])
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    """Import town staff's answers to month M's lists (interface.md "Closing the loop"): exit 0 when
+    the import ran (quarantined rows reported), 2 with one line when a file cannot be read at all,
+    M has no published lists or the warehouse cannot be opened."""
+    from assets.feedback import FeedbackError, import_feedback, summary_lines
+    from pipelines.warehouse import WarehouseError, connect
+
+    warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
+    if not Path(warehouse).is_file():
+        print(f"错误：数据仓库不存在：{warehouse}（检查 --warehouse；{args.month} 月需先运行 lim run）", file=sys.stderr)
+        return 2
+    try:
+        con = connect(warehouse)
+    except WarehouseError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    try:
+        results = import_feedback(con, args.month, [Path(f) for f in args.files], requested_by=os.environ.get("USER", ""))
+    except FeedbackError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    for line in summary_lines(results):
+        print(line)
+    accepted = sum(r.accepted for r in results)
+    quarantined = sum(r.quarantined for r in results)
+    print(f"{args.month} 月核查反馈：接受 {accepted} 行，隔离 {quarantined} 行（隔离行见数据仓库 feedback_quarantine）；"
+          f"下月运行时清单显示上次核查结论")
     return 0
 
 
@@ -218,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="该月该来源不报送（或文件被拒收、全部行被隔离），可重复")
     p.add_argument("--policy", help="政策文件（rules-variants.md 的可选参数按其时段写入生成的县；如 generator/policies/002.yaml）")
     p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("feedback", help="导入乡镇交回的核查表或 CSV（某月清单的核查结论）")
+    p.add_argument("--month", required=True, help="所反馈清单的数据月份 YYYY-MM")
+    p.add_argument("--warehouse", help="数据仓库文件，默认 var/warehouse.duckdb")
+    p.add_argument("files", nargs="+", metavar="FILE", help="交回的核查表（.xlsx）或 CSV（预警编号 + 五个填写列）")
+    p.set_defaults(func=cmd_feedback)
     p = sub.add_parser("analyst-copy", help="重建分析人员使用的假名化数据库副本（无姓名、无身份证号）")
     p.add_argument("--warehouse", help="数据仓库文件，默认 var/warehouse.duckdb")
     p.add_argument("--dest", help="副本文件，默认为数据仓库旁的 analyst.duckdb（或 LIM_ANALYST_DB）")

@@ -9,17 +9,20 @@ import os
 import dagster as dg
 
 from assets.analyst_copy import analyst_copy_assets
+from assets.feedback import feedback_assets
 from assets.ingest import ingest_assets
 from assets.publish import publish_assets
 from assets.quality import quality_assets
 from assets.reconcile import reconcile_assets
 from assets.rules import rules_assets
-from pipelines.jobs import monthly_job
+from pipelines.jobs import feedback_job, monthly_job
 from pipelines.resources import (LandingResource, OutputResource, PolicyResource, QualityResource,
                                  StagingResource, WarehouseResource)
 from pipelines.schedules import monthly_schedule
-from pipelines.sensors import landing_sensor
+from pipelines.sensors import feedback_sensor, landing_sensor
 
+# The monthly run (pipelines/runner.py materializes these); the import of town staff's answers is
+# its own job (feedback_job, started by feedback_sensor or the UI).
 ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *quality_assets, *publish_assets, *analyst_copy_assets]
 
 
@@ -52,10 +55,10 @@ def build_resources(warehouse: str | None = None, landing: str | None = None, ou
 
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
+    assets=[*ALL_ASSETS, *feedback_assets],
     asset_checks=all_checks(),
-    jobs=[monthly_job],
+    jobs=[monthly_job, feedback_job],
     schedules=[monthly_schedule],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, feedback_sensor],
     resources=build_resources(),
 )

@@ -5,7 +5,8 @@ from assets.partitions import monthly_partitions
 
 monthly_job = dg.define_asset_job(
     "monthly_job",
-    selection=dg.AssetSelection.all(),
+    # the import of town staff's answers is its own job (feedback_job, below)
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("alert_feedback"),
     partitions_def=monthly_partitions,
     executor_def=dg.in_process_executor,
     description="低收入人口动态监测月度任务：接收 → 核对 → 认定与预警 → 发布。",
@@ -13,4 +14,15 @@ monthly_job = dg.define_asset_job(
     # Run concurrency (dagster.yaml written by pipelines/runner.py): at most one run tagged
     # lim/warehouse in progress (one DuckDB writer), and one per month (dagster/partition).
     run_tags={"dagster/max_runtime": "3600", "lim/warehouse": "main"},
+)
+
+# Town staff's answers to month M's lists, from <landing>/<M>/feedback/ (assets/feedback.py),
+# started by pipelines/sensors.feedback_sensor; one DuckDB writer, like the monthly job.
+feedback_job = dg.define_asset_job(
+    "feedback_job",
+    selection=dg.AssetSelection.assets("alert_feedback"),
+    partitions_def=monthly_partitions,
+    executor_def=dg.in_process_executor,
+    description="导入乡镇交回的核查反馈（<landing>/<M>/feedback/）。",
+    run_tags={"lim/warehouse": "main"},
 )

@@ -24,6 +24,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from pipelines.response_days import KEY as RESPONSE_DAYS, parse_response_days
+
 # rules.md, "Parameters": name -> kind. Standards and multipliers must be > 0.
 PARAMETERS: dict[str, str] = {
     "dibao_standard_urban": "standard",
@@ -433,7 +435,7 @@ def load_policy(path: str | Path) -> Policy:
                 raise PolicyError(f"{where} 第 {i + 1} 个时段：缺少 effective_from")
             start = _month(per["effective_from"], f"{where} 第 {i + 1} 个时段")
             pwhere = f"{where} 时段 {start}"
-            unknown = sorted(set(_keys(per)) - set(ALL_PARAMETERS) - {"effective_from", "effective_to"})
+            unknown = sorted(set(_keys(per)) - set(ALL_PARAMETERS) - {"effective_from", "effective_to", RESPONSE_DAYS})
             if unknown:
                 raise PolicyError(f"{pwhere}：未知参数 {', '.join(unknown)}")
             values = {"effective_from": start}
@@ -445,6 +447,7 @@ def load_policy(path: str | Path) -> Policy:
                 values[name_] = _parameter(per, name_, kind, pwhere)
             for name_, (kind, default) in OPTIONAL_PARAMETERS.items():
                 values[name_] = _optional(per, name_, kind, default, pwhere)
+            values[RESPONSE_DAYS] = parse_response_days(per.get(RESPONSE_DAYS), pwhere)  # optional, not carried over
             if periods and start <= periods[-1]["effective_from"]:
                 what = "重叠（生效月份重复）" if start == periods[-1]["effective_from"] else "顺序错误"
                 raise PolicyError(f"{pwhere}：时段{what}，应按生效月份升序排列且互不重叠")

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from checks.contracts import SOURCES, load_contract
-from pipelines.jobs import monthly_job
+from pipelines.jobs import feedback_job, monthly_job
 from pipelines.resources import LandingResource
 
 MONTH_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -44,3 +44,20 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
         if month_ready(folder):
             requests.append(dg.RunRequest(run_key=f"{folder.name}-{folder_fingerprint(folder)}", partition_key=folder.name))
     return requests or dg.SkipReason("没有齐备的月份")
+
+
+@dg.sensor(job=feedback_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="落地目录 <M>/feedback/ 中有乡镇交回的核查表或 CSV 时导入（文件增加或变化后再次导入；已导入过的文件不重复导入）")
+def feedback_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
+    from assets.feedback import feedback_files
+
+    root = Path(landing.root)
+    if not root.is_dir():
+        return dg.SkipReason(f"落地目录不存在：{root}")
+    requests = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and MONTH_DIR.match(p.name)):
+        files = feedback_files(folder / "feedback")
+        if files:
+            requests.append(dg.RunRequest(run_key=f"feedback-{folder.name}-{folder_fingerprint(folder / 'feedback')}",
+                                          partition_key=folder.name))
+    return requests or dg.SkipReason("没有待导入的核查反馈")

@@ -27,10 +27,20 @@ MONTHLY_TABLES = [
     "load_log", "quarantine", "id_links", "month_parameters",
     "persons_monthly", "household_members_monthly", "households_monthly",
     "determinations", "alerts", "audit_sample", "targeting_metrics", "quality_results",
-    "source_coverage", "withheld_evaluations",
+    "source_coverage", "withheld_evaluations", "resolved_alerts",
 ]
 # Monthly tables added after the first release (sql/warehouse/upgrades.sql).
-ADDED_MONTHLY_TABLES = ["source_coverage", "withheld_evaluations"]
+ADDED_MONTHLY_TABLES = ["source_coverage", "withheld_evaluations", "resolved_alerts"]
+# Tables of every month at once (not swapped by publish) added after the first release: the
+# answers of town staff and their imports (assets/feedback.py; sql/warehouse/upgrades.sql).
+ADDED_TABLES = ["alert_dispositions", "feedback_imports", "feedback_quarantine"]
+# Columns of `alerts` added after the first release (closing the loop, sql/rules/92_loop.sql):
+# added to an older warehouse's alerts (its template) on open, so that earlier months read NULL.
+ADDED_ALERT_COLUMNS = {
+    "due_date": "DATE", "evidence_fingerprint": "VARCHAR", "last_answer_id": "VARCHAR", "last_conclusion": "VARCHAR",
+    "last_check_date": "DATE", "suppressed": "BOOLEAN", "overdue": "BOOLEAN", "overdue_alert_id": "VARCHAR",
+    "overdue_due_date": "DATE", "list_priority": "VARCHAR",
+}
 
 
 class WarehouseError(RuntimeError):
@@ -63,7 +73,7 @@ def ensure_schema(con) -> None:
         for source in SOURCES:
             con.execute(source_table_ddl(load_contract(source)))
         con.execute("COMMIT")
-    if any(not relation_exists(con, "main", t) for t in ADDED_MONTHLY_TABLES):
+    if any(not relation_exists(con, "main", t) for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
         run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
     for source in SOURCES:  # a source added after the warehouse was made (civil_affairs_decisions)
         if not relation_exists(con, "main", f"src_{source}"):
@@ -71,6 +81,29 @@ def ensure_schema(con) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS stage")
     if _month_tables_to_convert(con):
         convert_to_month_tables(con)
+    add_alert_columns(con)
+
+
+def add_alert_columns(con) -> None:
+    """ADDED_ALERT_COLUMNS on an older warehouse's alerts (the template of the monthly tables, then
+    the view re-created), so that SQL reading earlier months' alerts finds them (NULL there)."""
+    template = template_table("alerts")
+    if not _base_table_exists(con, "stage", template):
+        return
+    have = {c for c, _ in _columns(con, "stage", template)}
+    missing = {c: t for c, t in ADDED_ALERT_COLUMNS.items() if c not in have}
+    if not missing:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for col, typ in missing.items():
+            con.execute(f'ALTER TABLE stage.{template} ADD COLUMN "{col}" {typ}')
+        refresh_view(con, "alerts")
+        apply_comments(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 DUCK_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "VARCHAR",

@@ -255,6 +255,19 @@ def test_alive_alert_withheld_not_resolved(run, variant, hh, alert, source):
         return
     assert alert not in {a.split("@")[0] for a in alerts(run, hh)}
     assert source in withheld(run, hh)[alert].split(",")
+    # withheld is not resolved: not in resolved_alerts nor in resolved.csv (interface.md "Nothing disappears silently")
+    assert not con.sql("SELECT count(*) FROM resolved_alerts WHERE month = ? AND household_id = ? AND alert_type = ?",
+                       params=[M, hh, alert]).fetchall()[0][0]
+    with open(run["out"] / M / "resolved.csv", encoding="utf-8-sig", newline="") as f:
+        assert hh not in {r["家庭编号"] for r in csv.DictReader(f)}
+
+
+def test_withheld_keys_are_never_resolved(run):
+    """Every key alive in M-1 and withheld in M stays out of 解除 (rules.md "Incomplete months")."""
+    n = run["con"].sql("""SELECT count(*) FROM resolved_alerts r JOIN withheld_evaluations w
+                          ON w.month = r.month AND w.household_source = r.household_source AND w.household_id = r.household_id
+                         AND w.alert_type = r.alert_type WHERE r.month = ?""", params=[M]).fetchall()[0][0]
+    assert n == 0
 
 
 # ---- PENDING at test 5: medical insurance or education undelivered in M ---------------------------

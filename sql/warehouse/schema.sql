@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     first_month VARCHAR, region_code VARCHAR, county_code VARCHAR, town_code VARCHAR, village_code VARCHAR,
     member_id_number VARCHAR, member_name VARCHAR, reasons VARCHAR, reason_text VARCHAR, evidence VARCHAR,
     action VARCHAR, household_size INTEGER, per_capita_income DECIMAL(18,2), standard DECIMAL(18,2),
-    category VARCHAR, roster_type VARCHAR, head_name VARCHAR, head_id_number VARCHAR, data_note VARCHAR);
+    category VARCHAR, roster_type VARCHAR, head_name VARCHAR, head_id_number VARCHAR, data_note VARCHAR,
+    due_date DATE, evidence_fingerprint VARCHAR, last_answer_id VARCHAR, last_conclusion VARCHAR, last_check_date DATE,
+    suppressed BOOLEAN, overdue BOOLEAN, overdue_alert_id VARCHAR, overdue_due_date DATE, list_priority VARCHAR);
 
 -- Who ran which month when, with what inputs (one row per run).
 CREATE TABLE IF NOT EXISTS run_audit (
