@@ -119,9 +119,14 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
                        FROM stage.audit_sample a LEFT JOIN stage.households_monthly h
                          ON h.household_source = 'civil_affairs' AND h.household_id = a.household_id
                        ORDER BY a.county_code, CASE WHEN a.draw_scope = 'town' THEN a.town_code END NULLS FIRST, a.draw_rank""").fetchall()
-    write_csv(folder / "audit_sample.csv",
-              ["抽查序号", "家庭编号", "户主姓名", "户主身份证号", "乡镇(街道)", "村(社区)", "救助类别", "本月新增审批户数", "抽查户数", "排序摘要(SHA-256)", "抽查来源"],
-              [[r[4], r[0], r[8] or "", mask_id(r[9], full_ids), towns.get(r[1], r[1]), villages.get(r[2], r[2]), r[3] or "", r[5], r[6], r[7], r[10]] for r in audit])
+    # the 抽查来源 column only where a county samples rejected applications: at the defaults the file
+    # is the one of rules.md, byte for byte
+    with_source = con.sql("""SELECT count(*) > 0 FROM stage.month_parameters WHERE month = ?
+                             AND name = 'audit_include_rejected' AND text_value = 'true'""", params=[month]).fetchall()[0][0]
+    header = ["抽查序号", "家庭编号", "户主姓名", "户主身份证号", "乡镇(街道)", "村(社区)", "救助类别", "本月新增审批户数", "抽查户数", "排序摘要(SHA-256)"]
+    write_csv(folder / "audit_sample.csv", header + (["抽查来源"] if with_source else []),
+              [[r[4], r[0], r[8] or "", mask_id(r[9], full_ids), towns.get(r[1], r[1]), villages.get(r[2], r[2]), r[3] or "", r[5], r[6], r[7]]
+               + ([r[10]] if with_source else []) for r in audit])
 
     q = con.sql("""SELECT month, source, file, row_number, reason_code, reason, column_name, raw
                    FROM stage.quarantine WHERE month = ? ORDER BY source, row_number, reason_code""", params=[month]).fetchall()

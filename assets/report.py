@@ -437,9 +437,13 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     src_rows, missing = [], []
     resent = {r[0] for r in _one(con, "SELECT source FROM stage.source_coverage WHERE month = ? AND same_file_as_previous_month", [month])} \
         if _exists(con, "stage", "source_coverage") else set()
+    never = {r[0] for r in _one(con, """SELECT source FROM stage.source_coverage WHERE month = ? AND coverage = 'missing'
+                                          AND NOT counted""", [month])} if _exists(con, "stage", "source_coverage") else set()
     for s in SOURCES:
         c = load_contract(s)
         st, file, rin, acc, dup, q, msg = loads.get(s, ("missing", "", 0, 0, 0, 0, ""))
+        if c.optional and s in never:
+            continue  # an optional source this county has never delivered: nothing to report
         cls = "pass" if st == "accepted" else ("note" if st == "missing" and c.optional else ("warnc" if st == "missing" else "errc"))
         if st != "accepted":
             missing.append(f"{c.department}（{STATUS_NAMES.get(st, st)}{'，可选' if c.optional else ''}）")
