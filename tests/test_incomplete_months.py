@@ -86,7 +86,6 @@ VARIANTS = {
     "hr_missing": {"hr": "missing"},
     "hr_refused": {"hr": "refused"},
     "housing_missing": {"housing": "missing"},
-    "housing_all_quarantined": {"housing": "quarantined"},
     "education_emergency_missing": {"education": "missing", "emergency": "missing"},
     "medical_refused": {"medical_insurance": "refused"},
     "rr_missing": {"rural_revitalization": "missing"},
@@ -161,7 +160,7 @@ OMISSIONS = {"RR-W1": "DIBAO_OMISSION", "RR-W2": "MARGINAL_OMISSION", "RR-W3": "
 
 @pytest.mark.parametrize("hh", list(OMISSIONS))
 def test_omission_alerts_withheld_without_income_or_housing(run, hh):
-    _variant(run, "complete", "hr_missing", "hr_refused", "housing_missing", "housing_all_quarantined")
+    _variant(run, "complete", "hr_missing", "hr_refused", "housing_missing")
     alert = OMISSIONS[hh]
     if run["variant"] == "complete":
         assert alert in alerts(run, hh)
@@ -186,7 +185,7 @@ def test_over_assets_on_what_is_known_still_stands(run):
 
 # ---- row 2: GRADUAL_EXIT_START needs hr and housing ---------------------------------------------
 def test_gradual_exit_start_needs_hr_and_housing(run):
-    _variant(run, "complete", "hr_missing", "hr_refused", "housing_missing", "housing_all_quarantined", "education_emergency_missing")
+    _variant(run, "complete", "hr_missing", "hr_refused", "housing_missing", "education_emergency_missing")
     got = "GRADUAL_EXIT_START" in alerts(run, "CA-S0")
     if run["variant"] in ("complete", "education_emergency_missing"):
         assert got
