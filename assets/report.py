@@ -435,10 +435,11 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     loads = {r[0]: r[1:] for r in _one(con, """SELECT source, status, coalesce(file, ''), rows_in, rows_accepted, rows_duplicate,
                                                       rows_quarantined, coalesce(message, '') FROM stage.load_log WHERE month = ?""", [month])}
     src_rows, missing = [], []
-    resent = {r[0] for r in _one(con, "SELECT source FROM stage.source_coverage WHERE month = ? AND same_file_as_previous_month", [month])} \
-        if _exists(con, "stage", "source_coverage") else set()
-    never = {r[0] for r in _one(con, """SELECT source FROM stage.source_coverage WHERE month = ? AND coverage = 'missing'
-                                          AND NOT counted""", [month])} if _exists(con, "stage", "source_coverage") else set()
+    # one read of the month's coverage: likely resends, and optional sources the county never delivered
+    coverage = _one(con, "SELECT source, same_file_as_previous_month, coverage = 'missing' AND NOT counted "
+                         "FROM stage.source_coverage WHERE month = ?", [month]) if _exists(con, "stage", "source_coverage") else []
+    resent = {src for src, same, _ in coverage if same}
+    never = {src for src, _, unseen in coverage if unseen}
     for s in SOURCES:
         c = load_contract(s)
         st, file, rin, acc, dup, q, msg = loads.get(s, ("missing", "", 0, 0, 0, 0, ""))

@@ -38,6 +38,7 @@ import dagster as dg
 from assets.months import shift
 from checks.contracts import SOURCES, load_contract
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse import relation_exists
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
@@ -238,7 +239,7 @@ def judge_alerts(con, month: str, cfg: QualityConfig):
     compared (the report counts what was withheld)."""
     cur = dict(con.sql("SELECT alert_type, count(*) FROM stage.alerts WHERE month = ? GROUP BY 1", params=[month]).fetchall())
     withheld_now = dict(con.sql("SELECT alert_type, count(*) FROM stage.withheld_evaluations WHERE month = ? GROUP BY 1",
-                                params=[month]).fetchall()) if _stage_exists(con, "withheld_evaluations") else {}
+                                params=[month]).fetchall()) if relation_exists(con, "stage", "withheld_evaluations") else {}
     run_months = [m for (m,) in con.sql("SELECT DISTINCT month FROM main.load_log WHERE month < ? ORDER BY month DESC",
                                         params=[month]).fetchall()]
     if not run_months:
@@ -276,11 +277,6 @@ def judge_alerts(con, month: str, cfg: QualityConfig):
     return errors, warns, ok, {
         "counts": cur, "previous": prev, "compared_with": compared_with, "change_share": changes,
         "withheld_types": withheld_now, **cfg.as_metadata("alerts_warn", "alerts_error", "alerts_min_count")}
-
-
-def _stage_exists(con, table: str) -> bool:
-    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'stage' AND table_name = ?",
-                   params=[table]).fetchall()[0][0] > 0
 
 
 def judge_expectations(con, month: str, cfg: QualityConfig):

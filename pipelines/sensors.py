@@ -33,6 +33,11 @@ def folder_fingerprint(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def month_folders(root: Path) -> list[Path]:
+    """The landing folder's month folders (YYYY-MM), in order."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
+
+
 @dg.sensor(job=monthly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
            description="落地目录中某月的必需文件齐全（或有 _READY 标记）时启动该月任务；文件变化后再次启动")
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
@@ -40,7 +45,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
     if not root.is_dir():
         return dg.SkipReason(f"落地目录不存在：{root}")
     requests = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and MONTH_DIR.match(p.name)):
+    for folder in month_folders(root):
         if month_ready(folder):
             requests.append(dg.RunRequest(run_key=f"{folder.name}-{folder_fingerprint(folder)}", partition_key=folder.name))
     return requests or dg.SkipReason("没有齐备的月份")
@@ -55,7 +60,7 @@ def feedback_sensor(context: dg.SensorEvaluationContext, landing: LandingResourc
     if not root.is_dir():
         return dg.SkipReason(f"落地目录不存在：{root}")
     requests = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and MONTH_DIR.match(p.name)):
+    for folder in month_folders(root):
         files = feedback_files(folder / "feedback")
         if files:
             requests.append(dg.RunRequest(run_key=f"feedback-{folder.name}-{folder_fingerprint(folder / 'feedback')}",
