@@ -3,6 +3,7 @@ problems with one line saying what to fix, quarantine and refusals reported but 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -170,16 +171,29 @@ def test_a_month_that_cannot_run_runs_no_earlier_month_first(tmp_path, monkeypat
     assert not (tmp_path / "out" / "2026-05").exists() and not (tmp_path / "out" / "2026-06").exists()
 
 
+@pytest.fixture(scope="module")
+def may_published(tmp_path_factory) -> Path:
+    """_two_month_landing with 2026-05 run by `lim run` once (warehouse w.duckdb, outputs out/);
+    each case below works on its own copy of this folder."""
+    root = tmp_path_factory.mktemp("may")
+    landing, _ = _two_month_landing(root)
+    r = lim("run", "--month", "2026-05", "--landing", str(landing), "--warehouse", str(root / "w.duckdb"),
+            "--out", str(root / "out"), "--policy", TEST_POLICY, cwd=root, env_extra={"DAGSTER_HOME": str(root / "dh")})
+    assert r.returncode == 0, r.stderr
+    return root
+
+
 @pytest.mark.parametrize("how", ["missing", "refused", "all_rows_quarantined"])
-def test_a_month_without_the_roster_stops_with_one_line(tmp_path, how):
+def test_a_month_without_the_roster_stops_with_one_line(may_published, tmp_path, how):
     """extracts.md / interface.md: without an accepted civil_affairs_households and
     civil_affairs_members for M the run stops: exit 2, one line naming the file and the problem,
     nothing published, last month's outputs byte-identical."""
-    landing, _ = _two_month_landing(tmp_path)
+    tmp_path = tmp_path / "county"
+    shutil.copytree(may_published, tmp_path, symlinks=True, ignore=shutil.ignore_patterns("dh"))
+    landing = tmp_path / "landing"
     common = ["--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out"),
               "--policy", TEST_POLICY]
     env = {"DAGSTER_HOME": str(tmp_path / "dh")}
-    assert lim("run", "--month", "2026-05", *common, cwd=tmp_path, env_extra=env).returncode == 0
     before = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     members = landing / "2026-06" / "civil_affairs_members.csv"
     if how == "missing":

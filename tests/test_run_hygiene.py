@@ -13,10 +13,13 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.locks import lock_path
+from pipelines.runner import write_instance_config
 from tests.conftest import TEST_POLICY
+from tests.pipeline import run_months
 from tests.test_cli import _two_month_landing, lim
 
 
@@ -29,7 +32,9 @@ def test_a_run_left_started_by_a_dead_process_is_failed_by_the_next(tmp_path):
     landing, _ = _two_month_landing(tmp_path)
     home = tmp_path / "dh"
     env = {"DAGSTER_HOME": str(home)}
-    assert lim(*_args(tmp_path, landing, "2026-05"), cwd=tmp_path, env_extra=env).returncode == 0
+    home.mkdir(mode=0o755)  # an instance an earlier `lim run` made, readable by others (as before the fix)
+    os.chmod(home, 0o755)
+    write_instance_config(home / "dagster.yaml")
     # what a SIGKILLed `lim run` leaves in the instance: a run that says STARTED, its process gone
     os.environ["DAGSTER_HOME"] = str(home)
     try:
@@ -110,12 +115,8 @@ def test_a_file_identical_to_last_months_is_reported_as_a_likely_resend(tmp_path
     for m in ("2026-05", "2026-06"):  # 人社局 sends the same file both months
         (landing / m / "hr.csv").write_text("公民身份号码,姓名,就业状态,月工资,月养老金,月失业保险金\n"
                                             f"{dead},王二,退休,,1200,\n", encoding="utf-8")
-    env = {"DAGSTER_HOME": str(tmp_path / "dh")}
-    for m in ("2026-05", "2026-06"):
-        r = lim(*_args(tmp_path, landing, m), cwd=tmp_path, env_extra=env)
-        assert r.returncode == 0, r.stderr
-    import duckdb
-    con = duckdb.connect(str(tmp_path / "wh" / "w.duckdb"), read_only=True)
+    env = run_months(tmp_path, ["2026-05", "2026-06"], landing=landing, policy=TEST_POLICY)
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
     flagged = con.sql("SELECT month, source FROM source_coverage WHERE same_file_as_previous_month ORDER BY 1, 2").fetchall()
     con.close()
     assert flagged == [("2026-06", "hr")]
