@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from assets.months import month_end, shift
 CONCLUSIONS = ["属实", "不属实", "已处理", "无法核实"]
 STAFF_INPUT_COLUMNS = ["核查结论", "核查日期", "核查人", "处理措施", "备注"]
 LOOP_COLUMNS = ["办理时限", "上次核查结论", "上次核查日期"]
-LIST_SHEET, NOTE_SHEET, RESOLVED_SHEET = "核查清单", "说明", "解除清单"
+LIST_SHEET, NOTE_SHEET, RESOLVED_SHEET, PRINT_SHEET = "核查清单", "说明", "解除清单", "打印版"
 RESOLVED_COLUMNS = ["预警编号", "预警类型", "优先级", "首次预警月份", "最后预警月份", "家庭编号", "户主姓名", "户主身份证号",
                     "乡镇(街道)", "村(社区)", "上次预警原因", "解除原因"]
 OVERDUE_COLUMNS = ["乡镇(街道)", "村(社区)", "预警编号", "预警类型", "规则优先级", "名单优先级", "状态", "首次预警月份", "家庭编号",
@@ -50,6 +51,21 @@ WIDTHS = {"预警编号": 19, "预警类型": 14, "优先级": 6, "状态": 6, "
           "核查结论": 10, "核查日期": 12, "核查人": 9, "处理措施": 24, "备注": 18, "上次预警原因": 40, "解除原因": 30,
           "最后预警月份": 9, "未反馈的预警编号": 19, "原办理时限": 11, "逾期天数": 8, "规则优先级": 8, "名单优先级": 8}
 WRAP = {"预警原因", "依据", "建议措施", "数据说明", "上次预警原因", "解除原因", "处理措施", "备注"}
+
+# The sheet 打印版: what a caseworker needs on paper when visiting households, one row per alert,
+# A4 landscape at 100 % (fit to width only as a safety net), 9 pt text. (header, width): two
+# fields share a column where they are short; the five staff columns are empty boxes (核查结论 with
+# its four answers to tick). Widths sum to PRINT_WIDTH_LIMIT or less, so Excel, WPS and LibreOffice
+# print it unshrunk; row heights are set from the wrapped text (print_row_lines).
+PRINT_FONT_PT = 9
+PRINT_COLUMNS = [("预警编号\n预警类型", 15), ("优先级\n状态", 5.5), ("户主姓名\n身份证号", 17), ("村(社区)", 7.5),
+                 ("家庭\n人口", 4), ("预警原因", 20.5), ("建议措施", 16), ("办理时限", 9), ("上次核查\n结论", 6),
+                 ("核查结论", 9), ("核查日期", 9), ("核查人", 6.5), ("处理措施", 11), ("备注", 7)]
+PRINT_STAFF = {"核查结论", "核查日期", "核查人", "处理措施", "备注"}
+PRINT_TICKS = "\n".join("□" + c for c in CONCLUSIONS)
+# A4 landscape (297 mm) less 0.25" margins: 11.19" = 1074 px at 96 dpi; a column of width w takes
+# 7w + 5 px (Calibri 11, the workbook's default font) — 152 width units with 14 columns.
+PRINT_WIDTH_LIMIT = (1074 - 5 * len(PRINT_COLUMNS)) / 7
 
 
 def issue_date(month: str) -> date:
@@ -70,6 +86,35 @@ def _d(v) -> date | None:
 def _iso(v) -> str:
     d = _d(v)
     return d.isoformat() if d else ""
+
+
+_TOKEN = re.compile(r"[\x21-\x7e]+|.", re.S)
+
+
+def print_row_lines(cells: list[tuple[str, float]], font_pt: float = PRINT_FONT_PT) -> int:
+    """How many lines the tallest of a row's wrapped cells takes: (text, column width) pairs; CJK
+    and full-width characters one em wide, ASCII half an em, runs of ASCII not broken (as Excel,
+    WPS and LibreOffice wrap them), 5 % to spare. Row heights are set from it, so that printed rows
+    neither clip nor leave tall gaps whichever program prints them."""
+    em = font_pt * 96 / 72
+    most = 1
+    for text, width in cells:
+        room = (7 * width + 5 - 6) * 0.95
+        lines = 0
+        for para in str(text or "").split("\n"):
+            lines += 1
+            used = 0.0
+            for tok in _TOKEN.findall(para):
+                w = sum(em / 2 if ord(ch) < 0x7f else em for ch in tok)
+                if used and used + w > room:
+                    lines += 1
+                    used = 0.0
+                while w > room:           # an ASCII run wider than the column
+                    lines += 1
+                    w -= room
+                used += w
+        most = max(most, lines)
+    return most
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,6 +149,16 @@ class _Book:
         self.label = self.wb.add_format({"font_name": "宋体", "font_size": 11, "bold": True, "valign": "top", "num_format": "@"})
         self.value = self.wb.add_format({"font_name": "宋体", "font_size": 11, "valign": "top", "num_format": "@", "text_wrap": True})
         self.title = self.wb.add_format({"font_name": "黑体", "font_size": 14, "bold": True, "num_format": "@"})
+        pb = {"font_name": "宋体", "font_size": PRINT_FONT_PT, "border": 1, "text_wrap": True, "valign": "top", "num_format": "@"}
+        self.p_header = self.wb.add_format({**pb, "bold": True, "bg_color": "#E4E4E4", "align": "center", "valign": "vcenter"})
+        self.p_text = self.wb.add_format(pb)
+        self.p_center = self.wb.add_format({**pb, "align": "center"})
+        self.p_bold = self.wb.add_format({"font_name": "宋体", "font_size": PRINT_FONT_PT, "bold": True})
+        self.p_plain = self.wb.add_format({"font_name": "宋体", "font_size": PRINT_FONT_PT})
+        self.p_date = self.wb.add_format({**pb, "num_format": "yyyy-mm-dd"})
+        self.p_date_overdue = self.wb.add_format({**pb, "num_format": "yyyy-mm-dd", "bold": True, "underline": 1})
+        self.p_box = self.wb.add_format({**pb, "locked": False})
+        self.p_ticks = self.wb.add_format({**pb, "font_color": "#404040"})
 
     def cell(self, ws, r: int, c: int, value, fmt=None, kind: str = "text") -> None:
         """One cell: text formula-safe as a string, numbers as numbers, dates as dates, empty as blank."""
@@ -277,6 +332,73 @@ def resolved_row(r: dict, towns: dict, villages: dict, mask) -> list:
             villages.get(r["village_code"], r["village_code"]), r["last_reason_text"] or "", r["reason"]]
 
 
+def write_print_sheet(book: _Book, month: str, town_name: str, alerts: list[dict], staff_row) -> None:
+    """The sheet 打印版: the list as a caseworker takes it on a household visit (PRINT_COLUMNS), a
+    copy of 核查清单's rows for paper only — answers are entered in 核查清单, which is the sheet read
+    back; this one is protected (no password) so that nobody types answers into it by mistake."""
+    from assets.publish import STAFF_COLUMNS
+
+    ws = book.wb.add_worksheet(PRINT_SHEET)
+    widths = [w for _, w in PRINT_COLUMNS]
+    for c, (h, w) in enumerate(PRINT_COLUMNS):
+        ws.write_string(0, c, h, book.p_header)
+        ws.set_column(c, c, w)
+    ws.set_row(0, 2 * 12 + 4)
+    issued = issue_date(month)
+
+    def s(v) -> str:
+        t = safe_cell(v)
+        return "" if t is None else str(t)
+
+    for i, a in enumerate(alerts, start=1):
+        f = dict(zip(STAFF_COLUMNS, staff_row(a)))
+        pri = f["优先级"] + "\n" + f["状态"] + ("\n逾期" if a["overdue"] else "")
+        cells = [(s(f["预警编号"]), s(f["预警类型"])), pri, (s(f["户主姓名"]), s(f["户主身份证号"])), s(f["村(社区)"]),
+                 f["家庭人口"], s(f["预警原因"]), s(f["建议措施"]), a["due_date"], s(a["last_conclusion"] or ""),
+                 PRINT_TICKS, None, None, None, None]
+        texts = []
+        for c, v in enumerate(cells):
+            if isinstance(v, tuple):
+                first, second = v
+                if first and second:
+                    ws.write_rich_string(i, c, book.p_bold, first, book.p_plain, "\n" + second, book.p_text)
+                else:
+                    book.cell(ws, i, c, first or second, book.p_text)
+                texts.append(first + "\n" + second)
+            elif c == 7:
+                book.cell(ws, i, c, v, book.p_date_overdue if a["overdue"] else book.p_date, "date")
+                texts.append("2026-01-01")
+            elif c == 4:
+                book.cell(ws, i, c, v, book.p_center, "number")
+                texts.append(str(v or ""))
+            elif c == 9:
+                ws.write_string(i, c, v, book.p_ticks)
+                texts.append(v)
+            elif v is None:
+                ws.write_blank(i, c, None, book.p_box)
+            else:
+                book.cell(ws, i, c, v, book.p_center if c == 1 else book.p_text)
+                texts.append(v)
+        lines = print_row_lines(list(zip(texts + [""] * (len(widths) - len(texts)), widths)))
+        ws.set_row(i, lines * 12 + 4)
+    if not alerts:
+        ws.merge_range(1, 0, 1, len(PRINT_COLUMNS) - 1, "本月本乡镇（街道）没有需要核查的预警。", book.p_text)
+    n = max(len(alerts), 1)
+    ws.print_area(0, 0, n, len(PRINT_COLUMNS) - 1)
+    ws.repeat_rows(0)
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)          # a safety net: the widths fit the page at 100 % (PRINT_WIDTH_LIMIT)
+    ws.set_margins(left=0.25, right=0.25, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    ws.set_header(f"&L&\"宋体\"&B&11{town_name}　{month} 低收入人口动态监测预警核查清单（入户核查用）&B"
+                  f"&R&\"宋体\"&9清单下发 {issued.isoformat()}　打印日期 &D")
+    ws.set_footer("&L&\"宋体\"&9核查人签字：＿＿＿＿＿＿　核查结果请录入“核查清单”工作表后交回"
+                  "&C&\"宋体\"&9第 &P 页，共 &N 页")
+    ws.protect("", {"format_columns": True, "format_rows": True})
+
+
 def write_town_workbook(path: Path, month: str, town: str, town_name: str, alerts: list[dict], resolved: list[dict],
                         suppressed: int, data_note: str, towns: dict, villages: dict, staff_row, mask) -> None:
     from assets.publish import STAFF_COLUMNS
@@ -314,6 +436,8 @@ def write_town_workbook(path: Path, month: str, town: str, town_name: str, alert
                      "③ 核查人：填写了核查结论的必须填写；④ 处理措施；⑤ 备注。"),
         ("注意", "请勿修改“预警编号”列和本页的乡镇代码；可以排序、筛选、增加自己的列，可用 WPS 或 Excel 保存（.xlsx）。"
                  "未核查的行留空即可，不算错误。只填写本乡镇（街道）的预警。"),
+        ("打印", f"入户核查请打印“{PRINT_SHEET}”工作表（A4 横向，每行一条预警，右侧五列留空供手写）；"
+                 f"核查结果请录入“{LIST_SHEET}”工作表后交回，“{PRINT_SHEET}”只供打印，不会被导入。"),
         ("交回方式", "填好后将本文件（.xlsx）交回县民政局；也可交回含“预警编号”和上述五列的 CSV 文件。"
                      "县民政局导入后，下月清单会显示“上次核查结论”和“上次核查日期”。"),
     ]
@@ -347,6 +471,10 @@ def write_town_workbook(path: Path, month: str, town: str, town_name: str, alert
             "input_title": "核查日期", "input_message": f"实际核查日期，不早于 {issued.isoformat()}",
             "error_title": "核查日期", "error_message": f"请填写日期（不早于清单下发日 {issued.isoformat()}）"})
         ws.autofilter(0, 0, n, len(header) - 1)
+    ws.set_header(f"&L&\"宋体\"&9{town_name}　{month} 预警核查清单（完整）"
+                  f"&R&\"宋体\"&9入户核查请打印“{PRINT_SHEET}”工作表")
+    # --- 打印版 -----------------------------------------------------------------------------------
+    write_print_sheet(book, month, town_name, alerts, staff_row)
     # --- 解除清单 ---------------------------------------------------------------------------------
     rs = book.list_sheet(RESOLVED_SHEET, RESOLVED_COLUMNS)
     for i, r in enumerate(resolved, start=1):

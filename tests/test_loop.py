@@ -229,7 +229,7 @@ def test_rerun_byte_identical_with_workbooks(loop, tmp_path):
 def test_town_workbook_cells_validation_and_print_setup(loop):
     path = loop["out"] / M2 / "workbooks" / f"{QC}.xlsx"
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["说明", "核查清单", "解除清单"]
+    assert wb.sheetnames == ["说明", "核查清单", "打印版", "解除清单"]
     ws = wb["核查清单"]
     header = [c.value for c in ws[1]]
     assert header[:17] == ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
@@ -258,7 +258,40 @@ def test_town_workbook_cells_validation_and_print_setup(loop):
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.fitToHeight) == 0
     assert ws.page_setup.fitToWidth in (None, 1, "1")
+    assert "打印版" in ws.oddHeader.right.text
+    # 打印版: what a caseworker takes on a household visit, printed at 100 % on A4 landscape
+    from assets.loop import PRINT_COLUMNS, PRINT_FONT_PT, PRINT_WIDTH_LIMIT
+    pr = wb["打印版"]
+    assert [c.value for c in pr[1]] == ["预警编号\n预警类型", "优先级\n状态", "户主姓名\n身份证号", "村(社区)", "家庭\n人口", "预警原因",
+                                        "建议措施", "办理时限", "上次核查\n结论", "核查结论", "核查日期", "核查人", "处理措施", "备注"]
+    assert pr.max_row == ws.max_row and pr.print_area in ("'打印版'!$A$1:$N$%d" % ws.max_row, "打印版!$A$1:$N$%d" % ws.max_row)
+    assert pr.print_title_rows in ("$1:$1", "1:1") and pr.freeze_panes == "A2"
+    assert pr.page_setup.orientation == "landscape" and int(pr.page_setup.paperSize) == 9
+    assert pr.sheet_properties.pageSetUpPr.fitToPage and int(pr.page_setup.fitToHeight) == 0
+    assert pr.page_setup.fitToWidth in (None, 1, "1")
+    by_col = {c: d.width for d in pr.column_dimensions.values() for c in range(d.min, d.max + 1)}   # <col min max> ranges
+    widths = [by_col[c] for c in range(1, 15)]
+    # stored widths carry the 5 px cell padding (7w + 5 px, whole pixels); at 7 px a unit they fit the printable width
+    # of A4 landscape with 0.25" margins (1074 px at 96 dpi) at 100 % — fit to width never shrinks it,
+    # so the 9 pt text prints at 9 pt
+    assert len(widths) == len(PRINT_COLUMNS) and all(abs(s * 7 - (w * 7 + 5)) <= 1 for s, (_, w) in zip(widths, PRINT_COLUMNS))
+    assert sum(widths) * 7 <= 1074 and sum(w for _, w in PRINT_COLUMNS) <= PRINT_WIDTH_LIMIT and PRINT_FONT_PT >= 9
+    assert pr.page_margins.left == pr.page_margins.right == 0.25 and pr.print_options.horizontalCentered
+    assert "青城镇　2026-06 低收入人口动态监测预警核查清单" in pr.oddHeader.left.text and "清单下发 2026-07-01" in pr.oddHeader.right.text
+    assert pr.oddFooter.center.text == "第 &P 页，共 &N 页" and "核查清单" in pr.oddFooter.left.text
+    assert pr.protection.sheet
+    for r in range(2, pr.max_row + 1):
+        src = {h: ws.cell(r, col[h]).value for h in col}
+        assert str(pr.cell(r, 1).value).split("\n") == [src["预警编号"], src["预警类型"]]
+        assert str(pr.cell(r, 3).value).split("\n") == [src["户主姓名"], src["户主身份证号"]]
+        assert pr.cell(r, 6).value == src["预警原因"] and pr.cell(r, 7).value == src["建议措施"]
+        assert pr.cell(r, 8).value == src["办理时限"] and pr.cell(r, 8).number_format == "yyyy-mm-dd"
+        assert pr.cell(r, 10).value == "□属实\n□不属实\n□已处理\n□无法核实"
+        assert all(pr.cell(r, c).value is None and pr.cell(r, c).border.left.style for c in range(11, 15))
+        assert pr.cell(r, 6).alignment.wrap_text and pr.cell(r, 6).font.sz == PRINT_FONT_PT
+        assert pr.row_dimensions[r].height >= 4 * 12      # the four answers to tick, at least
     note = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True) if r[0]}
+    assert "打印版" in note["打印"]
     assert note["数据月份"] == M2 and note["乡镇（街道）"] == "青城镇" and note["乡镇（街道）代码"] == "370322101"
     assert note["数据说明"] == "本月各部门数据齐全。" and "办理时限" in note and "2026-07-01" in note["如何填写"]
     assert wb.properties.created == datetime(2026, 7, 1)
@@ -280,6 +313,22 @@ def test_workbook_text_cells_are_formula_safe(tmp_path):
     texts = [c for c in ws[2] if isinstance(c.value, str)]
     assert texts and all(c.data_type == "s" and not c.value.startswith(("=", "+", "-", "@")) for c in texts)
     assert ws.cell(2, 6).value == "'=1+2"
+    pr = openpyxl.load_workbook(path)["打印版"]
+    assert pr.cell(2, 3).value == "'+SUM(A1)\n370322********0011" and pr.cell(2, 6).value == "'@cmd"
+
+
+def test_print_sheet_without_alerts_and_row_lines(tmp_path):
+    from assets.loop import print_row_lines, write_town_workbook
+
+    path = tmp_path / "w.xlsx"
+    write_town_workbook(path, M2, "370322101", "青城镇", [], [], 0, "", {}, {}, lambda a: [], lambda i: i)
+    pr = openpyxl.load_workbook(path)["打印版"]
+    assert pr.cell(2, 1).value == "本月本乡镇（街道）没有需要核查的预警。" and pr.print_area.endswith("$A$1:$N$2")
+    # one em a CJK character, half an em ASCII; runs of ASCII are not broken
+    assert print_row_lines([("高\n新增", 5.5), ("", 10)]) == 2
+    assert print_row_lines([("低保" * 20, 10)]) == 8            # 40 ems, 5 to a line of width 10 (9 pt: 12 px an em)
+    assert print_row_lines([("YJ202607-0AFDF0DE", 15)]) == 2    # 102 px in 99 px
+    assert print_row_lines([("YJ202607-0AFDF0DE", 16)]) == 1
 
 
 def test_every_quarantine_reason_and_idempotent_import(loop, tmp_path):
