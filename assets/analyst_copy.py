@@ -11,7 +11,8 @@ from pipelines.resources import WarehouseResource
 
 
 @dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb"}, deps=["published_month"],
-          description="分析人员使用的假名化数据库副本：人员、家庭、预警编号为 HMAC-SHA256 假名键，不含姓名和身份证号。")
+          description="分析人员使用的假名化数据库副本：人员、家庭、预警编号为 HMAC-SHA256 假名键，不含姓名和身份证号；"
+                      "日期只到年月、年龄为年龄段、金额按100元分段，按月做 k 匿名（k=5）。")
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     maybe_fail("analyst_copy")
     dest = default_dest(warehouse.path)

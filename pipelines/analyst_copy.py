@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import anonymize as anon
 from pipelines import warehouse as wh
 from pipelines.paths import DEFAULT_VAR
 
@@ -148,24 +149,32 @@ DROPPED_TABLE_PREFIXES = ("src_",)
 PLACE_NAMES = {"county_name", "town_name", "village_name", "alert_name", "department_name", "source_name"}
 
 
-def column_plan(table: str, columns: list[str]) -> list[tuple[str, str | None, str | None]]:
-    """[(column, kind or None, output name or None=drop)] for one table."""
+def column_plan(table: str, columns: list[str], types: dict[str, str] | None = None) -> list[tuple[str, str | None, str | None, str | None]]:
+    """[(column, kind or None, output name or None=drop, SQL expression over `s`)] for one table:
+    keys (KEYED), columns left out (DROPPED, person names, raw IDs), then the generalizations of
+    pipelines/anonymize.py (bands, months, stages, categories)."""
+    types = types or {}
+    personal = any(c in KEYED and KEYED[c][0] in (PERSON, HOUSEHOLD) for c in columns)
     plan = []
     for c in columns:
         if c in KEYED:
             kind, new = KEYED[c]
-            plan.append((c, kind, new))
+            plan.append((c, kind, new, f"_pseudonym('{kind}', CAST(s.{_q(c)} AS VARCHAR))"))
         elif c in DROPPED or (c.endswith("_name") and c not in PLACE_NAMES) or c.endswith("_id_number"):
-            plan.append((c, None, None))
+            plan.append((c, None, None, None))
         else:
-            plan.append((c, None, c))
+            expr, new = anon.column_expr(table, c, types.get(c, ""), personal, f"s.{_q(c)}")
+            plan.append((c, None, new if expr else None, expr))
     return plan
 
 
 # An 18-digit ID (6-digit area, birth date, 3 digits, check character) or a 15-digit old one, not
-# inside a longer run of letters or digits (hex digests are not IDs).
-ID_PATTERN = (r"(^|[^0-9A-Za-z])([1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
-              r"|[1-9][0-9]{5}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3})([^0-9A-Za-z]|$)")
+# inside a longer run of digits; searched in the normalized text (anonymize.normalize_sql: full-width
+# digits made ASCII, spaces and separators removed), so `ID360726198405062083`, `３６０７２６…` and
+# `360726 1984-0506 2083` are found. Hex digests (sha256 and the like) are not scanned for it.
+ID_PATTERN = (r"(^|[^0-9])([1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+              r"|[1-9][0-9]{5}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3})([^0-9]|$)")
+HEX_COLUMNS = ("sha256", "key_fingerprint", "disposition_id", "import_id", "last_answer_id")
 
 
 def _q(name: str) -> str:
@@ -289,20 +298,29 @@ def _tables(con, database: str | None = None) -> dict[str, list[str]]:
     return out
 
 
-def _plans(con) -> dict[str, list[tuple[str, str | None, str | None]]]:
+def _types(con) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for t, c, ty in con.sql("select table_name, column_name, data_type from duckdb_columns() "
+                            "where database_name = current_database() and schema_name = 'main'").fetchall():
+        out.setdefault(t, {})[c] = ty
+    return out
+
+
+def _plans(con) -> dict[str, list[tuple[str, str | None, str | None, str | None]]]:
     """Every table of the copy and its column plan (tables with nothing left to copy are left out)."""
-    plans = {t: column_plan(t, cols) for t, cols in _tables(con).items()
+    types = _types(con)
+    plans = {t: column_plan(t, cols, types.get(t, {})) for t, cols in _tables(con).items()
              if t not in DROPPED_TABLES and not t.startswith(DROPPED_TABLE_PREFIXES)}
-    return {t: plan for t, plan in plans.items() if any(new for _, _, new in plan)}
+    return {t: plan for t, plan in plans.items() if any(new for _, _, new, _ in plan)}
 
 
 def _select(plan) -> str:
-    out = []
-    for c, kind, new in plan:
-        if new is None:
-            continue
-        out.append(f"_pseudonym('{kind}', CAST(s.{_q(c)} AS VARCHAR)) AS {_q(new)}" if kind else f"s.{_q(c)} AS {_q(new)}")
-    return ", ".join(out)
+    return ", ".join(f"{expr} AS {_q(new)}" for _, _, new, expr in plan if new is not None)
+
+
+def _amount_cols(plans) -> dict[str, list[str]]:
+    """The banded amounts of each table (set to NULL with a household's income band)."""
+    return {t: [new for _, kind, new, expr in plan if new and expr and expr.startswith("CAST(floor(")] for t, plan in plans.items()}
 
 
 def _rows_of(database: str, table: str, month: str | None = None, monthly=()) -> str:
@@ -314,6 +332,41 @@ def _rows_of(database: str, table: str, month: str | None = None, monthly=()) ->
     return f"(SELECT * FROM {ref} WHERE month = {quoted})"
 
 
+SUPPRESSED_TABLE = ("CREATE TABLE IF NOT EXISTS ana.main.about_this_copy_suppressed (month VARCHAR, table_name VARCHAR, "
+                    "column_name VARCHAR, reason VARCHAR, cells BIGINT)")
+
+
+def _k_sources(con, plans: dict, months: list[str] | None) -> None:
+    """TEMP tables with what k-anonymity reads, made from the restricted warehouse with the copy's own
+    expressions (keys, bands): the same values whether the copy is built or updated."""
+    def proj(t: str, wanted: list[str], where: str = "") -> str:
+        plan = plans.get(t, [])
+        have = {new: expr for _, _, new, expr in plan if new}
+        cols = [f"{have[w]} AS {w}" if w in have else f"NULL::VARCHAR AS {w}" for w in wanted]
+        if t not in plans:  # a warehouse without the table (a partial one in tests): no rows
+            return f"SELECT {', '.join(cols)} WHERE false"
+        return f"SELECT {', '.join(cols)} FROM main.{_q(t)} s {where}"
+
+    scope = "" if months is None else "WHERE s.month IN (" + ", ".join("'" + m.replace("'", "''") + "'" for m in months) + ")"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hh_src AS {proj('households_monthly', ['month', 'household_key', 'town_code', 'n_listed'])}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _det_src AS {proj('determinations', ['month', 'household_key', 'household_size', 'per_capita_income'])}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _p_src AS {proj('persons_monthly', ['month', 'person_key', 'sex'], scope)}")
+    anon.household_levels(con)
+    if "household_members_monthly" in plans and "age" in _tables(con).get("household_members_monthly", []):  # exact ages, for their bands
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _hm_src AS SELECT month, {_select_one(plans, 'household_members_monthly', 'household_key')} "
+                    f"AS household_key, {_select_one(plans, 'household_members_monthly', 'person_key')} AS person_key, s.age "
+                    f"FROM main.household_members_monthly s {scope}")
+
+
+def _select_one(plans, t: str, new: str) -> str:
+    return next(expr for _, _, n, expr in plans[t] if n == new)
+
+
+def _drop_k_sources(con) -> None:
+    for t in ("_hh_src", "_det_src", "_hm_src", "_p_src", "_hh", "_hhs", "_pa", "_mem", "_mrows", "_rows"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
 def _build(con, key: PseudonymKey, month: str | None = None) -> dict:
     plans = _plans(con)
     # Keys are computed by DuckDB itself (HMAC-SHA256, _hmac_key below): no Python per value, no set
@@ -321,14 +374,20 @@ def _build(con, key: PseudonymKey, month: str | None = None) -> dict:
     _hmac_key(con, key)
     for t, plan in plans.items():
         con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {_select(plan)} FROM main.{_q(t)} s")
-        dropped = [c for c, _, new in plan if new is None]
+        dropped = [c for c, _, new, _ in plan if new is None]
         note = "假名化副本：人员、家庭、预警编号为 HMAC-SHA256 假名键" + (f"；已删除列：{'、'.join(dropped)}" if dropped else "")
         con.execute(f"COMMENT ON TABLE ana.main.{_q(t)} IS '{note}'")
-        for c, kind, new in plan:
+        for c, kind, new, _ in plan:
             if kind and new:
                 con.execute(f"COMMENT ON COLUMN ana.main.{_q(t)}.{_q(new)} IS "
                             f"'{c} 的假名键（HMAC-SHA256，密钥指纹 {key.fingerprint}；同一密钥下各月一致）'")
     con.execute("CREATE TABLE ana.main.about_this_copy (built_at TIMESTAMP, key_fingerprint VARCHAR, months VARCHAR, rules VARCHAR)")
+    con.execute(SUPPRESSED_TABLE)
+    months = [m for (m,) in con.sql("SELECT DISTINCT month FROM ana.main.households_monthly ORDER BY 1").fetchall()] \
+        if "households_monthly" in plans else []
+    _k_sources(con, plans, None)
+    anon.apply_k_anonymity(con, months, set(plans), _amount_cols(plans))
+    _drop_k_sources(con)
     return _finish(con, key, plans, month, scan_all=True)
 
 
@@ -336,11 +395,11 @@ def _update(con, key: PseudonymKey, month: str) -> dict | None:
     """Bring the attached old copy `ana` up to date with month M; None if it does not fit."""
     plans = _plans(con)
     have = _tables(con, "ana")
-    if "about_this_copy" not in have:
+    if "about_this_copy" not in have or "about_this_copy_suppressed" not in have:
         return None
     fingerprints = {r[0] for r in con.sql("SELECT key_fingerprint FROM ana.main.about_this_copy").fetchall()}
-    expected = {t: [new for _, _, new in plan if new] for t, plan in plans.items()}
-    if fingerprints != {key.fingerprint} or {t: c for t, c in have.items() if t != "about_this_copy"} != expected:
+    expected = {t: [new for _, _, new, _ in plan if new] for t, plan in plans.items()}
+    if fingerprints != {key.fingerprint} or {t: c for t, c in have.items() if t not in ABOUT} != expected:
         return None
     _hmac_key(con, key)
     monthly = set(wh.monthly_tables(con))  # the tables whose month M alone publish replaced
@@ -352,28 +411,41 @@ def _update(con, key: PseudonymKey, month: str) -> dict | None:
             con.execute(f"DELETE FROM ana.main.{_q(t)}")
             con.execute(f"INSERT INTO ana.main.{_q(t)} SELECT {_select(plan)} FROM main.{_q(t)} s")
     con.execute("DELETE FROM ana.main.about_this_copy")
+    con.execute("DELETE FROM ana.main.about_this_copy_suppressed WHERE month = ? OR table_name NOT IN "
+                f"(SELECT unnest(?::VARCHAR[]))", [month, sorted(monthly)])
+    _k_sources(con, plans, [month])
+    anon.apply_k_anonymity(con, [month], {t for t in plans if t not in monthly}, _amount_cols(plans))
+    _drop_k_sources(con)
     return _finish(con, key, plans, month, scan_all=False)
+
+
+ABOUT = ("about_this_copy", "about_this_copy_suppressed")
 
 
 def _finish(con, key: PseudonymKey, plans: dict, month: str | None, scan_all: bool) -> dict:
     """about_this_copy, the personal-data scan (every row, or month M's rows of the monthly tables
-    and every row of the others) and the counts of persons and households (of month M if given)."""
+    and every row of the others): findings in coded and free-text columns set to NULL and counted,
+    any other finding refuses the copy; and the counts of persons and households (of month M if
+    given)."""
     monthly = set(wh.monthly_tables(con))
     rows = {t: con.sql(f"select count(*) from ana.main.{_q(t)}").fetchall()[0][0] for t in plans}
     months = sorted({m for t in ("load_log", "alerts") if t in rows
                      for (m,) in con.sql(f"select distinct month from ana.main.{_q(t)}").fetchall()})
     con.execute("INSERT INTO ana.main.about_this_copy VALUES (?, ?, ?, ?)",
                 [datetime.now(timezone.utc).replace(tzinfo=None), key.fingerprint, ",".join(months),
-                 "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、出生日期；"
-                 "隔离行只保留原因代码"])
+                 "身份证号、家庭编号、预警编号替换为 HMAC-SHA256 假名键；删除姓名、原始行、原因文字、学校名称、死亡证据；"
+                 "诊断只保留“重大疾病”类别；日期只保留年月；年龄为5岁年龄段；金额按100元取整；村只保留到乡镇；"
+                 f"按月做 k 匿名（k={anon.K}）：不足 {anon.K} 户/人的组放宽或隐去（见 about_this_copy_suppressed）；"
+                 "自由文本中发现身份证号或姓名的单元格置空并计数；隔离行只保留原因代码"])
     prepare_name_scan(con)
+    suppress_findings(con, "ana", None if scan_all else month, monthly)
     leaks = scan_for_personal_data(con, "ana", None if scan_all else month, monthly)
     if leaks:
         raise AnalystCopyError("分析库副本中发现个人信息，未发布：" + "；".join(leaks[:5]))
     counts = {}
     for kind in (PERSON, HOUSEHOLD):
         cols = [f"select {_q(new)} as k from {_rows_of('ana', t, month, monthly)}" for t, plan in plans.items()
-                for _, k, new in plan if k == kind and new]
+                for _, k, new, _ in plan if k == kind and new]
         counts[kind] = con.sql(f"select count(distinct k) from ({' UNION ALL '.join(cols)})").fetchall()[0][0] if cols else 0
     con.execute("DROP TABLE IF EXISTS _hmac")
     return {"tables": rows, "months": months, "key_fingerprint": key.fingerprint,
@@ -393,54 +465,123 @@ def _hmac_key(con, key: PseudonymKey) -> None:
                 "unhex(sha256((SELECT ipad FROM _hmac) || encode(kind || ':' || v)))), 24) END")
 
 
+NAME_TABLES_LEFT_OUT = ("month_parameters", "policy_parameters")  # their `name` is a parameter's name
+
+
 def prepare_name_scan(con) -> None:
-    """TEMP table _names: every person's name in the restricted warehouse (`con`'s main schema)."""
-    name_cols = [(t, c) for t, cols in _tables(con).items() for c in cols if c in ("name", "head_name", "member_name")]
+    """TEMP table _names: every person's name in the restricted warehouse (`con`'s main schema),
+    normalized like the scanned text; TEMP table _vocab: the values coded columns may hold
+    (contracts' enum values, the alert catalogue, the county's place names)."""
+    name_cols = [(t, c) for t, cols in _tables(con).items() for c in cols
+                 if c in ("name", "head_name", "member_name") and t not in NAME_TABLES_LEFT_OUT]
     union = " UNION ".join(f"select {_q(c)} as n from main.{_q(t)}" for t, c in name_cols) or "select NULL::VARCHAR as n"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS SELECT DISTINCT n FROM ({union}) WHERE length(n) >= 2")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS SELECT DISTINCT {anon.normalize_sql('n')} AS n FROM ({union}) "
+                f"WHERE length({anon.normalize_sql('n')}) >= 2")
+    con.execute("CREATE OR REPLACE TEMP TABLE _vocab (v VARCHAR)")
+    con.execute("INSERT INTO _vocab SELECT unnest(?::VARCHAR[])", [anon.vocabulary()])
+    places = [(t, c) for t, cols in _tables(con).items() for c in cols
+              if c in ("county_name", "town_name", "village_name") and t in ("counties", "towns", "villages")]
+    for t, c in places:
+        con.execute(f"INSERT INTO _vocab SELECT DISTINCT {_q(c)} FROM main.{_q(t)} WHERE {_q(c)} IS NOT NULL")
+
+
+def column_kind(c: str) -> str:
+    """'key', 'coded', 'free' (pipelines/anonymize.py: a finding is set to NULL) or 'other' (a
+    column nobody classified: a finding refuses the copy)."""
+    if c.endswith("_key"):
+        return "key"
+    if c in anon.CODED or c.endswith("_code"):
+        return "coded"
+    if c in anon.FREE_TEXT:
+        return "free"
+    return "other"
+
+
+def _findings(con, database: str, month: str | None, monthly, kinds: tuple[str, ...]) -> list[tuple]:
+    """[(table, column, value, has_id, has_name)] over the distinct values of the text columns of
+    the given kinds. Names: in coded columns an exact name that is not in the vocabulary; elsewhere
+    any name inside the normalized text (compared only for text with a Chinese character, or exactly)."""
+    cols = [(t, c) for t, c in con.sql("select table_name, column_name from duckdb_columns() where database_name = ? "
+                                       "and schema_name = 'main' and data_type = 'VARCHAR'", params=[database]).fetchall()
+            if column_kind(c) in kinds]
+    if not cols:
+        return []
+    con.execute("CREATE OR REPLACE TEMP TABLE _values (t VARCHAR, c VARCHAR, coded BOOLEAN, v VARCHAR, nv VARCHAR)")
+    for t, c in cols:
+        con.execute(f"INSERT INTO _values SELECT ?, ?, ?, v, {anon.normalize_sql('v')} FROM "
+                    f"(SELECT DISTINCT {_q(c)} AS v FROM {_rows_of(database, t, month, monthly)}) WHERE v IS NOT NULL",
+                    [t, c, column_kind(c) == "coded"])
+    found = con.sql(f"""
+        WITH ids AS (SELECT t, c, v FROM _values WHERE c NOT IN {HEX_COLUMNS} AND regexp_matches(nv, '{ID_PATTERN}')),
+             exact AS (SELECT t, c, v FROM _values WHERE nv IN (SELECT n FROM _names) AND v NOT IN (SELECT v FROM _vocab)),
+             inside AS (SELECT DISTINCT x.t, x.c, x.v FROM (SELECT * FROM _values WHERE NOT coded AND v NOT IN (SELECT v FROM _vocab)
+                                                              AND regexp_matches(nv, '[\u4e00-\u9fff]')) x
+                        JOIN _names n ON contains(x.nv, n.n)),
+             names AS (SELECT * FROM exact UNION SELECT * FROM inside)
+        SELECT t, c, v, bool_or(k = 'id'), bool_or(k = 'name') FROM
+            (SELECT *, 'id' AS k FROM ids UNION ALL SELECT *, 'name' FROM names) GROUP BY ALL ORDER BY ALL""").fetchall()
+    con.execute("DROP TABLE _values")
+    return found
+
+
+def suppress_findings(con, database: str, month: str | None = None, monthly=()) -> dict[str, int]:
+    """Cells of coded and free-text columns holding something ID-shaped or a person's name are set to
+    NULL (month M's rows of the monthly tables, every row of the others) and counted in
+    about_this_copy_suppressed: {'table.column': cells}. The copy is published without them, and
+    the next month is scanned afresh: a bad value never locks the copy."""
+    out: dict[str, int] = {}
+    found = _findings(con, database, month, monthly, ("coded", "free"))
+    by_col: dict[tuple[str, str], list[tuple]] = {}
+    for t, c, v, has_id, has_name in found:
+        by_col.setdefault((t, c), []).append((v, has_id, has_name))
+    for (t, c), vals in by_col.items():
+        ref = f"{database}.main.{_q(t)}"
+        scope = f"month = '{month}'" if month and t in monthly else "TRUE"
+        has_month = bool(con.sql("select 1 from duckdb_columns() where database_name = ? and table_name = ? and column_name = 'month'",
+                                 params=[database, t]).fetchall())
+        for reason, pick in (("身份证号样式的数字", 1), ("人员姓名", 2)):
+            vs = [v[0] for v in vals if v[pick] and not (pick == 2 and v[1])]
+            if not vs:
+                continue
+            where = f"{scope} AND {_q(c)} IN (SELECT unnest(?::VARCHAR[]))"
+            con.execute(f"INSERT INTO {database}.main.about_this_copy_suppressed SELECT {'month' if has_month else 'NULL'}, ?, ?, ?, count(*) "
+                        f"FROM {ref} WHERE {where} GROUP BY ALL", [t, c, f"个人信息扫描：{reason}", vs])
+            n = con.execute(f"UPDATE {ref} SET {_q(c)} = NULL WHERE {where}", [vs]).fetchall()[0][0]
+            out[f"{t}.{c}"] = out.get(f"{t}.{c}", 0) + n
+    if out:
+        log.warning("分析库副本：%s 个单元格含身份证号样式的数字或人员姓名，已置空（见 about_this_copy_suppressed）", sum(out.values()))
+    return out
 
 
 def scan_for_personal_data(con, database: str, month: str | None = None, monthly=()) -> list[str]:
-    """Text columns of `database` holding something shaped like an ID number, or exactly a name of
-    the TEMP table _names (prepare_name_scan); key columns (`*_key`) holding anything but our keys.
-
-    Each column's distinct values are collected once into one TEMP table and checked in one pass
-    (most text columns hold a few codes, and the names' hash table is built once, not once per
-    column); rows are counted only for a finding. Key columns are checked for the key's shape
-    (kind letter and 24 hex digits), which neither an ID number nor a name has. With `month`, only
-    that month's rows of the `monthly` tables are scanned (the rest were scanned when their month
-    was added)."""
+    """What refuses the copy: key columns (`*_key`) holding anything but our keys, and columns that
+    pipelines/anonymize.py does not classify holding something shaped like an ID number (in the
+    normalized text) or a name of the TEMP table _names (prepare_name_scan), even inside a text.
+    Coded and free-text columns were cleaned by suppress_findings before. With `month`, only that
+    month's rows of the `monthly` tables are scanned (the rest were scanned when their month was
+    added)."""
     leaks = []
     cols = con.sql("select table_name, column_name from duckdb_columns() where database_name = ? and data_type = 'VARCHAR'",
                    params=[database]).fetchall()
-    def ref(t: str) -> str:
-        return _rows_of(database, t, month, monthly)
-
-    keys = [(t, c) for t, c in cols if c.endswith("_key")]
-    texts = [(t, c) for t, c in cols if not c.endswith("_key")]
-    for t, c in keys:
-        n = con.sql(f"select count(*) from {ref(t)} where {_q(c)} is not null "
+    for t, c in cols:
+        if column_kind(c) != "key":
+            continue
+        n = con.sql(f"select count(*) from {_rows_of(database, t, month, monthly)} where {_q(c)} is not null "
                     f"and not regexp_full_match({_q(c)}, '[{PERSON}{HOUSEHOLD}{ALERT}][0-9a-f]{{24}}')").fetchall()[0][0]
         if n:
             leaks.append(f"{t}.{c} 有 {n} 个值不是假名键")
-    if not texts:
-        return leaks
-    con.execute("CREATE OR REPLACE TEMP TABLE _values (t VARCHAR, c VARCHAR, v VARCHAR)")
-    for t, c in texts:
-        con.execute(f"INSERT INTO _values SELECT ?, ?, v FROM (SELECT DISTINCT {_q(c)} AS v FROM {ref(t)}) WHERE v IS NOT NULL",
-                    [t, c])
-    hexes = ("sha256", "key_fingerprint")  # our own digests: not scanned for ID-shaped digits
-    found = con.sql(f"""SELECT t, c, count(*) FILTER (WHERE c NOT IN {hexes} AND regexp_matches(v, '{ID_PATTERN}')) AS ids,
-                               count(*) FILTER (WHERE v IN (SELECT n FROM _names)) AS names
-                        FROM _values GROUP BY t, c HAVING ids > 0 OR names > 0 ORDER BY t, c""").fetchall()
-    con.execute("DROP TABLE _values")
-    for t, c, ids, names in found:
-        if ids:
-            n = con.sql(f"select count(*) from {ref(t)} where regexp_matches({_q(c)}, '{ID_PATTERN}')").fetchall()[0][0]
-            leaks.append(f"{t}.{c} 有 {n} 个值含身份证号样式的数字")
-        if names:
-            n = con.sql(f"select count(*) from {ref(t)} where {_q(c)} in (select n from _names)").fetchall()[0][0]
-            leaks.append(f"{t}.{c} 有 {n} 个值是人员姓名")
+    if con.sql("select count(*) from duckdb_tables() where database_name = 'temp' and table_name = '_vocab'").fetchall()[0][0] == 0:
+        con.execute("CREATE OR REPLACE TEMP TABLE _vocab (v VARCHAR)")
+    by_col: dict[tuple[str, str], list] = {}
+    for t, c, v, has_id, has_name in _findings(con, database, month, monthly, ("other",)):
+        by_col.setdefault((t, c), []).append((v, has_id, has_name))
+    for (t, c), vals in sorted(by_col.items()):
+        for what, pick in (("含身份证号样式的数字", 1), ("含人员姓名", 2)):
+            vs = [v[0] for v in vals if v[pick]]
+            if vs:
+                n = con.sql(f"select count(*) from {_rows_of(database, t, month, monthly)} where {_q(c)} in (select unnest(?::VARCHAR[]))",
+                            params=[vs]).fetchall()[0][0]
+                leaks.append(f"{t}.{c} 有 {n} 个值{what}")
     return leaks
 
 

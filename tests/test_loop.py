@@ -472,7 +472,7 @@ def test_generated_feedback_is_seeded_and_readable(loop, tmp_path):
 
 
 def test_analyst_copy_leaves_out_what_staff_wrote(loop):
-    """The pseudonymized copy (built by the monthly run) keeps the answers' conclusions and dates,
+    """The pseudonymized copy (built by the monthly run) keeps the answers' conclusions and months,
     not who checked or what they wrote."""
     from pipelines.analyst_copy import default_dest
 
@@ -481,6 +481,6 @@ def test_analyst_copy_leaves_out_what_staff_wrote(loop):
     n = con.sql("select count(*) from alert_dispositions").fetchall()[0][0]
     rcols = {c for (c,) in con.sql("select column_name from duckdb_columns() where table_name = 'resolved_alerts'").fetchall()}
     con.close()
-    assert n == 7 and {"conclusion", "check_date", "alert_key", "member_person_key"} <= cols
+    assert n == 7 and {"conclusion", "check_month", "alert_key", "member_person_key"} <= cols
     assert not cols & {"checker_name", "measures", "remarks", "alert_id", "member_id_number", "household_id"}
     assert "last_alert_key" in rcols and not rcols & {"last_reason_text", "head_name", "member_name", "head_id_number"}
