@@ -5,7 +5,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench ui lock clean
+.PHONY: demo test test-fast bench ui lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+
+# The inner loop: tests/unit only (pure functions, readers, single SQL files; about a minute).
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -n 2 -m unit
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench.run --size county

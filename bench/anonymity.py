@@ -15,7 +15,7 @@ the monthly run builds `analyst.duckdb`), then prints for the last month:
   a NULL in the copy matching anything; the households compatible through `alerts` and through
   `determinations` are intersected; a row is linked when exactly one household key is left.
 
-The functions are used by tests/test_anonymity.py on a smaller county.
+The functions are used by tests/pipeline/test_anonymity.py on a smaller county.
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("LIM_PSEUDONYM_KEY", "bench-anonymity-" + "k" * 32)
     from generator import generate
     from pipelines.analyst_copy import load_key
-    from tests.pipeline import run_months
+    from tests.runs import run_months
 
     root = Path(a.keep or tempfile.mkdtemp(prefix="anon-bench-"))
     t0 = time.time()

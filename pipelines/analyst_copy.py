@@ -209,7 +209,7 @@ def build_analyst_copy(source, dest: str | os.PathLike, key: PseudonymKey | None
     the tables and columns a full build would give, a copy of it is brought up to date instead:
     month M's rows of every monthly table replaced, the other tables (policy, towns) rewritten, and
     only those rows scanned. The warehouse's publish changes month M only, so the result holds the
-    same rows as a full build (tests/test_privacy.py), at the cost of one month instead of the
+    same rows as a full build (tests/e2e/test_privacy.py), at the cost of one month instead of the
     whole history. Anything else (no file, other key, other columns) is a full build; so is
     `lim analyst-copy`."""
     dest = Path(dest)
@@ -370,7 +370,7 @@ def _drop_k_sources(con) -> None:
 def _build(con, key: PseudonymKey, month: str | None = None) -> dict:
     plans = _plans(con)
     # Keys are computed by DuckDB itself (HMAC-SHA256, _hmac_key below): no Python per value, no set
-    # of every ID in memory; byte-identical to PseudonymKey.pseudonym (tests/test_privacy.py).
+    # of every ID in memory; byte-identical to PseudonymKey.pseudonym (tests/e2e/test_privacy.py).
     _hmac_key(con, key)
     for t, plan in plans.items():
         con.execute(f"CREATE TABLE ana.main.{_q(t)} AS SELECT {_select(plan)} FROM main.{_q(t)} s")

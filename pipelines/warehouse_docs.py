@@ -3,7 +3,7 @@
 interface.md asks for every table and column to be documented inside the database and in a
 document generated from it that the README links. The database's comments are the source
 (sql/warehouse/comments.sql and the contracts); this module writes them into docs/warehouse.md
-between two markers, so the two cannot drift apart (tests/test_outputs.py regenerates the block
+between two markers, so the two cannot drift apart (tests/pipeline/test_outputs.py regenerates the block
 from a test warehouse and compares).
 
     .venv/bin/python -m pipelines.warehouse_docs [--warehouse var/warehouse.duckdb] [--doc docs/warehouse.md]

@@ -1,5 +1,5 @@
 """Hostile landed files (issue "Small hostile files kill the month"), at any size: the builders of
-tests/test_hostile_files.py (reduced sizes) and of tests/hostile_full.py (the sizes measured on
+tests/pipeline/test_hostile_files.py (reduced sizes) and of tests/hostile_full.py (the sizes measured on
 the main branch before the bounds: assets/limits.py)."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The hostile files of the issue at full size, each in a month of its own through the real
-pipeline (tests/test_hostile_files.py runs them reduced). Not part of the test suite.
+pipeline (tests/pipeline/test_hostile_files.py runs them reduced). Not part of the test suite.
 
     PYTHONPATH=. .venv/bin/python -m tests.hostile_full                 # xlsx csv parquet cell clean
     PYTHONPATH=. .venv/bin/python -m tests.hostile_full csv --keep /tmp/h
@@ -11,7 +11,7 @@ worker and the GX worker included):
 
 * ``read``: ``read_raw`` of the file alone, in a process of its own (no worker, no bound on
   memory but the readers' own);
-* ``month``: ``tests.pipeline.run_months`` of the month; prints the file's ``load_log`` row and
+* ``month``: ``tests.runs.run_months`` of the month; prints the file's ``load_log`` row and
   whether the month was published.
 
 Attacks: ``xlsx`` 20,000 rows each formatting one cell at column XFD (education.xlsx; read as it
@@ -76,7 +76,7 @@ def _run_month(root: str, source: str) -> None:
     import duckdb
 
     from tests.conftest import TEST_POLICY
-    from tests.pipeline import run_months
+    from tests.runs import run_months
 
     env = run_months(Path(root), [M], policy=TEST_POLICY)
     con = duckdb.connect(str(env["warehouse"]), read_only=True)

@@ -9,7 +9,7 @@ the batch path for UTF-8 CSV) are never refused for it, lose no data row and cou
 
 Bounded for `make test` (about 30 s on 2 cores). A longer run, e.g.
 
-    LIM_FUZZ_SCALE=50 LIM_FUZZ_REPORT=var/fuzz.json .venv/bin/python -m pytest -q tests/test_fuzz_parsers.py
+    LIM_FUZZ_SCALE=50 LIM_FUZZ_REPORT=var/fuzz.json .venv/bin/python -m pytest -q tests/unit/test_fuzz_parsers.py
 
 multiplies every test's example count (with fresh random seeds); LIM_FUZZ_REPORT writes how many inputs each test tried
 (docs/reliability.md records the last long run).

@@ -2,7 +2,7 @@
 report tests: 2026-05 and 2026-06 (good data), 2026-06 again (rerun: the report must not
 change), then 2026-07 with 人社局's file missing and hr declared critical (LIM_QUALITY_CRITICAL_SOURCES):
 the blocking check must stop it. (A month without the roster stops before any check:
-tests/test_incomplete_months.py.)
+tests/pipeline/test_incomplete_months.py.)
 Also the targeting-metrics tests, which read that warehouse."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import pytest
 from tests import scenario
 from tests.conftest import TEST_POLICY
 from tests.landing import write_month
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 BAD_MONTH = "2026-07"
 

@@ -14,7 +14,7 @@ import yaml
 from generator import generate
 from generator.verify import verify
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # rules.md's parameter table, written out here on purpose (independent of generator/params.py)
 RULE_PARAMETERS = [

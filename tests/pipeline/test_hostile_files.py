@@ -8,7 +8,7 @@ month could not be published: the manifest's csv reader, "field larger than fiel
 
 Here each attack is run at reduced size where its size is what hurts (2,000 formatted rows,
 20,000 header columns) and as it is where it is small anyway (500 deep, 140,000 characters): the
-readers on their own, then one month through the real pipeline (tests/pipeline.py run_months)
+readers on their own, then one month through the real pipeline (tests/runs.py run_months)
 with every attack in it at once, plus a worker killed by a signal and one out of memory
 (LIM_FAIL_AT drills of assets/read_worker.py). Each hostile file is refused with one line naming
 it and the bound (or, for the formatted XLSX, read as it is), and the month is published.
@@ -45,7 +45,7 @@ from assets.staging import stage_source
 from tests import hostile, scenario
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month, write_source
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 M = scenario.M
 ID = make_id("19860301", 1)

@@ -19,8 +19,8 @@ import pytest
 from pipelines.locks import lock_path
 from pipelines.runner import write_instance_config
 from tests.conftest import TEST_POLICY
-from tests.pipeline import run_months
-from tests.test_cli import _two_month_landing, lim
+from tests.runs import run_months
+from tests.e2e.test_cli import _two_month_landing, lim
 
 
 def _args(tmp_path, landing, month):

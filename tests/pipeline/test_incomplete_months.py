@@ -16,7 +16,7 @@ from checks.contracts import load_contract
 from tests import scenario
 from tests.conftest import TEST_POLICY
 from tests.landing import write_month, write_source
-from tests.pipeline import run_months
+from tests.runs import run_months
 from tests.scenario import Household as H, P
 
 M_PREV, M = scenario.M_PREV, scenario.M

@@ -25,7 +25,7 @@ from pipelines import cli
 from tests import scenario
 from tests.conftest import TEST_POLICY
 from tests.landing import write_month
-from tests.pipeline import run_months
+from tests.runs import run_months
 from tests.scenario import Household as H, P
 
 M1, M2, M3 = "2026-05", "2026-06", "2026-07"

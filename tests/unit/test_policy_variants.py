@@ -227,7 +227,7 @@ def test_member_columns_allowed_values_and_quarantine(tmp_path):
 
 
 # ---- the five example policies (data_samples/policies/, rules-variants.md C) ----------------------------
-SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 SECTION_C = {
     "000_gaoqing": {"tekun_multiplier_urban": 1.5, "tekun_multiplier_rural": 1.3},
     "001_jiaohe": {"tekun_multiplier": 1.3, "tekun_multiplier_centralized": 2.0, "gradual_exit_annual_reduction": 0.25,

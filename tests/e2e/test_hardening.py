@@ -18,7 +18,7 @@ import pytest
 from assets.csv_out import NUMERIC_COLUMNS, mask_ids_in_text, safe_cell, write_csv
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 M = "2026-06"
 URBAN = "370322001001"  # town 370322001, village 西关社区 in policy_test.yaml

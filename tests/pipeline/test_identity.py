@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from tests.landing import check_digit, make_id, write_month
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 M = "2026-06"
 REGION = "370322101201"

@@ -11,7 +11,7 @@ import yaml
 from pipelines.policy import PARAMETERS, PolicyError, load_policy
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 
 def _write(tmp_path, doc) -> str:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from tests import scenario_variants as sv
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 M, M_PREV, M_APR = sv.M, sv.M_PREV, sv.M_APR
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from tests.landing import make_id, write_month
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 M = "2026-06"
 RURAL = "370322101201"

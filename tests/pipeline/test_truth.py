@@ -12,7 +12,7 @@ import pytest
 
 from assets.catalogue import alert_order
 from generator import generate
-from tests.pipeline import run_months
+from tests.runs import run_months
 from tests.truth import compare, summary_lines
 
 MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08"]
@@ -131,7 +131,7 @@ def test_no_evidence_mentions_a_record_of_an_undelivered_department(incomplete):
 
 # ---- each seed's policy (rules-variants.md): the generator plants both sides of every new threshold,
 # writes the optional roster columns and civil_affairs_decisions, and its truth follows r1–r7 ----------
-SEED_POLICIES = ["002", "001"]  # the issue's two; 004's audit draw: tests/test_rules_variants.py
+SEED_POLICIES = ["002", "001"]  # the issue's two; 004's audit draw: tests/pipeline/test_rules_variants.py
 
 
 @pytest.fixture(scope="module", params=SEED_POLICIES)

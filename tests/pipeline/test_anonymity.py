@@ -14,7 +14,7 @@ from bench.anonymity import join_attack, member_k, town_lists
 from generator import generate
 from pipelines.analyst_copy import build_analyst_copy, load_key
 from pipelines.warehouse import table_names
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 M = "2026-05"
 M_NEXT = "2026-06"
@@ -128,7 +128,7 @@ def test_a_person_called_chengshi_locks_no_month(hostile):
     assert [m for m, n in codes if n > 0] == [M, M_NEXT]
     suppressed = _suppressed(hostile["copy"])
     assert suppressed[(M_NEXT, "alerts", "data_note", "个人信息扫描：人员姓名")] == 2
-    from tests.test_privacy import _copy_rows
+    from tests.e2e.test_privacy import _copy_rows
     assert _copy_rows(hostile["copy"]) == _copy_rows(hostile["full"])
 
 

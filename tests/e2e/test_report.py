@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from tests import scenario
-from tests.test_quality_county import county
+from tests.pipeline.test_quality_county import county
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHART_BLUE = (0x1F, 0x77, 0xB4)   # first colour of assets/report.py PALETTE: bars and first series
 VERDICT_GREEN = (0x1E, 0x7B, 0x34)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -11,7 +11,7 @@ import duckdb
 
 from tests import scenario
 from tests.conftest import TEST_POLICY
-from tests.pipeline import run_months
+from tests.runs import run_months
 
 PRIORITY = {"高": 1, "中": 2, "低": 3}
 

@@ -3,7 +3,7 @@
 The judgements (checks/asset_checks.py) are plain functions of a warehouse connection, tested
 here on small hand-made stage/main tables; the expectation suites (checks/expectations.py) on
 hand-made frames through Great Expectations; and one real pipeline month shows that an ERROR
-check blocks publishing with a clear message (tests/test_quality_county.py)."""
+check blocks publishing with a clear message (tests/pipeline/test_quality_county.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +15,7 @@ from checks import asset_checks as ac
 from checks.contracts import SOURCES, load_contract
 from pipelines import warehouse as wh
 from tests import scenario
-from tests.test_quality_county import BAD_MONTH, county
+from tests.pipeline.test_quality_county import BAD_MONTH, county
 
 M, PREV = "2026-06", "2026-05"
 CFG = ac.QualityConfig()
