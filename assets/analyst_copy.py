@@ -1,19 +1,19 @@
 """Stage 5 — the analysts' database: after publishing, the pseudonymized copy of the warehouse
-(pipelines/analyst_copy.py) is brought up to date with the month (or rebuilt when it cannot be)
+(lim/publish/analyst_copy.py) is brought up to date with the month (or rebuilt when it cannot be)
 and moved into place in one rename."""
 
 import dagster as dg
 
+from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
-from pipelines.analyst_copy import build_analyst_copy, default_dest
-from pipelines.faults import maybe_fail
-from pipelines.resources import WarehouseResource
+from lim.publish.analyst_copy import build_analyst_copy, default_dest
+from assets.resources import WarehouseResource
 
 
 @dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb"}, deps=["published_month"],
           description="分析人员使用的假名化数据库副本：人员、家庭、预警编号为 HMAC-SHA256 假名键，不含姓名和身份证号。")
+@with_fault_hook
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    maybe_fail("analyst_copy")
     dest = default_dest(warehouse.path)
     with warehouse.connect() as con:
         info = build_analyst_copy(con, dest, month=context.partition_key)

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
+from lim.core.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def history_first(months: list[str], resources: dict) -> list[str]:
 def _run_months(months: list[str], args) -> int:
     from pipelines.runner import FatalError, preflight, run_month
 
-    from assets.months import MONTH_RE
+    from lim.core.month import MONTH_RE
 
     resources = _resources(args)
     if months:
@@ -112,7 +112,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_backfill(args) -> int:
-    from assets.months import MONTH_RE, month_range
+    from lim.core.month import MONTH_RE, month_range
     if not (MONTH_RE.match(args.from_month) and MONTH_RE.match(args.to_month)) or args.from_month > args.to_month:
         print("错误：--from/--to 应为 YYYY-MM，且 --from 不晚于 --to", file=sys.stderr)
         return 2
@@ -120,7 +120,7 @@ def cmd_backfill(args) -> int:
 
 
 def landing_months(landing: Path) -> list[str]:
-    from assets.months import MONTH_RE
+    from lim.core.month import MONTH_RE
     return sorted(p.name for p in landing.iterdir() if p.is_dir() and MONTH_RE.match(p.name)) if landing.is_dir() else []
 
 
@@ -156,9 +156,9 @@ def cmd_demo(args) -> int:
 def _demo_feedback(month: str, args) -> int:
     """Synthetic answers to `month`'s town workbooks, imported like `lim feedback` (same files on a
     second demo: nothing added)."""
-    from assets.feedback import FeedbackError, import_feedback
+    from lim.publish.feedback import FeedbackError, import_feedback
     from generator.feedback import generate_feedback
-    from pipelines.warehouse import WarehouseError, connect
+    from lim.warehouse.warehouse import WarehouseError, connect
 
     dest = Path(args.warehouse).resolve().parent / "feedback" / month
     files = generate_feedback(Path(args.out) / month / "workbooks", dest, month, seed=20261123)
@@ -212,8 +212,8 @@ def cmd_feedback(args) -> int:
     """Import town staff's answers to month M's lists (interface.md "Closing the loop"): exit 0 when
     the import ran (quarantined rows reported), 2 with one line when a file cannot be read at all,
     M has no published lists or the warehouse cannot be opened."""
-    from assets.feedback import FeedbackError, import_feedback, summary_lines
-    from pipelines.warehouse import WarehouseError, connect
+    from lim.publish.feedback import FeedbackError, import_feedback, summary_lines
+    from lim.warehouse.warehouse import WarehouseError, connect
 
     warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
     if not Path(warehouse).is_file():
@@ -242,7 +242,7 @@ def cmd_feedback(args) -> int:
 
 def cmd_analyst_copy(args) -> int:
     """Rebuild the analysts' pseudonymized DuckDB file from the restricted warehouse."""
-    from pipelines.analyst_copy import AnalystCopyError, PseudonymKeyError, build_analyst_copy, default_dest
+    from lim.publish.analyst_copy import AnalystCopyError, PseudonymKeyError, build_analyst_copy, default_dest
     warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
     if not Path(warehouse).is_file():
         print(f"错误：数据仓库不存在：{warehouse}（检查 --warehouse）", file=sys.stderr)

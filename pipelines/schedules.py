@@ -1,7 +1,7 @@
 """Monthly schedule: on the 3rd of each month at 06:00 run the month that just ended."""
 import dagster as dg
 
-from assets.months import shift
+from lim.core.month import shift
 from pipelines.jobs import monthly_job
 
 

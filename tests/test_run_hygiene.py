@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.locks import lock_path
+from lim.warehouse.locks import lock_path
 from tests.conftest import TEST_POLICY
 from tests.test_cli import _two_month_landing, lim
 

@@ -25,7 +25,7 @@ Numbers stay numbers. Which cells count as numbers:
 ID numbers in free texts (quarantine reasons and raw rows) are masked by `mask_ids_in_text`.
 
 Importing this module raises the csv module's field size limit for the process
-(assets/limits.py CSV_FIELD_LIMIT), so that re-reading a written CSV never fails on a long field.
+(lim/core/limits.py CSV_FIELD_LIMIT), so that re-reading a written CSV never fails on a long field.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
-from assets.limits import raise_csv_field_limit
+from lim.core.limits import raise_csv_field_limit
 
 # Whatever reads these CSVs back in this process (publish.manifest counts their rows with the csv
 # module) reads a field of any length: a quarantined raw row of many long cells is over the csv
@@ -45,6 +45,13 @@ from assets.limits import raise_csv_field_limit
 raise_csv_field_limit()
 
 # Columns of the staff CSVs that hold numbers (by their Chinese header).
+# Exactly the columns interface.md lists, in its order. The member a member-level alert is about
+# is named in 预警原因; the warehouse's alerts table has member_id_number, the alert code and the
+# household source for anyone who needs them. 数据说明: empty when every department delivered
+# for M, else one sentence naming the departments that did not and what was held back
+# (rules.md "Incomplete months"; alerts.data_note, sql/rules/05_coverage.sql).
+STAFF_COLUMNS = ["预警编号", "预警类型", "优先级", "状态", "首次预警月份", "家庭编号", "户主姓名", "户主身份证号",
+                 "乡镇(街道)", "村(社区)", "家庭人口", "人均月收入", "低保标准", "预警原因", "依据", "建议措施", "数据说明"]
 NUMERIC_COLUMNS = frozenset({"家庭人口", "人均月收入", "低保标准", "抽查序号", "本月新增审批户数", "抽查户数", "行号"})
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -10,9 +10,12 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from pipelines import warehouse
-from pipelines.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
-from pipelines.policy import Policy, load_policy
+from lim.core.contracts import SOURCES
+from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
+from lim.core.policy import Policy, load_policy
+from lim.quality import worker as gx_worker
+from lim.quality.build import gx_child_rows
+from lim.warehouse import warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -79,7 +82,7 @@ BYTES_PER_ROW_SURELY = 100
 
 
 class QualityResource(dg.ConfigurableResource):
-    """Great Expectations validation of the staged sources, in the background (checks/quality_worker.py).
+    """Great Expectations validation of the staged sources, in the background (lim/quality/worker.py).
 
     Each ingest asset reports the file it `staged`; a worker process validates it while the run
     goes on; `quality_results` `collect`s the results, or validates itself when the worker did
@@ -112,8 +115,6 @@ class QualityResource(dg.ConfigurableResource):
     def _limit(self) -> int:
         if self.max_rows >= 0:
             return self.max_rows
-        from assets.quality import gx_child_rows
-
         return gx_child_rows()
 
     def _month_bytes(self, month: str) -> int:
@@ -142,16 +143,12 @@ class QualityResource(dg.ConfigurableResource):
             return
         if month and self._month_bytes(month) > BYTES_PER_ROW_SURELY * self._limit():
             return
-        from checks.quality_worker import warm_up
-
-        warm_up()
+        gx_worker.warm_up()
 
     def staged(self, month: str, source: str, load: dict, accepted: Path, docs_dir: Path, id_validity: float) -> bool:
         """`source` of `month` is staged (`load` as ingestion wrote it): validate its accepted rows
         in the background if the month allows it; once every source is in, the worker builds its
         Data Docs. True if the file was handed to the worker."""
-        from checks.contracts import SOURCES
-
         submitted = load["status"] == "accepted" and accepted.exists() and self._submit(
             month, source, accepted, load.get("accepted") or 0, docs_dir, id_validity,
             self.month_rows_estimate(month, load))
@@ -175,9 +172,7 @@ class QualityResource(dg.ConfigurableResource):
             return False
         try:  # an optimization only: whatever goes wrong here, quality_results validates itself
             if worker is None:
-                from checks.quality_worker import QualityWorker
-
-                worker = self._workers[month] = QualityWorker(month, docs_dir, id_validity)
+                worker = self._workers[month] = gx_worker.QualityWorker(month, docs_dir, id_validity)
             worker.submit(source, accepted, rows)
         except Exception:
             self.discard(month)

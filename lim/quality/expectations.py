@@ -1,6 +1,6 @@
 """Great Expectations suites built from the source contracts (checks/contracts/*.yaml).
 
-One source of truth: every expectation below is derived from `checks.contracts` — the
+One source of truth: every expectation below is derived from `lim.core.contracts` — the
 columns and their types, the required columns, the allowed sets of enums, the in-month dates,
 the amounts, the out-of-pocket identity and the grain's unique key. Nothing is copied by hand.
 
@@ -23,7 +23,7 @@ they are counted in `load_log` / `quarantine` and judged by the Dagster check
 
 GX is imported lazily (about 4 s) and runs once per source per month, on a pandas datasource
 of an ephemeral context (GX on DuckDB through SQLAlchemy fails: stack-facts.md), in `SuiteRun`:
-in the run's background worker (checks/quality_worker.py) or, when that did not validate exactly
+in the run's background worker (lim/quality/worker.py) or, when that did not validate exactly
 the month's files, in `quality_results` itself. Data Docs
 are written as static HTML; their run id is fixed per month (run name = the month, run time =
 its first day) so that rerunning a month rewrites the same pages at the same paths.
@@ -37,15 +37,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets.normalize import ID18_PATTERN
-from checks.contracts import OOP_TERMS, OOP_TOLERANCE, SOURCES, Contract, load_contract
+from lim.ingest.normalize import ID18_PATTERN
+from lim.ingest.staging import accepted_schema, empty_accepted
+from lim.core.contracts import OOP_TERMS, OOP_TOLERANCE, SOURCES, Contract, load_contract
 
 ERROR, WARNING = "error", "warning"
 
 # contract type -> the dtype name GX observes on the pandas frame made from the staged Parquet
 _PANDAS_TYPE = {"text": "str", "id": "str", "name": "str", "enum": "str", "region_code": "str",
                 "month": "str", "amount": "float64", "integer": "int64", "date": "datetime64"}
-# an ID as staged (assets/normalize.py: ID18_PATTERN, 18 characters), a bad checksum awaiting linking
+# an ID as staged (lim/ingest/normalize.py: ID18_PATTERN, 18 characters), a bad checksum awaiting linking
 # included. Every pattern is RE2 syntax with ASCII classes ([0-9], not \d, no look-around): pandas then
 # matches it in pyarrow; otherwise it falls back to Python's `re`, one call per row (2.7 s for the
 # 1.5 M IDs of a prefecture's register).
@@ -141,7 +142,6 @@ def frame_for_validation(contract: Contract, staged_parquet: Path | None):
     """The pandas frame GX validates: the staged accepted rows, canonical columns (no raw text)."""
     import polars as pl
 
-    from assets.staging import accepted_schema, empty_accepted
 
     df = pl.read_parquet(staged_parquet) if staged_parquet and Path(staged_parquet).exists() else empty_accepted(contract)
     keep = [c for c in accepted_schema(contract) if c in contract.canonical_names or c == ID_STATUS]
@@ -194,7 +194,7 @@ class SuiteRun:
     """One month's validations in one ephemeral GX context: `validate` each source's frame (in
     any order), then `finish` builds the Data Docs and returns the results in SOURCES order.
 
-    `run_suites` uses it in the calling process; checks/quality_worker.py uses it in a worker
+    `run_suites` uses it in the calling process; lim/quality/worker.py uses it in a worker
     process that validates each source as soon as ingestion has staged it."""
 
     def __init__(self, month: str, docs_dir: Path, id_validity: float = DEFAULT_ID_VALIDITY):

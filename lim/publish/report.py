@@ -22,10 +22,11 @@ import html
 import shutil
 from pathlib import Path
 
-from assets.catalogue import alert_catalogue, alert_order, source_catalogue
-from assets.months import shift
-from checks.contracts import SOURCES, load_contract
-from pipelines.warehouse import relation_exists as _exists
+from lim.core.catalogue import alert_catalogue, alert_order, source_catalogue
+from lim.core.month import shift
+from lim.core.contracts import SOURCES, load_contract
+from lim.quality.judges import CHECKS, QualityConfig
+from lim.warehouse.warehouse import relation_exists as _exists
 
 # Display order of alert types: the alert catalogue (sql/seeds/alert_catalogue.csv).
 ALERT_ORDER = alert_order()
@@ -323,7 +324,6 @@ def write_report(con, month: str, path: Path, policy) -> None:
 
 
 def render_report(con, month: str, policy, has_docs: bool = True) -> str:
-    from checks.asset_checks import CHECKS, QualityConfig
 
     towns = {t: n for c in policy.counties.values() for t, n in c.towns.items()}
     county_names = [c.name for _, c in sorted(policy.counties.items())]

@@ -24,7 +24,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from pipelines.response_days import KEY as RESPONSE_DAYS, parse_response_days
+from lim.core.errors import MAX_MESSAGE_CHARS, PolicyError, one_line as _one_line  # noqa: F401 (PolicyError is this module's error)
+from lim.core.response_days import KEY as RESPONSE_DAYS, parse_response_days
 
 # rules.md, "Parameters": name -> kind. Standards and multipliers must be > 0.
 PARAMETERS: dict[str, str] = {
@@ -103,21 +104,7 @@ MAX_NODES = 1_000_000        # YAML nodes once every alias is expanded (an alias
 MAX_DEPTH = 32               # nested collections (the file itself needs 5)
 MAX_NAME_CHARS = 60          # county, town and village names
 MAX_SCALAR_CHARS = 1000      # any single value (a 5,000-digit number is no parameter)
-MAX_MESSAGE_CHARS = 400
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _one_line(text: str) -> str:
-    """The text on one line: control and other invisible characters escaped, at most MAX_MESSAGE_CHARS."""
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
-
-
-class PolicyError(ValueError):
-    """The policy file cannot be used; the message (one line) says what to fix."""
-
-    def __init__(self, message: str):
-        super().__init__(_one_line(str(message)))
 
 
 def _show(value) -> str:

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse as wh
-from pipelines.paths import DEFAULT_VAR
+from lim.warehouse import warehouse as wh
+from lim.core.paths import DEFAULT_VAR
 
 log = logging.getLogger(__name__)
 DEV_KEY_FILE = DEFAULT_VAR / "secrets" / "pseudonym_key.DEV-ONLY"
@@ -262,7 +262,7 @@ def check_dest(source, dest: Path) -> None:
     """The copy is never written over the restricted warehouse `source` (a path or an open
     connection), its WAL or a folder holding it (symlinks resolved), nor at a directory's path:
     AnalystCopyError (one line) before anything is written."""
-    from pipelines.paths import PathConflict, check_locations
+    from lim.core.paths import PathConflict, check_locations
 
     if isinstance(source, duckdb.DuckDBPyConnection):
         rows = source.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()

@@ -29,7 +29,7 @@ Choices (see the module functions for details):
   ``rows_in``, counted in ``title_rows``), and every row keeps its own number in the file (a
   data row's number counts the title rows above it). No row passes → the first non-blank row
   is the header, as without ``is_header`` (staging then refuses the file ``missing_column``).
-* Bounded (assets/limits.py): a file with more columns than ``LIM_READ_MAX_COLUMNS`` (a CSV's
+* Bounded (lim/core/limits.py): a file with more columns than ``LIM_READ_MAX_COLUMNS`` (a CSV's
   header record, checked before parsing, or any of its rows; an XLSX row with a value beyond
   that column; a Parquet schema), a header cell longer than ``LIM_READ_MAX_CELL_CHARS``, an XLSX
   whose parts decompress to more than ``LIM_READ_MAX_XLSX_MB``, or a Parquet file that is not
@@ -37,7 +37,7 @@ Choices (see the module functions for details):
   is ``unreadable``, with the bound named. XLSX rows are read from the sheet's XML as they are
   written, never padded to the sheet's used range (an empty formatted cell at column XFD costs
   nothing). A ``MemoryError`` is not turned into a refusal here: the worker process that reads
-  the file (assets/read_worker.py) reports it with the memory bound.
+  the file (lim/ingest/read_worker.py) reports it with the memory bound.
 """
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ from typing import Callable
 
 import polars as pl
 
-from assets import limits
-from assets.limits import over
-from assets.normalize import cell_to_str
+from lim.core import limits
+from lim.core.limits import over
+from lim.ingest.normalize import cell_to_str
 
 limits.raise_csv_field_limit()  # a long cell is a row problem (staging), not a parser failure
 

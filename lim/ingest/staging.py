@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Callable
 
 import polars as pl
 
-from assets.normalize import (
+from lim.ingest.normalize import (
     BAD_CHECKSUM,
     ID_OK_STATUSES,
     INVALID_ID,
@@ -36,9 +35,10 @@ from assets.normalize import (
     NormSpec,
     apply_normalizers,
 )
-from assets import limits
-from assets.readers import ROW_COL, SUPPORTED_SUFFIXES, RawTable, ReadError, read_raw
-from checks.contracts import (
+from lim.core import limits
+from lim.core.hashing import sha256_file
+from lim.ingest.readers import ROW_COL, SUPPORTED_SUFFIXES, RawTable, ReadError, read_raw
+from lim.core.contracts import (
     OOP_TERMS,
     OOP_TOLERANCE,
     Column,
@@ -137,14 +137,6 @@ def find_source_file(month_dir: Path, source: str) -> tuple[Path | None, list[Pa
         return None, []
     found.sort()
     return found[0][2], [f[2] for f in found[1:]]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -299,7 +291,7 @@ def stage_source(
         return result(MISSING, msg)
 
     rel = _rel(chosen, landing_root)
-    sha = file_sha256(chosen)
+    sha = sha256_file(chosen)
     try:
         raw = read_raw(chosen, is_header=header_test(contract))
     except ReadError as exc:

@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipelines.paths import SQL_DIR
+from lim.core.paths import SQL_DIR
 
 SEEDS_DIR = SQL_DIR / "seeds"
 

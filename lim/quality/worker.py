@@ -3,7 +3,7 @@
 Why: GX is pure Python (import ~4 s, ~25 ms per expectation) and the month's DuckDB steps leave
 a core free at county size. So while ingestion stages the other sources and DuckDB reconciles
 the month, a worker process validates the staged files one by one; `quality_results` then only
-collects the results (checks/expectations.py: SuiteRun, the same code as in the pipeline
+collects the results (lim/quality/expectations.py: SuiteRun, the same code as in the pipeline
 process; Data Docs do not depend on the order of the validations, tested).
 
 Correctness before speed: `collect` hands back the worker's results only if the worker validated
@@ -23,7 +23,7 @@ import threading
 import traceback
 from pathlib import Path
 
-PRELOAD = ["checks.gx_warm"]
+PRELOAD = ["lim.quality.gx_warm"]
 
 
 def _context():
@@ -61,8 +61,9 @@ def _serve(conn) -> None:
     `ready` (every source of the month is in) builds the Data Docs ahead of `finish`."""
     import signal
 
-    from checks.contracts import load_contract
-    from checks.expectations import SuiteRun, frame_for_validation
+    # imported in the worker only (GX, ~4 s; the forkserver has it preloaded: lim/quality/gx_warm.py)
+    from lim.core.contracts import load_contract
+    from lim.quality.expectations import SuiteRun, frame_for_validation
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pipeline's to handle; it stops us
     run, error, docs = None, None, False

@@ -3,7 +3,7 @@ a run may read and write (check_locations, landing_links_outside)."""
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = ROOT / "sql"
 SAMPLES_DIR = ROOT / "data_samples"
 SAMPLE_LANDING = SAMPLES_DIR / "landing"
@@ -83,15 +83,6 @@ def _advice(ka: str, kb: str) -> str:
 
 def _one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
-def run_locations(resources: dict) -> dict:
-    """The five locations of a run from its Dagster resources (pipelines.definitions.build_resources)."""
-    from pipelines.analyst_copy import default_dest
-
-    warehouse = resources["warehouse"].path
-    return {"landing": resources["landing"].root, "staged": resources["staging"].root,
-            "out": resources["output"].root, "warehouse": warehouse, "analyst": default_dest(warehouse)}
 
 
 def landing_links_outside(landing_root, month: str) -> list[tuple[str, Path]]:

@@ -1,4 +1,4 @@
-"""Imported once by the forkserver of checks/quality_worker.py, so that every worker forked
+"""Imported once by the forkserver of lim/quality/worker.py, so that every worker forked
 from it starts with Great Expectations, pandas and polars already imported (~4 s)."""
 import logging
 import warnings
@@ -11,5 +11,5 @@ with warnings.catch_warnings():
     import pandas  # noqa: F401
     import polars  # noqa: F401
 
-    import checks.expectations  # noqa: F401
-    import assets.staging  # noqa: F401
+    import lim.quality.expectations  # noqa: F401
+    import lim.ingest.staging  # noqa: F401

@@ -3,7 +3,7 @@
 This module is the single place that knows the canonical column names, the
 Chinese headers and their aliases, the types, which columns are required,
 the allowed values of enums, which dates must fall in the data month and
-which empty amounts mean "unknown". Ingestion (``assets/staging.py``) and the
+which empty amounts mean "unknown". Ingestion (``lim/ingest/staging.py``) and the
 expectation suites both read the contracts through here.
 """
 from __future__ import annotations
@@ -12,12 +12,13 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+from lim.core.paths import ROOT
+
+CONTRACTS_DIR = ROOT / "checks" / "contracts"  # the YAML files, read by path like the SQL
 
 #: The ten sources, in the order of extracts.md, then the optional civil_affairs_decisions of
 #: rules-variants.md B.2 (民政局 审核确认记录, for the audit of rejected applications).
@@ -52,6 +53,8 @@ SQL_TYPES = {
     "amount": "DOUBLE",
     "integer": "BIGINT",
 }
+#: The one type map, warehouse side: the src_<source> tables keep amounts as DECIMAL(18,2).
+WAREHOUSE_TYPES = {**SQL_TYPES, "amount": "DECIMAL(18,2)"}
 
 #: Reason codes of quarantined rows (interpretations.md #6).
 ROW_REASON_CODES = (

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.paths import SQL_DIR
+from lim.core.contracts import SOURCES, WAREHOUSE_TYPES, load_contract
+from lim.core.paths import SQL_DIR
 
 log = logging.getLogger("lim.warehouse")
 
@@ -64,8 +65,6 @@ def connect(path: str, memory_limit: str = "6GB", threads: int = 2, temp_dir: st
 
 
 def ensure_schema(con) -> None:
-    from checks.contracts import SOURCES, load_contract  # local import: contracts are a leaf module
-
     exists = con.sql("select count(*) from duckdb_tables() where schema_name='main' and table_name='schema_version'").fetchall()[0][0]
     if not exists:
         con.execute("BEGIN")
@@ -106,16 +105,11 @@ def add_alert_columns(con) -> None:
         raise
 
 
-DUCK_TYPES = {"text": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "enum": "VARCHAR",
-               "region_code": "VARCHAR", "month": "VARCHAR", "amount": "DECIMAL(18,2)",
-               "integer": "BIGINT", "date": "DATE"}
-
-
 def source_table_ddl(contract) -> str:
     """src_<source>: the accepted (and ID-linked) rows of every month, the history rules look back on."""
     cols = ["month VARCHAR NOT NULL", "file VARCHAR", "row_number BIGINT"]
     for c in contract.columns:
-        cols.append(f"{c.canonical} {DUCK_TYPES[c.type]}")
+        cols.append(f"{c.canonical} {WAREHOUSE_TYPES[c.type]}")
         if c.type == "id":
             cols += ["id_raw VARCHAR", "link_method VARCHAR"]
     cols.append("raw VARCHAR")
@@ -298,7 +292,6 @@ def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, in
 
 def monthly_tables(con) -> list[str]:
     """Every table that holds one slice per month: the derived ones and src_<source>."""
-    from checks.contracts import SOURCES
     return MONTHLY_TABLES + [f"src_{s}" for s in SOURCES]
 
 
@@ -307,7 +300,6 @@ _COMMENT_TARGET = re.compile(r"COMMENT ON (TABLE|COLUMN) ([A-Za-z_][A-Za-z0-9_]*
 
 def comment_statements() -> list[str]:
     """sql/warehouse/comments.sql and the src_<source> tables' comments from the contracts."""
-    from checks.contracts import SOURCES, load_contract
     lines = (SQL_DIR / "warehouse" / "comments.sql").read_text(encoding="utf-8").splitlines()
     text = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
     out = [s.strip() for s in text.split(";\n") if s.strip()]

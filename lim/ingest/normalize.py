@@ -4,7 +4,7 @@ Every normalizer exists twice:
 
 * vectorized, for whole columns: :func:`apply_normalizers` (DataFrame or LazyFrame, a list
   of :class:`NormSpec`) or :func:`normalize_series`. Input is a Utf8 column (what
-  :mod:`assets.readers` returns); output is a typed ``value`` column (:data:`VALUE_DTYPES`)
+  :mod:`lim.ingest.readers` returns); output is a typed ``value`` column (:data:`VALUE_DTYPES`)
   and a Utf8 ``code`` column: ``None`` when the cell is fine (or empty in an optional
   column), else a reason code of interpretations.md #6 (``missing_required``,
   ``invalid_id``, ``invalid_value``, ``negative_amount``). For ID numbers the code of a

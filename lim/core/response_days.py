@@ -11,20 +11,20 @@ day of M+1), so reruns give the same date.
 """
 from __future__ import annotations
 
+from lim.core.catalogue import alert_catalogue
+from lim.core.errors import PolicyError
+
 MAX_DAYS = 366  # a year: anything longer is a typo, not a deadline
 KEY = "response_days"
 
 
 def default_response_days() -> dict[str, int]:
-    from assets.catalogue import alert_catalogue
     return {a.alert_type: a.response_days for a in alert_catalogue()}
 
 
 def parse_response_days(value, where: str) -> dict[str, int]:
     """The period's `response_days` (None when absent) → days for every alert type; PolicyError
     (one line naming the county, the period and the key) for an unknown type or a bad value."""
-    from pipelines.policy import PolicyError
-
     days = default_response_days()
     if value is None:
         return days

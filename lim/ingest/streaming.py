@@ -1,6 +1,6 @@
 """Staging a big UTF-8 CSV in batches, so that no whole table is held in memory.
 
-`stage_streamed` gives exactly what `assets.staging.stage_source` followed by writing its frames
+`stage_streamed` gives exactly what `lim.ingest.staging.stage_source` followed by writing its frames
 gives (same rows, values, order, row numbers, quarantine, duplicates, load counts), for the one
 case that matters at province size: a large, strictly UTF-8 CSV without BOM. The file is parsed
 by polars' streaming CSV reader in batches of LIM_STREAM_BATCH_ROWS rows; each batch goes through
@@ -20,7 +20,7 @@ keep their numbers in the file.
 
 Anything unusual (another encoding, a BOM, NUL bytes, ragged lines, an unnamed trailing column, a
 missing required column, a header not separated by commas below a title, a header wider than
-LIM_READ_MAX_COLUMNS (assets/limits.py), a parser error, a small file) returns None: the caller then uses
+LIM_READ_MAX_COLUMNS (lim/core/limits.py), a parser error, a small file) returns None: the caller then uses
 `stage_source`, so every refusal and message stays where it is written.
 """
 from __future__ import annotations
@@ -28,16 +28,16 @@ from __future__ import annotations
 import calendar
 import codecs
 import datetime as _dt
-import hashlib
 import os
 from pathlib import Path
 
 import polars as pl
 
-from assets import limits
-from assets.readers import (HEADER_SCAN_BYTES, ROW_COL, RawTable, _nonblank, _strip_header_cell, csv_width_problem,
+from lim.core import limits
+from lim.core.hashing import sha256_file
+from lim.ingest.readers import (HEADER_SCAN_BYTES, ROW_COL, RawTable, _nonblank, _strip_header_cell, csv_width_problem,
                             title_above_header)
-from assets.staging import (
+from lim.ingest.staging import (
     ACCEPTED,
     QUARANTINE_SCHEMA,
     _normalize,
@@ -50,7 +50,7 @@ from assets.staging import (
     quarantine_rows,
     validate_month,
 )
-from checks.contracts import load_contract
+from lim.core.contracts import load_contract
 
 STREAM_MIN_BYTES = int(os.environ.get("LIM_STREAM_MIN_BYTES", str(32 << 20)))
 BATCH_ROWS = int(os.environ.get("LIM_STREAM_BATCH_ROWS", "500000"))
@@ -59,24 +59,25 @@ _SLICE = 1 << 24
 
 def _sha256_if_utf8(path: Path) -> str | None:
     """sha256 of the file if it is strict UTF-8 without BOM or NUL (one pass), else None."""
-    h = hashlib.sha256()
     dec = codecs.getincrementaldecoder("utf-8")(errors="strict")
-    first = True
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_SLICE):
-            if first and (chunk.startswith(b"\xef\xbb\xbf") or b"\x00" in chunk[:65536]):
-                return None
-            first = False
-            h.update(chunk)
-            try:
-                dec.decode(chunk, final=False)
-            except UnicodeDecodeError:
-                return None
+
+    def utf8(chunk: bytes, first: bool) -> bool:
+        if first and (chunk.startswith(b"\xef\xbb\xbf") or b"\x00" in chunk[:65536]):
+            return False
+        try:
+            dec.decode(chunk, final=False)
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    sha = sha256_file(path, _SLICE, utf8)
+    if sha is None:
+        return None
     try:
         dec.decode(b"", final=True)
     except UnicodeDecodeError:
         return None
-    return h.hexdigest()
+    return sha
 
 
 class _Writer:
@@ -156,7 +157,7 @@ def _stream(contract, path: Path, month: str, first_day, last_day, tmp_acc: Path
     if title is not None and title.sep != ",":
         return None  # another separator: the whole-file path reads it
     # a header wider than LIM_READ_MAX_COLUMNS (or not ended within the first bytes): the whole-file
-    # path refuses it before parsing (assets/readers.py)
+    # path refuses it before parsing (lim/ingest/readers.py)
     rest = head[title.offset:] if title is not None else head
     if csv_width_problem(rest, ",", limits.current().max_columns) or (len(head) > HEADER_SCAN_BYTES and b"\n" not in rest):
         return None

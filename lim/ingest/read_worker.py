@@ -1,10 +1,10 @@
 """Stage one source in a worker process of its own, bounded in memory and time.
 
-The readers bound what they can see coming (assets/limits.py: columns, cell length, XLSX size,
+The readers bound what they can see coming (lim/core/limits.py: columns, cell length, XLSX size,
 Parquet schema); whatever else a hostile or broken file makes a parser do — allocate without end,
 crash in native code (a segmentation fault, an abort), loop — happens in a child process:
 
-* the child is forked from the pipeline's `forkserver` (checks/quality_worker.py, the one the GX
+* the child is forked from the pipeline's `forkserver` (lim/quality/worker.py, the one the GX
   worker comes from: polars and the staging modules are imported there already), with the
   pipeline's ``LIM_*`` environment and umask;
 * it limits its own address space (``RLIMIT_AS``) to what it has at start plus
@@ -35,7 +35,11 @@ import time
 import traceback
 from pathlib import Path
 
-from assets import limits
+from lim.core import limits
+from lim.core.hashing import sha256_file
+from lim.ingest.staging import _rel, find_source_file, stage_source
+from lim.ingest.streaming import stage_streamed
+from lim.quality import worker as gx_worker
 
 LOAD_KEYS = ("source", "month", "file", "sha256", "status", "message", "rows_in", "duplicates", "accepted",
              "quarantined", "ignored_files")
@@ -62,14 +66,11 @@ def write_load(load: dict, path: Path) -> None:
 def stage_files(source: str, month: str, landing_month_dir: Path, landing_root: Path, staged_month_dir: Path) -> dict:
     """Stage <landing_month_dir>/<source>.* into <staged_month_dir> (accepted rows, quarantine,
     load record) and return the load record. In the calling process."""
-    from assets.staging import stage_source
-    from assets.streaming import stage_streamed
-
     paths = staged_paths(Path(staged_month_dir), source)
     for p in paths.values():  # a rerun replaces the month as a whole: no stale file survives
         p.unlink(missing_ok=True)
     load = stage_streamed(source, month, Path(landing_month_dir), Path(landing_root), paths)
-    if load is not None:  # a big UTF-8 CSV, staged in batches (assets/streaming.py)
+    if load is not None:  # a big UTF-8 CSV, staged in batches (lim/ingest/streaming.py)
         write_load(load, paths["load"])
         return load
     result = stage_source(source, month, Path(landing_month_dir), Path(landing_root))
@@ -170,16 +171,14 @@ def stage_isolated(source: str, month: str, landing_month_dir: Path, landing_roo
     """:func:`stage_files` in a bounded worker process (module doc). Returns the load record (also
     written to ``<source>.load.json``); a file the worker could not stage is refused ``unreadable``.
     Raises WorkerUnavailable when no worker can be started, OSError for the child's OSError."""
-    from checks.quality_worker import _context, current_umask
-
     lim = limits.current()
     args = (source, month, str(landing_month_dir), str(landing_root), str(staged_month_dir))
     env = {k: v for k, v in os.environ.items() if k.startswith("LIM_")}
     recv = send = None
     try:
-        ctx = _context()
+        ctx = gx_worker._context()  # the forkserver of the GX worker (it has imported the readers)
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(send, env, current_umask(), args), daemon=True,
+        proc = ctx.Process(target=_child, args=(send, env, gx_worker.current_umask(), args), daemon=True,
                            name=f"lim-read-{source}")
         proc.start()
     except Exception as exc:  # noqa: BLE001
@@ -235,8 +234,6 @@ def refuse(source: str, month: str, landing_month_dir: Path, landing_root: Path,
            what: str) -> dict:
     """Refuse `source`'s file (``unreadable``, ``what`` happened while reading it): remove what the
     worker left in the staged folder, write and return the load record."""
-    from assets.staging import _rel, file_sha256, find_source_file
-
     paths = staged_paths(staged_month_dir, source)
     for p in paths.values():
         p.unlink(missing_ok=True)
@@ -247,7 +244,7 @@ def refuse(source: str, month: str, landing_month_dir: Path, landing_root: Path,
     chosen, others = find_source_file(landing_month_dir, source)
     rel = _rel(chosen, landing_root) if chosen is not None else None
     try:
-        sha = file_sha256(chosen) if chosen is not None else None
+        sha = sha256_file(chosen) if chosen is not None else None
     except OSError:
         sha = None
     load = {"source": source, "month": month, "file": rel, "sha256": sha, "status": "unreadable",

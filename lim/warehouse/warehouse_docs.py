@@ -6,7 +6,7 @@ document generated from it that the README links. The database's comments are th
 between two markers, so the two cannot drift apart (tests/test_outputs.py regenerates the block
 from a test warehouse and compares).
 
-    .venv/bin/python -m pipelines.warehouse_docs [--warehouse var/warehouse.duckdb] [--doc docs/warehouse.md]
+    .venv/bin/python -m lim.warehouse.warehouse_docs [--warehouse var/warehouse.duckdb] [--doc docs/warehouse.md]
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.paths import DEFAULT_VAR, ROOT
+from lim.core.paths import DEFAULT_VAR, ROOT
 
 DOC = ROOT / "docs" / "warehouse.md"
-START = "<!-- warehouse-columns:start (written by python -m pipelines.warehouse_docs) -->"
+START = "<!-- warehouse-columns:start (written by python -m lim.warehouse.warehouse_docs) -->"
 END = "<!-- warehouse-columns:end -->"
 
 

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from assets.catalogue import alert_catalogue
-from assets.csv_out import safe_cell, write_csv
-from assets.months import month_end, shift
+from lim.core.catalogue import alert_catalogue
+from lim.publish.csv_out import STAFF_COLUMNS, safe_cell, write_csv
+from lim.core.month import month_end, shift
 
 CONCLUSIONS = ["属实", "不属实", "已处理", "无法核实"]
 STAFF_INPUT_COLUMNS = ["核查结论", "核查日期", "核查人", "处理措施", "备注"]
@@ -279,8 +279,6 @@ def resolved_row(r: dict, towns: dict, villages: dict, mask) -> list:
 
 def write_town_workbook(path: Path, month: str, town: str, town_name: str, alerts: list[dict], resolved: list[dict],
                         suppressed: int, data_note: str, towns: dict, villages: dict, staff_row, mask) -> None:
-    from assets.publish import STAFF_COLUMNS
-
     issued = issue_date(month)
     book = _Book(path, month, f"{town_name} {month} 预警核查清单")
     header = STAFF_COLUMNS + LOOP_COLUMNS + STAFF_INPUT_COLUMNS
