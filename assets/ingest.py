@@ -14,7 +14,8 @@ from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
 from assets.resources import LandingResource, QualityResource, StagingResource
 from lim.core.contracts import SOURCES, load_contract
-from lim.ingest.sources import stage_one_bounded, submit_for_validation
+from lim.ingest.sources import stage_one_bounded
+from lim.quality.build import submit_for_validation
 
 
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:

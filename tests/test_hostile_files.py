@@ -410,7 +410,7 @@ def test_isolation_off_reads_in_the_pipeline_process(hr_landing, monkeypatch):
     def no_forkserver():
         raise OSError("no forkserver here")
 
-    monkeypatch.setattr("lim.quality.worker._context", no_forkserver)  # read here, said in the log
+    monkeypatch.setattr("lim.core.processes.context", no_forkserver)  # read here, said in the log
     logged = []
     monkeypatch.setattr("lim.ingest.sources.stage_isolated", read_worker.stage_isolated)
     load = stage_one_bounded("hr", M, LandingResource(root=str(land)), StagingResource(root=str(st.parent)),

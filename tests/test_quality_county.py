@@ -148,7 +148,8 @@ def _quality_of(con_path: Path, month: str, staging, quality=None) -> tuple:
 
 
 def _submit_all(quality, staging, month: str, order) -> list[str]:
-    from lim.ingest.sources import staged_paths, submit_for_validation
+    from lim.ingest.sources import staged_paths
+    from lim.quality.build import submit_for_validation
 
     done = []
     for source in order:

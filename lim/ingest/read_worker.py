@@ -35,11 +35,10 @@ import time
 import traceback
 from pathlib import Path
 
-from lim.core import limits
+from lim.core import limits, processes
 from lim.core.hashing import sha256_file
 from lim.ingest.staging import _rel, find_source_file, stage_source
 from lim.ingest.streaming import stage_streamed
-from lim.quality import worker as gx_worker
 
 LOAD_KEYS = ("source", "month", "file", "sha256", "status", "message", "rows_in", "duplicates", "accepted",
              "quarantined", "ignored_files")
@@ -176,9 +175,9 @@ def stage_isolated(source: str, month: str, landing_month_dir: Path, landing_roo
     env = {k: v for k, v in os.environ.items() if k.startswith("LIM_")}
     recv = send = None
     try:
-        ctx = gx_worker._context()  # the forkserver of the GX worker (it has imported the readers)
+        ctx = processes.context()  # the forkserver of the GX worker (it has imported the readers)
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(send, env, gx_worker.current_umask(), args), daemon=True,
+        proc = ctx.Process(target=_child, args=(send, env, processes.current_umask(), args), daemon=True,
                            name=f"lim-read-{source}")
         proc.start()
     except Exception as exc:  # noqa: BLE001

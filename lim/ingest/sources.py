@@ -1,15 +1,15 @@
 """Staging one source of a month: in this process or in a worker process bounded in memory and time
-(lim/ingest/read_worker.py, lim/core/limits.py), then handing the staged file to the run's GX worker.
+(lim/ingest/read_worker.py, lim/core/limits.py) (the staged file then goes to the run's GX worker:
+lim/quality/build.py submit_for_validation).
 
-The landing, staging and quality arguments are the resources of assets/resources.py (anything with
+The landing and staging arguments are the resources of assets/resources.py (anything with
 their `root`, `month_dir`, `data_docs_dir` and `staged`)."""
 from pathlib import Path
 
 from lim.core import limits
 from lim.ingest.read_worker import WorkerUnavailable, stage_files, stage_isolated, staged_paths
-from lim.quality.judges import QualityConfig
 
-__all__ = ["stage_one", "stage_one_bounded", "submit_for_validation", "staged_paths"]
+__all__ = ["stage_one", "stage_one_bounded", "staged_paths"]
 
 
 def stage_one(source: str, month: str, landing, staging) -> dict:
@@ -29,8 +29,3 @@ def stage_one_bounded(source: str, month: str, landing, staging, log=None) -> di
             log.warning(f"{source}: 无法启动读取进程（{exc}），在本进程中读取，不受内存与时间上限约束")
         return stage_one(source, month, landing, staging)
 
-
-def submit_for_validation(quality, staging, month: str, source: str, load: dict) -> bool:
-    """Tell the run's GX worker that `source` is staged (lim/quality/build.py collects the results)."""
-    return quality.staged(month, source, load, staged_paths(staging.month_dir(month), source)["accepted"],
-                          staging.data_docs_dir(month), QualityConfig.from_env().id_validity_min)

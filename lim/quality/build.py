@@ -38,6 +38,13 @@ def gx_child_rows() -> int:
     return int(os.environ.get("LIM_GX_CHILD_ROWS", GX_CHILD_ROWS))
 
 
+def submit_for_validation(quality, staging, month: str, source: str, load: dict) -> bool:
+    """Tell the run's GX worker (QualityResource) that `source` is staged (build_quality_results
+    collects the results)."""
+    return quality.staged(month, source, load, staged_paths(staging.month_dir(month), source)["accepted"],
+                          staging.data_docs_dir(month), QualityConfig.from_env().id_validity_min)
+
+
 def build_quality_results(con, month: str, staging, quality=None, log=None) -> dict:
     """Run the suites of every delivered source and write stage.quality_results for M (or take
     the results the background worker made of exactly these files, see QualityResource)."""

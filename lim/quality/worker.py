@@ -17,37 +17,20 @@ that runs several months pays the import once); each run gets a fresh worker for
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import threading
 import traceback
 from pathlib import Path
 
-PRELOAD = ["lim.quality.gx_warm"]
+from lim.core import processes
 
-
-def _context():
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
-    return ctx
-
-
-def current_umask() -> int:
-    """This process's umask, read without changing it (Linux); the owner-only default otherwise."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o077
 
 
 def warm_up() -> None:
     """Start the forkserver (it imports GX) without waiting for it: called when a run starts."""
     from multiprocessing import forkserver
 
-    _context()
+    processes.context()
     threading.Thread(target=forkserver.ensure_running, daemon=True, name="lim-gx-forkserver").start()
 
 
@@ -107,7 +90,7 @@ class QualityWorker:
     """The pipeline side: one month's submissions to one worker process."""
 
     def __init__(self, month: str, docs_dir: Path, id_validity: float):
-        ctx = _context()
+        ctx = processes.context()
         self.month, self.docs_dir, self.id_validity = month, str(Path(docs_dir).resolve()), id_validity
         self._conn, self._child = ctx.Pipe()
         self._proc = ctx.Process(target=_serve, args=(self._child,), daemon=True, name=f"lim-gx-{month}")
@@ -118,7 +101,7 @@ class QualityWorker:
         self.submitted: dict[str, tuple[str, int, int]] = {}
         self.rows = 0
         self.broken = ""  # why the worker cannot be used, once a message could not be sent
-        self._send(("begin", month, self.docs_dir, id_validity, current_umask()))
+        self._send(("begin", month, self.docs_dir, id_validity, processes.current_umask()))
 
     def _send(self, msg) -> None:
         if self.broken:
