@@ -6,8 +6,9 @@ import dagster as dg
 
 from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
-from lim.publish.analyst_copy import build_analyst_copy, default_dest
 from assets.resources import WarehouseResource
+from lim.core.month import Month
+from lim.publish.analyst_copy import build_analyst_copy, default_dest
 
 
 @dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb"}, deps=["published_month"],
@@ -16,7 +17,7 @@ from assets.resources import WarehouseResource
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     dest = default_dest(warehouse.path)
     with warehouse.connect() as con:
-        info = build_analyst_copy(con, dest, month=context.partition_key)
+        info = build_analyst_copy(con, dest, month=Month.parse(context.partition_key))
     # counts only: no key, no value of any row
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(info["path"]), "months": ",".join(info["months"]),
                                           "persons": info["persons"], "households": info["households"],

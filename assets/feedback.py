@@ -6,6 +6,7 @@ import dagster as dg
 from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
 from assets.resources import LandingResource, WarehouseResource
+from lim.core.month import Month
 from lim.publish.feedback import FeedbackError, feedback_files, import_feedback, summary_lines
 
 
@@ -17,7 +18,7 @@ from lim.publish.feedback import FeedbackError, feedback_files, import_feedback,
                       "其余隔离并说明原因；已导入过的文件不再导入。")
 @with_fault_hook
 def alert_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource) -> dg.MaterializeResult:
-    month = context.partition_key
+    month = Month.parse(context.partition_key)
     files = feedback_files(landing.month_dir(month) / "feedback")
     if not files:
         return dg.MaterializeResult(metadata={"files": 0})

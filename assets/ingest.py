@@ -14,6 +14,7 @@ from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
 from assets.resources import LandingResource, QualityResource, StagingResource
 from lim.core.contracts import SOURCES, load_contract
+from lim.core.month import Month
 from lim.ingest.sources import stage_one_bounded
 from lim.quality.build import submit_for_validation
 
@@ -32,7 +33,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
     @with_fault_hook
     def _ingest(context: dg.AssetExecutionContext, landing: LandingResource, staging: StagingResource,
                 quality: QualityResource) -> dg.MaterializeResult:
-        month = context.partition_key
+        month = Month.parse(context.partition_key)
         load = stage_one_bounded(source, month, landing, staging, context.log)
         submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):

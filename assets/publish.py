@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.partitions import monthly_partitions
 from assets.resources import LandingResource, OutputResource, PolicyResource, WarehouseResource
+from lim.core.month import Month
 from lim.publish.files import publish
 
 
@@ -16,7 +17,7 @@ from lim.publish.files import publish
           description="发布本月结果：各乡镇预警 CSV、汇总、抽查名单、隔离行、报告和清单；数据仓库本月数据一次性替换。")
 def published_month(context: dg.AssetExecutionContext, warehouse: WarehouseResource, output: OutputResource,
                     policy: PolicyResource, landing: LandingResource) -> dg.MaterializeResult:
-    month = context.partition_key
+    month = Month.parse(context.partition_key)
     pol = policy.load()
     with warehouse.connect() as con:
         info = publish(con, month, Path(output.root), pol, output.full_ids, context.run_id,

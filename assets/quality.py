@@ -9,6 +9,7 @@ from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
 from assets.resources import QualityResource, StagingResource, WarehouseResource
 from lim.core.contracts import SOURCES
+from lim.core.month import Month
 from lim.quality.build import build_quality_results, build_targeting_metrics
 
 
@@ -21,7 +22,7 @@ from lim.quality.build import build_quality_results, build_targeting_metrics
 @with_fault_hook
 def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     staging: StagingResource, quality: QualityResource) -> dg.MaterializeResult:
-    month = context.partition_key
+    month = Month.parse(context.partition_key)
     with warehouse.connect() as con:
         info = build_quality_results(con, month, staging, quality, context.log)
     if info["failed"]:
@@ -38,7 +39,7 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
           description="瞄准精度（各乡镇每月）：排斥误差、纳入误差、按户数与按金额的覆盖率，附计算所用计数（sql/metrics）。")
 @with_fault_hook
 def targeting_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    month = context.partition_key
+    month = Month.parse(context.partition_key)
     with warehouse.connect() as con:
         (eligible, excluded, assessed, failing), = build_targeting_metrics(con, month)
     return dg.MaterializeResult(metadata={

@@ -9,6 +9,7 @@ from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
 from assets.resources import StagingResource, WarehouseResource
 from lim.core.contracts import SOURCES
+from lim.core.month import Month
 from lim.reconcile.build import RosterNotDelivered, build_households, build_persons, build_source_records, roster_problem
 
 
@@ -17,7 +18,7 @@ from lim.reconcile.build import RosterNotDelivered, build_households, build_pers
           description="各部门本月有效记录（身份证号已校验并链接），问题行隔离，并写入加载日志。")
 @with_fault_hook
 def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, staging: StagingResource) -> dg.MaterializeResult:
-    month = context.partition_key
+    month = Month.parse(context.partition_key)
     with warehouse.connect() as con:
         statuses = build_source_records(con, month, staging)
         problem = roster_problem(con, month)
@@ -34,7 +35,7 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 @with_fault_hook
 def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        buckets = build_persons(con, context.partition_key)
+        buckets = build_persons(con, Month.parse(context.partition_key))
         n = con.sql("SELECT count(*), count(*) FILTER (WHERE is_dead) FROM stage.persons_monthly").fetchall()[0]
     return dg.MaterializeResult(metadata={"persons": n[0], "deceased": n[1], "buckets": buckets})
 
@@ -44,7 +45,7 @@ def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 @with_fault_hook
 def households_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        build_households(con, context.partition_key)
+        build_households(con, Month.parse(context.partition_key))
         rows = con.sql("SELECT household_source, count(*) FROM stage.households_monthly GROUP BY 1 ORDER BY 1").fetchall()
     return dg.MaterializeResult(metadata={f"households_{s}": n for s, n in rows})
 

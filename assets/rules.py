@@ -7,6 +7,7 @@ from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
 from assets.reconcile import households_monthly
 from assets.resources import PolicyResource, WarehouseResource
+from lim.core.month import Month
 from lim.rules.build import build_rules
 
 
@@ -23,7 +24,7 @@ from lim.rules.build import build_rules
 )
 @with_fault_hook
 def rules(context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource):
-    month = context.partition_key
+    month = Month.parse(context.partition_key)
     pol = policy.load()
     with warehouse.connect() as con:
         info = build_rules(con, month, pol)

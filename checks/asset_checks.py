@@ -8,6 +8,7 @@ import json
 import dagster as dg
 
 from assets.resources import WarehouseResource
+from lim.core.month import Month
 from lim.quality.judges import CHECKS, QualityConfig
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -31,7 +32,7 @@ def _result(context, problems_error: list[str], problems_warn: list[str], ok_tex
 def _make_check(name: str, asset: str, judge, what: str, description: str):
     @dg.asset_check(name=name, asset=asset, blocking=True, description=description)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        month = context.run.tags.get("dagster/partition") or context.partition_key
+        month = Month.parse(context.run.tags.get("dagster/partition") or context.partition_key)
         cfg = QualityConfig.from_env()
         with warehouse.connect() as con:
             errors, warns, ok, md = judge(con, month, cfg)

@@ -6,6 +6,10 @@
   lim generate ...                 synthetic landing data with its ground truth
   lim feedback --month M FILE...   import town staff's answers to month M's lists
   lim ui                           the Dagster UI on this code location
+
+A month given on the command line is parsed here, once (lim.core.month.Month), and passed on. The
+commands import Dagster, DuckDB and the generator when they run, not at start-up (Dagster alone
+takes ~2 s); no import here is made inside a function to dodge a cycle (docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from lim.core.month import Month, MonthError, month_range
 from lim.core.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
 
 
@@ -61,10 +66,8 @@ def history_first(months: list[str], resources: dict) -> list[str]:
     return [m for m in landing_months(Path(resources["landing"].root)) if m < months[0] and m not in done]
 
 
-def _run_months(months: list[str], args) -> int:
+def _run_months(months: list[Month], args) -> int:
     from pipelines.runner import FatalError, preflight, run_month
-
-    from lim.core.month import MONTH_RE
 
     resources = _resources(args)
     if months:
@@ -73,7 +76,7 @@ def _run_months(months: list[str], args) -> int:
         except FatalError as e:
             print(f"错误：{e}", file=sys.stderr)
             return 2
-    if months and MONTH_RE.match(months[0]) and not getattr(args, "no_history", False):
+    if months and not getattr(args, "no_history", False):
         earlier = history_first(months, resources)
         if earlier:
             print(f"更早月份 {'、'.join(earlier)} 已到达但尚未运行：先按顺序运行（规则需要上月和近 12 个月的历史；"
@@ -108,20 +111,27 @@ def _print_month_summary(resources: dict, month: str) -> None:
 
 
 def cmd_run(args) -> int:
-    return _run_months([args.month], args)
+    try:
+        month = Month.parse(args.month)
+    except MonthError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    return _run_months([month], args)
 
 
 def cmd_backfill(args) -> int:
-    from lim.core.month import MONTH_RE, month_range
-    if not (MONTH_RE.match(args.from_month) and MONTH_RE.match(args.to_month)) or args.from_month > args.to_month:
+    try:
+        first, last = Month.parse(args.from_month), Month.parse(args.to_month)
+    except MonthError:
+        first = last = None
+    if first is None or first > last:
         print("错误：--from/--to 应为 YYYY-MM，且 --from 不晚于 --to", file=sys.stderr)
         return 2
-    return _run_months(month_range(args.from_month, args.to_month), args)
+    return _run_months(month_range(first, last), args)
 
 
-def landing_months(landing: Path) -> list[str]:
-    from lim.core.month import MONTH_RE
-    return sorted(p.name for p in landing.iterdir() if p.is_dir() and MONTH_RE.match(p.name)) if landing.is_dir() else []
+def landing_months(landing: Path) -> list[Month]:
+    return sorted(Month(p.name) for p in landing.iterdir() if p.is_dir() and Month.is_month(p.name)) if landing.is_dir() else []
 
 
 def cmd_demo(args) -> int:
@@ -225,8 +235,9 @@ def cmd_feedback(args) -> int:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     try:
-        results = import_feedback(con, args.month, [Path(f) for f in args.files], requested_by=os.environ.get("USER", ""))
-    except FeedbackError as e:
+        month = Month.parse(args.month)
+        results = import_feedback(con, month, [Path(f) for f in args.files], requested_by=os.environ.get("USER", ""))
+    except (FeedbackError, MonthError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     finally:

@@ -14,7 +14,7 @@ import dagster as dg
 
 from assets.partitions import monthly_partitions
 from lim.core.hashing import sha256_file
-from lim.core.month import MONTH_RE
+from lim.core.month import Month, MonthError
 from lim.core.paths import DEFAULT_VAR, PathConflict, landing_links_outside
 from lim.core.paths import check_locations as check
 from lim.core.policy import PolicyError
@@ -84,11 +84,17 @@ def write_instance_config(cfg: Path) -> None:
         cfg.write_text(INSTANCE_CONFIG, encoding="utf-8")
 
 
+def as_month(month: str) -> Month:
+    """The Month of `month` (a Month is passed on as it is), or FatalError (one line)."""
+    try:
+        return Month.parse(month)
+    except MonthError as e:
+        raise FatalError(str(e)) from None
+
+
 def preflight(month: str, resources: dict) -> None:
     """Fatal problems, each with one line saying what to fix."""
-
-    if not MONTH_RE.match(month):
-        raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    month = as_month(month)
     check_partition(month)
     check_locations(resources)
     landing = resources["landing"].month_dir(month)
@@ -139,7 +145,6 @@ def check_locations(resources: dict) -> None:
 
 def check_partition(month: str) -> None:
     """A month outside the monthly partitions (2020-01 to two years ahead) cannot run: one line."""
-
     keys = monthly_partitions.get_partition_keys()
     if month not in keys:
         raise FatalError(f"月份 {month} 不在可运行的范围内（{keys[0]} 至 {keys[-1]}），请检查 --month")
@@ -185,9 +190,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, warehouse_path: str) -> list[st
 
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
     """One month through Dagster, holding the month's lock; FatalError if it cannot start."""
-
-    if not MONTH_RE.match(month):
-        raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    month = as_month(month)
     check_partition(month)
     check_locations(resources)  # before the month's lock is created beside the warehouse
     instance = instance or dagster_instance()

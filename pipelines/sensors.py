@@ -2,18 +2,17 @@
 `_READY` marker, and start it again when a file arrives or changes later (rerun replaces)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import dagster as dg
 
 from lim.core.contracts import SOURCES, load_contract
 from lim.core.hashing import sha256_text
+from lim.core.month import Month
 from lim.publish.feedback import feedback_files
 from pipelines.jobs import feedback_job, monthly_job
 from assets.resources import LandingResource
 
-MONTH_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 EXTS = (".csv", ".xlsx", ".parquet")
 
 
@@ -32,7 +31,7 @@ def folder_fingerprint(folder: Path) -> str:
 
 def month_folders(root: Path) -> list[Path]:
     """The landing folder's month folders (YYYY-MM), in order."""
-    return sorted(p for p in root.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
+    return sorted(p for p in root.iterdir() if p.is_dir() and Month.is_month(p.name))
 
 
 @dg.sensor(job=monthly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
@@ -44,7 +43,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
     requests = []
     for folder in month_folders(root):
         if month_ready(folder):
-            requests.append(dg.RunRequest(run_key=f"{folder.name}-{folder_fingerprint(folder)}", partition_key=folder.name))
+            requests.append(dg.RunRequest(run_key=f"{folder.name}-{folder_fingerprint(folder)}", partition_key=Month.parse(folder.name)))
     return requests or dg.SkipReason("没有齐备的月份")
 
 
@@ -59,5 +58,5 @@ def feedback_sensor(context: dg.SensorEvaluationContext, landing: LandingResourc
         files = feedback_files(folder / "feedback")
         if files:
             requests.append(dg.RunRequest(run_key=f"feedback-{folder.name}-{folder_fingerprint(folder / 'feedback')}",
-                                          partition_key=folder.name))
+                                          partition_key=Month.parse(folder.name)))
     return requests or dg.SkipReason("没有待导入的核查反馈")

@@ -25,6 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from lim.core.errors import MAX_MESSAGE_CHARS, PolicyError, one_line as _one_line  # noqa: F401 (PolicyError is this module's error)
+from lim.core.month import Month
 from lim.core.response_days import KEY as RESPONSE_DAYS, parse_response_days
 
 # rules.md, "Parameters": name -> kind. Standards and multipliers must be > 0.
@@ -95,7 +96,6 @@ BENEFIT_BASES = ("current_month", "last_review_month")
 #: every parameter a period holds once loaded, in the order of rules.md then rules-variants.md
 ALL_PARAMETERS: list[str] = [*PARAMETERS, *OPTIONAL_PARAMETERS]
 COUNTY_KEYS = {"name", "towns", "villages", "periods"}
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 MAX_POLICY_BYTES = 1 << 20   # 1 MB: a province's towns and villages fit many times over
 MAX_ALIASES = 1000           # *alias uses in the file
@@ -173,7 +173,7 @@ def _month(value, where: str, key: str = "effective_from") -> str:
         text = f"{value.year:04d}-{value.month:02d}"
     else:
         text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not MONTH_RE.match(text):
+    if not Month.is_month(text):
         raise PolicyError(f"{where}：{key} 应为 YYYY-MM，实际为 {_show(value)}")
     return text
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,6 +36,7 @@ from lim.ingest.normalize import (
 )
 from lim.core import limits
 from lim.core.hashing import sha256_file
+from lim.core.month import Month
 from lim.ingest.readers import ROW_COL, SUPPORTED_SUFFIXES, RawTable, ReadError, read_raw
 from lim.core.contracts import (
     OOP_TERMS,
@@ -73,9 +73,6 @@ QUARANTINE_SCHEMA = {
     "id_number": pl.Utf8,
     "name": pl.Utf8,
 }
-
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
 
 @dataclass
 class StageResult:
@@ -114,10 +111,8 @@ class StageResult:
 # ---------------------------------------------------------------------------
 def validate_month(month: str) -> tuple[int, int]:
     """``YYYY-MM`` → (year, month); ValueError otherwise."""
-    m = _MONTH_RE.match(month or "")
-    if not m:
-        raise ValueError(f"month must be YYYY-MM, got {month!r}")
-    return int(m.group(1)), int(m.group(2))
+    m = Month.parse(month)  # MonthError (a ValueError) otherwise
+    return m.year, m.number
 
 
 def find_source_file(month_dir: Path, source: str) -> tuple[Path | None, list[Path]]:

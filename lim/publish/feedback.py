@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from lim.core.hashing import sha256_bytes, sha256_text
+from lim.core.month import Month, MonthError
 from lim.publish.loop import CONCLUSIONS, LIST_SHEET, NOTE_SHEET, STAFF_INPUT_COLUMNS, issue_date
 from lim.warehouse import warehouse as wh
 
@@ -236,10 +237,10 @@ def published(con, month: str) -> bool:
 def import_feedback(con, month: str, paths: list, today: date | None = None, requested_by: str = "") -> list[FileResult]:
     """Import the answers to month M's lists from `paths`; FeedbackError before anything is
     written when M has no published lists or a file cannot be read at all."""
-    from lim.core.month import MONTH_RE
-
-    if not MONTH_RE.match(month or ""):
-        raise FeedbackError(f"月份格式错误：{month}，应为 YYYY-MM")
+    try:
+        month = Month.parse(month)
+    except MonthError as e:
+        raise FeedbackError(str(e)) from None
     if not paths:
         raise FeedbackError("没有指定要导入的反馈文件")
     if not published(con, month):

@@ -37,6 +37,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from lim.core.month import MONTH_PATTERN
 from lim.ingest.normalize import ID18_PATTERN
 from lim.ingest.staging import accepted_schema, empty_accepted
 from lim.core.contracts import OOP_TERMS, OOP_TOLERANCE, SOURCES, Contract, load_contract
@@ -50,7 +51,7 @@ _PANDAS_TYPE = {"text": "str", "id": "str", "name": "str", "enum": "str", "regio
 # included. Every pattern is RE2 syntax with ASCII classes ([0-9], not \d, no look-around): pandas then
 # matches it in pyarrow; otherwise it falls back to Python's `re`, one call per row (2.7 s for the
 # 1.5 M IDs of a prefecture's register).
-_FORMAT_REGEX = {"id": ID18_PATTERN, "region_code": r"^[0-9]{12}$", "month": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}
+_FORMAT_REGEX = {"id": ID18_PATTERN, "region_code": r"^[0-9]{12}$", "month": "^" + MONTH_PATTERN + "$"}
 OOP_RESIDUAL = "_oop_residual"
 ID_STATUS = "_id_status"
 VALID_ID_STATUSES = ["valid", "upgraded_15"]
