@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from lim.warehouse import warehouse as wh
-from lim.core.paths import DEFAULT_VAR
+from lim.core.paths import DEFAULT_VAR, PathConflict, check_locations
 
 log = logging.getLogger(__name__)
 DEV_KEY_FILE = DEFAULT_VAR / "secrets" / "pseudonym_key.DEV-ONLY"
@@ -262,8 +262,6 @@ def check_dest(source, dest: Path) -> None:
     """The copy is never written over the restricted warehouse `source` (a path or an open
     connection), its WAL or a folder holding it (symlinks resolved), nor at a directory's path:
     AnalystCopyError (one line) before anything is written."""
-    from lim.core.paths import PathConflict, check_locations
-
     if isinstance(source, duckdb.DuckDBPyConnection):
         rows = source.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
         warehouse = rows[0][0] if rows and rows[0][0] else None
