@@ -1,23 +1,24 @@
 """Stage 5 — the analysts' database: after publishing, the pseudonymized copy of the warehouse
-(pipelines/analyst_copy.py) is brought up to date with the month (or rebuilt when it cannot be)
+(lim/publish/analyst_copy.py) is brought up to date with the month (or rebuilt when it cannot be)
 and moved into place in one rename."""
 
 import dagster as dg
 
+from assets.faults import with_fault_hook
 from assets.partitions import monthly_partitions
-from pipelines.analyst_copy import build_analyst_copy, default_dest
-from pipelines.faults import maybe_fail
-from pipelines.resources import WarehouseResource
+from assets.resources import WarehouseResource
+from lim.core.month import Month
+from lim.publish.analyst_copy import build_analyst_copy, default_dest
 
 
 @dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb"}, deps=["published_month"],
           description="分析人员使用的假名化数据库副本：人员、家庭、预警编号为 HMAC-SHA256 假名键，不含姓名和身份证号；"
                       "日期只到年月、年龄为年龄段、金额按100元分段，按月做 k 匿名（k=5）。")
+@with_fault_hook
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    maybe_fail("analyst_copy")
     dest = default_dest(warehouse.path)
     with warehouse.connect() as con:
-        info = build_analyst_copy(con, dest, month=context.partition_key)
+        info = build_analyst_copy(con, dest, month=Month.parse(context.partition_key))
     # counts only: no key, no value of any row
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(info["path"]), "months": ",".join(info["months"]),
                                           "persons": info["persons"], "households": info["households"],

@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     os.environ.setdefault("LIM_PSEUDONYM_KEY", "bench-anonymity-" + "k" * 32)
     from generator import generate
-    from pipelines.analyst_copy import load_key
+    from lim.publish.analyst_copy import load_key
     from tests.runs import run_months
 
     root = Path(a.keep or tempfile.mkdtemp(prefix="anon-bench-"))

@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from checks.contracts import SOURCES, load_contract
+from lim.core.contracts import SOURCES, load_contract
 
 
 def floor_sql(staged_month: Path) -> str:

@@ -209,9 +209,9 @@ def run_ours(data: dict) -> tuple[dict, float]:
     import duckdb
     import polars as pl
 
-    from assets.normalize import normalize_series
-    from pipelines.paths import SQL_DIR
-    from pipelines.warehouse import run_sql
+    from lim.ingest.normalize import normalize_series
+    from lim.core.paths import SQL_DIR
+    from lim.warehouse.warehouse import run_sql
 
     con = duckdb.connect()
     rows = {s: [] for s in SOURCES}

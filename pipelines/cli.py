@@ -6,6 +6,10 @@
   lim generate ...                 synthetic landing data with its ground truth
   lim feedback --month M FILE...   import town staff's answers to month M's lists
   lim ui                           the Dagster UI on this code location
+
+A month given on the command line is parsed here, once (lim.core.month.Month), and passed on. The
+commands import Dagster, DuckDB and the generator when they run, not at start-up (Dagster alone
+takes ~2 s); no import here is made inside a function to dodge a cycle (docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
+from lim.core.month import Month, MonthError, month_range
+from lim.core.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -61,10 +66,8 @@ def history_first(months: list[str], resources: dict) -> list[str]:
     return [m for m in landing_months(Path(resources["landing"].root)) if m < months[0] and m not in done]
 
 
-def _run_months(months: list[str], args) -> int:
+def _run_months(months: list[Month], args) -> int:
     from pipelines.runner import FatalError, preflight, run_month
-
-    from assets.months import MONTH_RE
 
     resources = _resources(args)
     if months:
@@ -73,7 +76,7 @@ def _run_months(months: list[str], args) -> int:
         except FatalError as e:
             print(f"错误：{e}", file=sys.stderr)
             return 2
-    if months and MONTH_RE.match(months[0]) and not getattr(args, "no_history", False):
+    if months and not getattr(args, "no_history", False):
         earlier = history_first(months, resources)
         if earlier:
             print(f"更早月份 {'、'.join(earlier)} 已到达但尚未运行：先按顺序运行（规则需要上月和近 12 个月的历史；"
@@ -108,20 +111,27 @@ def _print_month_summary(resources: dict, month: str) -> None:
 
 
 def cmd_run(args) -> int:
-    return _run_months([args.month], args)
+    try:
+        month = Month.parse(args.month)
+    except MonthError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    return _run_months([month], args)
 
 
 def cmd_backfill(args) -> int:
-    from assets.months import MONTH_RE, month_range
-    if not (MONTH_RE.match(args.from_month) and MONTH_RE.match(args.to_month)) or args.from_month > args.to_month:
+    try:
+        first, last = Month.parse(args.from_month), Month.parse(args.to_month)
+    except MonthError:
+        first = last = None
+    if first is None or first > last:
         print("错误：--from/--to 应为 YYYY-MM，且 --from 不晚于 --to", file=sys.stderr)
         return 2
-    return _run_months(month_range(args.from_month, args.to_month), args)
+    return _run_months(month_range(first, last), args)
 
 
-def landing_months(landing: Path) -> list[str]:
-    from assets.months import MONTH_RE
-    return sorted(p.name for p in landing.iterdir() if p.is_dir() and MONTH_RE.match(p.name)) if landing.is_dir() else []
+def landing_months(landing: Path) -> list[Month]:
+    return sorted(Month(p.name) for p in landing.iterdir() if p.is_dir() and Month.is_month(p.name)) if landing.is_dir() else []
 
 
 def cmd_demo(args) -> int:
@@ -156,9 +166,9 @@ def cmd_demo(args) -> int:
 def _demo_feedback(month: str, args) -> int:
     """Synthetic answers to `month`'s town workbooks, imported like `lim feedback` (same files on a
     second demo: nothing added)."""
-    from assets.feedback import FeedbackError, import_feedback
+    from lim.publish.feedback import FeedbackError, import_feedback
     from generator.feedback import generate_feedback
-    from pipelines.warehouse import WarehouseError, connect
+    from lim.warehouse.warehouse import WarehouseError, connect
 
     dest = Path(args.warehouse).resolve().parent / "feedback" / month
     files = generate_feedback(Path(args.out) / month / "workbooks", dest, month, seed=20261123)
@@ -212,8 +222,8 @@ def cmd_feedback(args) -> int:
     """Import town staff's answers to month M's lists (interface.md "Closing the loop"): exit 0 when
     the import ran (quarantined rows reported), 2 with one line when a file cannot be read at all,
     M has no published lists or the warehouse cannot be opened."""
-    from assets.feedback import FeedbackError, import_feedback, summary_lines
-    from pipelines.warehouse import WarehouseError, connect
+    from lim.publish.feedback import FeedbackError, import_feedback, summary_lines
+    from lim.warehouse.warehouse import WarehouseError, connect
 
     warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
     if not Path(warehouse).is_file():
@@ -225,8 +235,9 @@ def cmd_feedback(args) -> int:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     try:
-        results = import_feedback(con, args.month, [Path(f) for f in args.files], requested_by=os.environ.get("USER", ""))
-    except FeedbackError as e:
+        month = Month.parse(args.month)
+        results = import_feedback(con, month, [Path(f) for f in args.files], requested_by=os.environ.get("USER", ""))
+    except (FeedbackError, MonthError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     finally:
@@ -242,7 +253,7 @@ def cmd_feedback(args) -> int:
 
 def cmd_analyst_copy(args) -> int:
     """Rebuild the analysts' pseudonymized DuckDB file from the restricted warehouse."""
-    from pipelines.analyst_copy import AnalystCopyError, PseudonymKeyError, build_analyst_copy, default_dest
+    from lim.publish.analyst_copy import AnalystCopyError, PseudonymKeyError, build_analyst_copy, default_dest
     warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
     if not Path(warehouse).is_file():
         print(f"错误：数据仓库不存在：{warehouse}（检查 --warehouse）", file=sys.stderr)

@@ -14,10 +14,11 @@ from assets.ingest import ingest_assets
 from assets.publish import publish_assets
 from assets.quality import quality_assets
 from assets.reconcile import reconcile_assets
+from assets.resources import (LandingResource, OutputResource, PolicyResource, QualityResource, StagingResource,
+                              WarehouseResource)
 from assets.rules import rules_assets
+from checks.asset_checks import asset_checks
 from pipelines.jobs import feedback_job, monthly_job
-from pipelines.resources import (LandingResource, OutputResource, PolicyResource, QualityResource,
-                                 StagingResource, WarehouseResource)
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import feedback_sensor, landing_sensor
 
@@ -27,10 +28,6 @@ ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *quality_assets,
 
 
 def all_checks() -> list:
-    try:
-        from checks.asset_checks import asset_checks
-    except ImportError:  # checks not built yet
-        return []
     return list(asset_checks)
 
 

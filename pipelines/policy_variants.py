@@ -18,7 +18,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipelines.paths import ROOT
+from lim.core.catalogue import alert_catalogue
+from lim.core.paths import ROOT
+from pipelines.definitions import build_resources
+from pipelines.runner import run_month
 
 START = "<!-- policy-variants:start (written by python -m pipelines.policy_variants) -->"
 END = "<!-- policy-variants:end -->"
@@ -29,9 +32,6 @@ CATEGORIES = ["OVER_ASSETS", "PENDING", "TEKUN", "DIBAO", "MARGINAL", "EXPENDITU
 def run_policy(policy: Path, landing: Path, months: list[str], work: Path) -> Path:
     """Every month under one policy file, in order; returns the warehouse file."""
     import dagster as dg
-
-    from pipelines.definitions import build_resources
-    from pipelines.runner import run_month
 
     work.mkdir(parents=True, exist_ok=True)
     resources = build_resources(warehouse=str(work / "warehouse.duckdb"), landing=str(landing), out=str(work / "out"),
@@ -75,8 +75,6 @@ def _cell(value: int, base: int) -> str:
 def table(results: dict[str, dict], month: str) -> str:
     """Markdown: one row per alert type (and the other counts), one column per policy; a value that
     differs from the first policy's (the sample county's own) is bold."""
-    from assets.catalogue import alert_catalogue
-
     names = list(results)
     head = "| | " + " | ".join(f"`{n}`" for n in names) + " |\n|---|" + "---:|" * len(names) + "\n"
     rows = []

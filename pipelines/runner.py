@@ -12,8 +12,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.months import MONTH_RE
-from pipelines.paths import DEFAULT_VAR
+from assets.partitions import monthly_partitions
+from lim.core.hashing import sha256_file
+from lim.core.month import Month, MonthError
+from lim.core.paths import DEFAULT_VAR, PathConflict, landing_links_outside
+from lim.core.paths import check_locations as check
+from lim.core.policy import PolicyError
+from lim.publish.analyst_copy import PseudonymKeyError, default_dest, load_key
+from lim.publish.files import complete_pending_swap, recover_outputs
+from lim.warehouse.locks import MonthLocked, lock_is_free, lock_path, month_lock, warehouse_lock
+from lim.warehouse.warehouse import WarehouseError
+from pipelines.definitions import ALL_ASSETS, all_checks
 
 
 class FatalError(RuntimeError):
@@ -44,7 +53,7 @@ def dagster_instance() -> dg.DagsterInstance:
 
 # Run concurrency of the local Dagster instance (UI, schedule, sensor, backfills): one run in
 # progress at a time (DuckDB has one writer), and per month at most one (`dagster/partition`),
-# matching the per-month lock that `lim run` takes (pipelines/locks.py). The job carries the
+# matching the per-month lock that `lim run` takes (lim/warehouse/locks.py). The job carries the
 # tag `lim/warehouse` (pipelines/jobs.py), limited to one run as well; op pools default to 1.
 INSTANCE_CONFIG = """# Written by lim (pipelines/runner.py); delete this line to keep your own edits.
 concurrency:
@@ -75,14 +84,17 @@ def write_instance_config(cfg: Path) -> None:
         cfg.write_text(INSTANCE_CONFIG, encoding="utf-8")
 
 
+def as_month(month: str) -> Month:
+    """The Month of `month` (a Month is passed on as it is), or FatalError (one line)."""
+    try:
+        return Month.parse(month)
+    except MonthError as e:
+        raise FatalError(str(e)) from None
+
+
 def preflight(month: str, resources: dict) -> None:
     """Fatal problems, each with one line saying what to fix."""
-    from pipelines.paths import landing_links_outside
-    from pipelines.policy import PolicyError
-    from pipelines.warehouse import WarehouseError
-
-    if not MONTH_RE.match(month):
-        raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    month = as_month(month)
     check_partition(month)
     check_locations(resources)
     landing = resources["landing"].month_dir(month)
@@ -109,19 +121,22 @@ def preflight(month: str, resources: dict) -> None:
             pass
     except WarehouseError as e:
         raise FatalError(str(e)) from e
-    from pipelines.analyst_copy import PseudonymKeyError, load_key
     try:
         load_key()  # the analysts' copy needs it; in production a missing key stops the run here
     except PseudonymKeyError as e:
         raise FatalError(str(e)) from None
 
 
+def run_locations(resources: dict) -> dict:
+    """The five locations of a run from its Dagster resources (pipelines.definitions.build_resources)."""
+    warehouse = resources["warehouse"].path
+    return {"landing": resources["landing"].root, "staged": resources["staging"].root,
+            "out": resources["output"].root, "warehouse": warehouse, "analyst": default_dest(warehouse)}
+
+
 def check_locations(resources: dict) -> None:
     """Landing, staged, out, warehouse and the analysts' copy: none the same as or inside another
-    (pipelines/paths.py), before anything is created or written."""
-    from pipelines.paths import PathConflict, run_locations
-    from pipelines.paths import check_locations as check
-
+    (lim/core/paths.py), before anything is created or written."""
     try:
         check(**run_locations(resources))
     except PathConflict as e:
@@ -130,8 +145,6 @@ def check_locations(resources: dict) -> None:
 
 def check_partition(month: str) -> None:
     """A month outside the monthly partitions (2020-01 to two years ahead) cannot run: one line."""
-    from assets.partitions import monthly_partitions
-
     keys = monthly_partitions.get_partition_keys()
     if month not in keys:
         raise FatalError(f"月份 {month} 不在可运行的范围内（{keys[0]} 至 {keys[-1]}），请检查 --month")
@@ -163,7 +176,6 @@ def fail_dead_runs(instance: dg.DagsterInstance, warehouse_path: str) -> list[st
     every `lim` run holds while it runs, so none of them can be alive. Without this such a run stays
     STARTED for ever and, the instance allowing one run at a time, the schedule, the sensor and the
     UI's runs would stay QUEUED silently."""
-    from pipelines.locks import lock_is_free
 
     here = os.path.abspath(warehouse_path)
     dead = []
@@ -178,10 +190,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, warehouse_path: str) -> list[st
 
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
     """One month through Dagster, holding the month's lock; FatalError if it cannot start."""
-    from pipelines.locks import MonthLocked, lock_path, month_lock, warehouse_lock
-
-    if not MONTH_RE.match(month):
-        raise FatalError(f"月份格式错误：{month}，应为 YYYY-MM")
+    month = as_month(month)
     check_partition(month)
     check_locations(resources)  # before the month's lock is created beside the warehouse
     instance = instance or dagster_instance()
@@ -204,8 +213,6 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
 
 
 def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet: bool) -> RunOutcome:
-    from assets.publish import complete_pending_swap, recover_outputs
-    from pipelines.definitions import ALL_ASSETS, all_checks
 
     preflight(month, resources)
     # Everything this run creates (warehouse, staged Parquet, outputs, analysts' copy) is the
@@ -284,7 +291,6 @@ def audit_failure(resources: dict, month: str, run_id: str, started: datetime, f
     """A run_audit row for a failed run (a successful run writes its own inside the publish
     transaction). Only the failed step names are kept: error texts may quote data."""
     import getpass
-    import hashlib
     import socket
 
     try:
@@ -293,7 +299,7 @@ def audit_failure(resources: dict, month: str, run_id: str, started: datetime, f
         user = "unknown"
     policy_path = resources["policy"].path
     try:
-        policy_sha = hashlib.sha256(Path(policy_path).read_bytes()).hexdigest()
+        policy_sha = sha256_file(policy_path)
     except OSError:
         policy_sha = None
     try:

@@ -1,12 +1,12 @@
 """Hostile landed files (issue "Small hostile files kill the month"), at any size: the builders of
 tests/pipeline/test_hostile_files.py (reduced sizes) and of tests/hostile_full.py (the sizes measured on
-the main branch before the bounds: assets/limits.py)."""
+the main branch before the bounds: lim/core/limits.py)."""
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from checks.contracts import load_contract
+from lim.core.contracts import load_contract
 
 # the full sizes of the issue
 FULL_XFD_ROWS = 20_000  # rows each styling one cell at column XFD (124 KB as XLSX)

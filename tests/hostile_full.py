@@ -63,7 +63,7 @@ def build(root: Path, attack: str) -> Path:
 
 
 def _read_one(path: str) -> None:
-    from assets.readers import ReadError, read_raw
+    from lim.ingest.readers import ReadError, read_raw
 
     try:
         t = read_raw(path)

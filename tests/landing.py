@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from checks.contracts import load_contract
+from lim.core.contracts import load_contract
 
 # Valid 18-digit IDs: 17 digits + ISO 7064 MOD 11-2 check digit.
 _W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

@@ -1,7 +1,7 @@
 -- Documentation of every analyst-facing table and column, applied after each publish
 -- (COMMENT ON needs the table to exist). Mirrored in README.md "Warehouse tables".
 -- month, source, file and row_number, which mean the same in every table, are documented once
--- (pipelines/warehouse.py: COMMON_COLUMN_COMMENTS).
+-- (lim/warehouse/warehouse.py: COMMON_COLUMN_COMMENTS).
 COMMENT ON TABLE load_log IS '每月每个来源文件的接收情况：行数 = 接收（含重复）+ 隔离；拒收文件 0 行并附原因';
 COMMENT ON COLUMN load_log.status IS 'accepted 接收 / missing 未报送 / missing_column 缺少必需列 / unreadable 无法解析 / empty_file 空文件 / wrong_month 非本月数据';
 COMMENT ON COLUMN load_log.message IS '拒收或未报送的说明（中文）';

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.csv_out import NUMERIC_COLUMNS, mask_ids_in_text, safe_cell, write_csv
+from lim.publish.csv_out import NUMERIC_COLUMNS, mask_ids_in_text, safe_cell, write_csv
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month
 from tests.runs import run_months
@@ -39,7 +39,7 @@ HEADS = {HYPERLINK: HOUSEHOLD_NO, CMD: "H-CMD", AT_SUM: "H-AT", MINUS: "H-MINUS"
 
 
 def normalized_name(raw: str) -> str:
-    """What name normalization makes of a name: every whitespace dropped (assets/normalize.py)."""
+    """What name normalization makes of a name: every whitespace dropped (lim/ingest/normalize.py)."""
     return re.sub(r"\s", "", raw)
 
 
@@ -322,7 +322,7 @@ def test_analyst_copy_over_the_warehouse_is_refused(delivered, tmp_path):
     import subprocess
     import sys
 
-    from pipelines.analyst_copy import AnalystCopyError, build_analyst_copy
+    from lim.publish.analyst_copy import AnalystCopyError, build_analyst_copy
 
     wh = delivered["warehouse"]
     (tmp_path / "wh_link").symlink_to(wh)
@@ -345,7 +345,7 @@ def test_analyst_copy_over_the_warehouse_is_refused(delivered, tmp_path):
 
 
 def test_landing_file_linking_outside_the_landing_folder_is_refused(delivered, monkeypatch, capsys, tmp_path):
-    from pipelines.paths import landing_links_outside
+    from lim.core.paths import landing_links_outside
 
     secret = tmp_path / "elsewhere" / "secret.csv"
     secret.parent.mkdir()

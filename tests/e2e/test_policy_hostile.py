@@ -1,4 +1,4 @@
-"""Careless and hostile policy files (pipelines/policy.py): each is refused quickly with one line
+"""Careless and hostile policy files (lim/core/policy.py): each is refused quickly with one line
 naming the county, the period and the key where they apply, and `lim run` exits with status 2
 before anything runs."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.policy import MAX_NAME_CHARS, PolicyError, load_policy
+from lim.core.policy import MAX_NAME_CHARS, PolicyError, load_policy
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month
 

@@ -15,13 +15,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.analyst_copy import _build as _real_build  # the original, for the spy below
-from pipelines.analyst_copy import (AnalystCopyError, PseudonymKeyError, build_analyst_copy, load_key,
+from lim.publish.analyst_copy import _build as _real_build  # the original, for the spy below
+from lim.publish.analyst_copy import (AnalystCopyError, PseudonymKeyError, build_analyst_copy, load_key,
                                     scan_for_personal_data)
 from pipelines.definitions import build_resources
-from pipelines.paths import ROOT
+from lim.core.paths import ROOT
 from pipelines.runner import FatalError, run_month
-from pipelines.warehouse import table_names
+from lim.warehouse.warehouse import table_names
 from tests import scenario
 from tests.landing import write_month
 
@@ -293,7 +293,7 @@ def _copy_rows(path: Path) -> dict[str, list]:
 def test_monthly_update_of_the_copy_equals_a_full_build(county, tmp_path, monkeypatch):
     """The monthly run updates the existing copy with month M only; the result has the same tables,
     columns and rows as a full build of the warehouse. Another key or other columns: full build."""
-    import pipelines.analyst_copy as ac
+    import lim.publish.analyst_copy as ac
 
     wh_copy = tmp_path / "w.duckdb"
     con = duckdb.connect(str(wh_copy))

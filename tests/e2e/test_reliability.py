@@ -2,7 +2,7 @@
 
 Kill matrix: the scenario county is run for 2026-05 and 2026-06 (inputs A). Then, for every asset
 in turn, a run of 2026-06 on *changed* inputs (B, then A again, alternating) is made to fail at that
-asset through LIM_FAIL_AT (pipelines/faults.py). After each failure the published files and every
+asset through LIM_FAIL_AT (lim/core/faults.py). After each failure the published files and every
 warehouse table are byte-for-byte what the previous good run left; the rerun without the fault then
 completes and its outputs are byte-identical to an uninterrupted run on the same inputs (manifest's
 run_id aside). A second set of runs is killed with SIGKILL in a child process (no `finally`, no
@@ -22,18 +22,18 @@ import dagster as dg
 import duckdb
 import pytest
 
-from checks.contracts import SOURCES
+from lim.core.contracts import SOURCES
 from pipelines.definitions import ALL_ASSETS, build_resources
-from pipelines.locks import month_lock
-from pipelines.paths import ROOT
+from lim.warehouse.locks import month_lock
+from lim.core.paths import ROOT
 from pipelines.runner import FatalError, run_month, write_instance_config
-from pipelines.warehouse import table_names
+from lim.warehouse.warehouse import table_names
 from tests import scenario
 from tests.landing import write_month
 
 M_PREV, M = scenario.M_PREV, scenario.M
 
-# Every asset's step (the fault hook of pipelines/faults.py is named after it), in run order, and the
+# Every asset's step (the fault hook of lim/core/faults.py is named after it), in run order, and the
 # two points inside publish: after the files are written aside, and just before the warehouse swap.
 STEPS = [a.op.name for a in ALL_ASSETS]
 KILL_POINTS = [*STEPS[:STEPS.index("published_month") + 1], "published_month:before_swap",
@@ -218,7 +218,7 @@ def test_kill_after_warehouse_commit(county, monkeypatch):
     con.close()
     assert rows == [("files_pending",)]
     # the next start completes the swap: files and warehouse say the same month again
-    from assets.publish import complete_pending_swap
+    from lim.publish.files import complete_pending_swap
     con = duckdb.connect(str(wh_file))
     assert complete_pending_swap(con, out, M) == outcome.run_id
     assert con.sql("SELECT status FROM run_audit WHERE run_id = ?", params=[outcome.run_id]).fetchall() == [("success",)]
@@ -237,8 +237,8 @@ def test_kill_after_warehouse_commit(county, monkeypatch):
 CHILD = textwrap.dedent("""
     import os, signal, sys
     sys.path.insert(0, {root!r})
-    import pipelines.faults as faults
-    import pipelines.warehouse as wh
+    import lim.core.faults as faults
+    import lim.warehouse.warehouse as wh
 
     point = os.environ["KILL_AT"]
 
@@ -302,7 +302,7 @@ def test_sigkill_then_rerun(county, point, tmp_path):
 HOLDER = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
-    from pipelines.locks import month_lock
+    from lim.warehouse.locks import month_lock
     with month_lock(sys.argv[1], {month!r}):
         print("held", flush=True)
         time.sleep(60)

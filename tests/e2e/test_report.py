@@ -17,7 +17,7 @@ from tests import scenario
 from tests.pipeline.test_quality_county import county
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHART_BLUE = (0x1F, 0x77, 0xB4)   # first colour of assets/report.py PALETTE: bars and first series
+CHART_BLUE = (0x1F, 0x77, 0xB4)   # first colour of lim/publish/report.py PALETTE: bars and first series
 VERDICT_GREEN = (0x1E, 0x7B, 0x34)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.locks import lock_path
+from lim.warehouse.locks import lock_path
 from pipelines.runner import write_instance_config
 from tests.conftest import TEST_POLICY
 from tests.runs import run_months

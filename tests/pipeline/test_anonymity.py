@@ -12,8 +12,8 @@ import pytest
 
 from bench.anonymity import join_attack, member_k, town_lists
 from generator import generate
-from pipelines.analyst_copy import build_analyst_copy, load_key
-from pipelines.warehouse import table_names
+from lim.publish.analyst_copy import build_analyst_copy, load_key
+from lim.warehouse.warehouse import table_names
 from tests.runs import run_months
 
 M = "2026-05"

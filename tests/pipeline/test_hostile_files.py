@@ -1,5 +1,5 @@
-"""Small hostile files must not kill the month (bounded reading: assets/limits.py, assets/readers.py,
-assets/read_worker.py).
+"""Small hostile files must not kill the month (bounded reading: lim/core/limits.py, lim/ingest/readers.py,
+lim/ingest/read_worker.py).
 
 Measured on main before the bounds: a 124 KB XLSX whose 20,000 rows each format one cell at column
 XFD (> 10 GB, then SIGABRT of the run); an 8 MB CSV with 1,000,000 header columns (> 10 GB); a
@@ -10,7 +10,7 @@ Here each attack is run at reduced size where its size is what hurts (2,000 form
 20,000 header columns) and as it is where it is small anyway (500 deep, 140,000 characters): the
 readers on their own, then one month through the real pipeline (tests/runs.py run_months)
 with every attack in it at once, plus a worker killed by a signal and one out of memory
-(LIM_FAIL_AT drills of assets/read_worker.py). Each hostile file is refused with one line naming
+(LIM_FAIL_AT drills of lim/ingest/read_worker.py). Each hostile file is refused with one line naming
 it and the bound (or, for the formatted XLSX, read as it is), and the month is published.
 
 Full size (the issue's files, each in a month of its own through the real pipeline; prints wall
@@ -38,10 +38,10 @@ import openpyxl
 import polars as pl
 import pytest
 
-from assets import limits
-from assets.read_worker import stage_isolated
-from assets.readers import ReadError, read_raw
-from assets.staging import stage_source
+from lim.core import limits
+from lim.ingest.read_worker import stage_isolated
+from lim.ingest.readers import ReadError, read_raw
+from lim.ingest.staging import stage_source
 from tests import hostile, scenario
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month, write_source
@@ -93,9 +93,9 @@ def test_csv_ragged_row_too_wide_refused(tmp_path):
 
 
 def test_csv_header_too_wide_is_refused_by_the_batch_path_too(tmp_path, monkeypatch):
-    from assets import streaming
-    from assets.ingest import stage_one
-    from pipelines.resources import LandingResource, StagingResource
+    from lim.ingest import streaming
+    from lim.ingest.sources import stage_one
+    from assets.resources import LandingResource, StagingResource
 
     d = tmp_path / "landing" / M
     d.mkdir(parents=True)
@@ -233,9 +233,9 @@ def test_long_cell_in_an_extra_column_and_in_the_header(tmp_path, monkeypatch):
 
 
 def test_long_cell_same_in_the_batch_path(tmp_path, monkeypatch):
-    from assets import streaming
-    from assets.ingest import stage_one, staged_paths
-    from pipelines.resources import LandingResource, StagingResource
+    from lim.ingest import streaming
+    from lim.ingest.sources import stage_one, staged_paths
+    from assets.resources import LandingResource, StagingResource
 
     d = tmp_path / "landing" / M
     d.mkdir(parents=True)
@@ -253,7 +253,7 @@ def test_long_cell_same_in_the_batch_path(tmp_path, monkeypatch):
 
 
 def test_written_csv_with_a_field_over_the_csv_default_limit_reads_back(tmp_path):
-    from assets import csv_out
+    from lim.publish import csv_out
 
     csv.field_size_limit(131_072)  # the csv module's default, as a fresh process has it
     importlib.reload(csv_out)  # importing the writer raises it
@@ -392,16 +392,16 @@ def test_month_is_published_with_the_long_cells(month):
 
 
 def test_isolation_off_reads_in_the_pipeline_process(hr_landing, monkeypatch):
-    from assets import read_worker
-    from assets.ingest import stage_one_bounded
-    from pipelines.resources import LandingResource, StagingResource
+    from lim.ingest import read_worker
+    from lim.ingest.sources import stage_one_bounded
+    from assets.resources import LandingResource, StagingResource
 
     land, st = hr_landing
 
     def no_worker(*a, **k):
         raise AssertionError("no worker process with LIM_READ_ISOLATE=0")
 
-    monkeypatch.setattr("assets.ingest.stage_isolated", no_worker)
+    monkeypatch.setattr("lim.ingest.sources.stage_isolated", no_worker)
     monkeypatch.setenv("LIM_READ_ISOLATE", "0")
     load = stage_one_bounded("hr", M, LandingResource(root=str(land)), StagingResource(root=str(st.parent)))
     assert load["status"] == "accepted" and load["accepted"] == 2
@@ -410,9 +410,9 @@ def test_isolation_off_reads_in_the_pipeline_process(hr_landing, monkeypatch):
     def no_forkserver():
         raise OSError("no forkserver here")
 
-    monkeypatch.setattr("checks.quality_worker._context", no_forkserver)  # read here, said in the log
+    monkeypatch.setattr("lim.core.processes.context", no_forkserver)  # read here, said in the log
     logged = []
-    monkeypatch.setattr("assets.ingest.stage_isolated", read_worker.stage_isolated)
+    monkeypatch.setattr("lim.ingest.sources.stage_isolated", read_worker.stage_isolated)
     load = stage_one_bounded("hr", M, LandingResource(root=str(land)), StagingResource(root=str(st.parent)),
                              type("Log", (), {"warning": lambda self, m: logged.append(m)})())
     assert load["status"] == "accepted" and logged and "无法启动读取进程" in logged[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from checks.contracts import load_contract
+from lim.core.contracts import load_contract
 from tests import scenario
 from tests.conftest import TEST_POLICY
 from tests.landing import write_month, write_source

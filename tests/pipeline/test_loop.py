@@ -260,7 +260,7 @@ def test_town_workbook_cells_validation_and_print_setup(loop):
     assert ws.page_setup.fitToWidth in (None, 1, "1")
     assert "打印版" in ws.oddHeader.right.text
     # 打印版: what a caseworker takes on a household visit, printed at 100 % on A4 landscape
-    from assets.loop import PRINT_COLUMNS, PRINT_FONT_PT, PRINT_WIDTH_LIMIT
+    from lim.publish.loop import PRINT_COLUMNS, PRINT_FONT_PT, PRINT_WIDTH_LIMIT
     pr = wb["打印版"]
     assert [c.value for c in pr[1]] == ["预警编号\n预警类型", "优先级\n状态", "户主姓名\n身份证号", "村(社区)", "家庭\n人口", "预警原因",
                                         "建议措施", "办理时限", "上次核查\n结论", "核查结论", "核查日期", "核查人", "处理措施", "备注"]
@@ -298,14 +298,14 @@ def test_town_workbook_cells_validation_and_print_setup(loop):
 
 
 def test_workbook_text_cells_are_formula_safe(tmp_path):
-    from assets.loop import write_town_workbook
+    from lim.publish.loop import write_town_workbook
 
     alert = {"alert_id": "YJ1", "alert_name": "疑似特困", "priority": "高", "list_priority": "高", "status": "新增", "first_month": M2,
              "household_id": "=1+2", "head_name": "+SUM(A1)", "head_id_number": "370322195501010011", "town_code": "370322101",
              "village_code": "370322101201", "household_size": 1, "per_capita_income": 0, "standard": 800,
              "reason_text": "@cmd", "evidence": "-2+3", "action": "=HYPERLINK(\"http://x\")", "data_note": "", "due_date": date(2026, 7, 30),
              "last_conclusion": None, "last_check_date": None, "overdue": False, "member_id_number": None, "alert_type": "TEKUN_CANDIDATE"}
-    from assets.publish import staff_row
+    from lim.publish.files import staff_row
     path = tmp_path / "w.xlsx"
     write_town_workbook(path, M2, "370322101", "青城镇", [alert], [], 0, "", {}, {},
                         lambda a: staff_row(a, {}, {}, False), lambda i: i)
@@ -318,7 +318,7 @@ def test_workbook_text_cells_are_formula_safe(tmp_path):
 
 
 def test_print_sheet_without_alerts_and_row_lines(tmp_path):
-    from assets.loop import print_row_lines, write_town_workbook
+    from lim.publish.loop import print_row_lines, write_town_workbook
 
     path = tmp_path / "w.xlsx"
     write_town_workbook(path, M2, "370322101", "青城镇", [], [], 0, "", {}, {}, lambda a: [], lambda i: i)
@@ -332,8 +332,8 @@ def test_print_sheet_without_alerts_and_row_lines(tmp_path):
 
 
 def test_every_quarantine_reason_and_idempotent_import(loop, tmp_path):
-    from assets.feedback import import_feedback
-    from pipelines import warehouse as wh
+    from lim.publish.feedback import import_feedback
+    from lim.warehouse import warehouse as wh
 
     ids2, ids3 = alert_ids(loop["warehouse"], M2), alert_ids(loop["warehouse"], M3)
     qc = [k for k in ids3 if k[0].startswith(("CA-T70", "CA-A", "CA-2S", "RR-S0", "RR-15"))]
@@ -397,7 +397,7 @@ def test_feedback_exit_2_with_one_line(loop, tmp_path, capsys):
 
 def test_feedback_sensor_and_asset(loop, tmp_path):
     from assets.feedback import alert_feedback
-    from pipelines.resources import LandingResource, WarehouseResource
+    from assets.resources import LandingResource, WarehouseResource
     from pipelines.sensors import feedback_sensor
 
     landing = tmp_path / "landing"
@@ -420,8 +420,8 @@ def test_feedback_sensor_and_asset(loop, tmp_path):
 
 
 def test_response_days_from_the_policy(tmp_path):
-    from assets.rules import load_month_parameters
-    from pipelines.policy import PolicyError, load_policy
+    from lim.rules.build import load_month_parameters
+    from lim.core.policy import PolicyError, load_policy
 
     text = Path(TEST_POLICY).read_text(encoding="utf-8")
     first = text.index("      - effective_from: \"2026-07\"")
@@ -458,7 +458,7 @@ def test_due_dates_by_type(loop):
 def test_generated_feedback_is_seeded_and_readable(loop, tmp_path):
     """generator/feedback.py: same arguments → byte-identical files; answers, unanswered rows and
     malformed rows; the files read back like staff's."""
-    from assets.feedback import STAFF_INPUT_COLUMNS, read_feedback_file
+    from lim.publish.feedback import STAFF_INPUT_COLUMNS, read_feedback_file
     from generator.feedback import generate_feedback
 
     src = loop["out"] / M1 / "workbooks"
@@ -474,7 +474,7 @@ def test_generated_feedback_is_seeded_and_readable(loop, tmp_path):
 def test_analyst_copy_leaves_out_what_staff_wrote(loop):
     """The pseudonymized copy (built by the monthly run) keeps the answers' conclusions and months,
     not who checked or what they wrote."""
-    from pipelines.analyst_copy import default_dest
+    from lim.publish.analyst_copy import default_dest
 
     con = duckdb.connect(str(default_dest(str(loop["warehouse"]))), read_only=True)
     cols = {c for (c,) in con.sql("select column_name from duckdb_columns() where table_name = 'alert_dispositions'").fetchall()}

@@ -133,7 +133,7 @@ def test_analyst_tables_documented_in_the_database(county):
     con = county["con"]
     for table in ("alerts", "determinations", "persons_monthly", "households_monthly", "household_members_monthly",
                   "audit_sample", "quarantine", "load_log"):
-        # monthly tables are views of main over one table per month (pipelines/warehouse.py)
+        # monthly tables are views of main over one table per month (lim/warehouse/warehouse.py)
         assert con.sql("select comment from duckdb_views() where schema_name = 'main' and view_name = ?",
                        params=[table]).fetchall()[0][0], table
     undocumented = con.sql("""select table_name, column_name from duckdb_columns()
@@ -195,14 +195,14 @@ def test_unknown_town_and_village_codes_shown_by_code_and_reported(county, tmp_p
 def test_readme_documents_every_table_and_column(county):
     """interface.md: every table and column documented inside the database and in a document
     generated from it that the README links — docs/warehouse.md is the database's own COMMENT ON
-    text (pipelines/warehouse_docs.py)."""
-    from pipelines.paths import ROOT
-    from pipelines.warehouse_docs import DOC, column_reference, current_block
+    text (lim/warehouse/warehouse_docs.py)."""
+    from lim.core.paths import ROOT
+    from lim.warehouse.warehouse_docs import DOC, column_reference, current_block
 
     assert "docs/warehouse.md" in (ROOT / "README.md").read_text(encoding="utf-8")
     readme = DOC.read_text(encoding="utf-8")
     expected = column_reference(county["con"])
-    assert current_block(readme) == expected, "docs/warehouse.md out of date: .venv/bin/python -m pipelines.warehouse_docs --warehouse <a warehouse>"
+    assert current_block(readme) == expected, "docs/warehouse.md out of date: .venv/bin/python -m lim.warehouse.warehouse_docs --warehouse <a warehouse>"
     for (table,) in county["con"].sql("select distinct table_name from duckdb_columns() where schema_name = 'main' "
                                       "and database_name = current_database()").fetchall():
         assert f"<code>{table}</code>" in readme, table

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.policy import PARAMETERS, PolicyError, load_policy
+from lim.core.policy import PARAMETERS, PolicyError, load_policy
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month
 from tests.runs import run_months

@@ -1,7 +1,7 @@
 """Checks of issue #6: each check fails on data made to fail it and passes on good data.
 
 The judgements (checks/asset_checks.py) are plain functions of a warehouse connection, tested
-here on small hand-made stage/main tables; the expectation suites (checks/expectations.py) on
+here on small hand-made stage/main tables; the expectation suites (lim/quality/expectations.py) on
 hand-made frames through Great Expectations; and one real pipeline month shows that an ERROR
 check blocks publishing with a clear message (tests/pipeline/test_quality_county.py)."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from checks import asset_checks as ac
-from checks.contracts import SOURCES, load_contract
-from pipelines import warehouse as wh
+from lim.quality import judges as ac
+from lim.core.contracts import SOURCES, load_contract
+from lim.warehouse import warehouse as wh
 from tests import scenario
 from tests.pipeline.test_quality_county import BAD_MONTH, county
 
@@ -31,7 +31,7 @@ def con(tmp_path):
 
 def _into(con, schema: str, table: str, month: str) -> str:
     """Where a hand-made row of `month` goes: stage.<table>, or for an earlier month already
-    published ("main") that month's table under the view main.<table> (pipelines/warehouse.py)."""
+    published ("main") that month's table under the view main.<table> (lim/warehouse/warehouse.py)."""
     if schema != "main":
         return f"{schema}.{table}"
     name = wh.month_table(table, month)
@@ -168,7 +168,7 @@ def test_alert_counts_new_type_warns_and_first_month_passes(con):
 # ---- expectations_pass ------------------------------------------------------------------------------
 @pytest.mark.parametrize("failures,expected", [([], "pass"), (["warning"], "warn"), (["warning", "error"], "error")])
 def test_expectations_pass(con, failures, expected):
-    from assets.quality import QUALITY_COLUMNS
+    from lim.quality.build import QUALITY_COLUMNS
     con.execute(f"CREATE TABLE stage.quality_results ({QUALITY_COLUMNS})")
     con.execute("INSERT INTO stage.quality_results (month, source, rule, severity, success) VALUES (?, 'hr', 'ok', 'error', true)", [M])
     for sev in failures:
@@ -188,7 +188,7 @@ def test_config_from_env():
 
 # ---- expectation suites (Great Expectations) ------------------------------------------------------
 def test_suites_come_from_the_contracts():
-    from checks.expectations import suite_specs
+    from lim.quality.expectations import suite_specs
     for source in SOURCES:
         c = load_contract(source)
         specs = suite_specs(c, M)
@@ -231,7 +231,7 @@ def _good_households(n=5):
 
 
 def test_gx_suites_pass_on_good_data_and_fail_on_bad(tmp_path):
-    from checks.expectations import run_suites
+    from lim.quality.expectations import run_suites
     bad_med = _good_medical()
     bad_med.loc[0, "out_of_pocket"] = 99.0
     bad_med.loc[0, "_oop_residual"] = 64.0                       # out-of-pocket identity broken

@@ -118,7 +118,7 @@ def test_metrics_and_quality_results_published_for_every_month(con):
 def test_gx_in_a_child_process_gives_the_same_results(tmp_path, monkeypatch):
     """A big month runs GX in a child process (LIM_GX_CHILD_ROWS; 0 = always): the same
     expectations and results as in the pipeline process, and byte-identical Data Docs."""
-    from pipelines.resources import StagingResource
+    from assets.resources import StagingResource
 
     env = county()
     staging = StagingResource(root=str(tmp_path / "staged"))
@@ -134,8 +134,8 @@ def test_gx_in_a_child_process_gives_the_same_results(tmp_path, monkeypatch):
 
 def _quality_of(con_path: Path, month: str, staging, quality=None) -> tuple:
     """build_quality_results into a fresh DuckDB file: (info, result rows, Data Docs pages)."""
-    from assets.quality import build_quality_results
-    from pipelines import warehouse as wh
+    from lim.quality.build import build_quality_results
+    from lim.warehouse import warehouse as wh
 
     con = wh.connect(str(con_path), "1GB", 2)
     try:
@@ -148,7 +148,8 @@ def _quality_of(con_path: Path, month: str, staging, quality=None) -> tuple:
 
 
 def _submit_all(quality, staging, month: str, order) -> list[str]:
-    from assets.ingest import staged_paths, submit_for_validation
+    from lim.ingest.sources import staged_paths
+    from lim.quality.build import submit_for_validation
 
     done = []
     for source in order:
@@ -165,8 +166,8 @@ def test_gx_in_the_background_gives_the_same_results(tmp_path):
     quality_results validates itself — the results are still those of the files as they are."""
     import os
 
-    from checks.contracts import SOURCES
-    from pipelines.resources import QualityResource, StagingResource
+    from lim.core.contracts import SOURCES
+    from assets.resources import QualityResource, StagingResource
 
     env = county()
     staging = StagingResource(root=str(tmp_path / "staged"))
@@ -205,7 +206,7 @@ def test_gx_in_the_background_gives_the_same_results(tmp_path):
 
         # a month above the row limit is not validated in the background (its frames would sit beside
         # DuckDB), given up at its first file: the estimate from the landing folder is over the limit
-        from assets.ingest import staged_paths
+        from lim.ingest.sources import staged_paths
 
         first = SOURCES[0]
         load = json.loads(staged_paths(staging.month_dir(scenario.M), first)["load"].read_text(encoding="utf-8"))
@@ -241,8 +242,8 @@ def test_the_monthly_run_validates_in_the_background():
 def test_a_worker_that_cannot_start_never_fails_ingest(tmp_path, monkeypatch):
     """The background worker is an optimization: if it cannot be started, submitting returns False
     (the ingest asset goes on) and quality_results validates the files itself, with the same results."""
-    import checks.quality_worker as qw
-    from pipelines.resources import QualityResource, StagingResource
+    import lim.quality.worker as qw
+    from assets.resources import QualityResource, StagingResource
 
     env = county()
     staging = StagingResource(root=str(tmp_path / "staged"))

@@ -212,7 +212,7 @@ def test_r7_decisions_undelivered_approvals_only(incomplete):
 
 
 def test_r7_decisions_rows_dated_outside_the_month_are_quarantined(tmp_path):
-    from assets.staging import stage_source
+    from lim.ingest.staging import stage_source
     from tests.landing import write_source
     rows = [dict(household_id="X1", region_code="370322101201", applied_type="低保", decision="未通过", decision_date="2026-06-03"),
             dict(household_id="X2", region_code="370322101201", applied_type="低保", decision="未通过", decision_date="2026-05-30"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from assets.catalogue import alert_order
+from lim.core.catalogue import alert_order
 from generator import generate
 from tests.runs import run_months
 from tests.truth import compare, summary_lines
@@ -136,7 +136,7 @@ SEED_POLICIES = ["002", "001"]  # the issue's two; 004's audit draw: tests/pipel
 
 @pytest.fixture(scope="module", params=SEED_POLICIES)
 def seeded(request, tmp_path_factory):
-    from pipelines.paths import ROOT
+    from lim.core.paths import ROOT
     result = _run(tmp_path_factory.mktemp(f"policy{request.param}"), months=MONTHS[:3], seed=23, messy_rate=0.02,
                   policy=str(ROOT / "generator" / "policies" / f"{request.param}.yaml"))
     result["policy"] = request.param

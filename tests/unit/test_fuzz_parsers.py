@@ -35,9 +35,9 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.staging import (ACCEPTED, EMPTY_FILE, MISSING_COLUMN, QUARANTINE_SCHEMA, UNREADABLE, WRONG_MONTH,
+from lim.ingest.staging import (ACCEPTED, EMPTY_FILE, MISSING_COLUMN, QUARANTINE_SCHEMA, UNREADABLE, WRONG_MONTH,
                             accepted_schema, header_test, stage_source)
-from checks.contracts import SOURCES, load_contract
+from lim.core.contracts import SOURCES, load_contract
 
 MONTH = "2026-06"
 SCALE = int(os.environ.get("LIM_FUZZ_SCALE", "1") or 1)
@@ -386,7 +386,7 @@ def _check_titled(source: str, name: str, payload: bytes, titles, rows, test: st
 @fuzz_settings(60)
 def test_csv_title_rows_above_the_header(data):
     import csv
-    from assets import streaming
+    from lim.ingest import streaming
 
     source = data.draw(SOURCE)
     titles, header, rows = data.draw(titled_table(source))

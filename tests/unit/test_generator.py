@@ -210,7 +210,7 @@ def test_aliases_are_in_the_contracts():
             cc = by[c[0]]
             assert cc["header"] == c[1]
             # the contract's own aliases and the shared mapping (checks/contracts/aliases.yaml)
-            from checks.contracts import load_contract
+            from lim.core.contracts import load_contract
             assert set(c[5]) <= set(load_contract(s).column(c[0]).aliases), (s, c[0])
             assert set(c[4]) == set(cc.get("allowed", [])), (s, c[0])
     # rules-variants.md B.2: checked where the contracts already hold them (the pipeline adds them)
@@ -225,7 +225,7 @@ def test_aliases_are_in_the_contracts():
                 continue
             assert by[c[0]]["header"] == c[1] and bool(by[c[0]].get("required")) == c[3], (s, c[0])
             assert set(c[4]) == set(by[c[0]].get("allowed", [])), (s, c[0])
-            from checks.contracts import load_contract
+            from lim.core.contracts import load_contract
             assert set(c[5]) <= set(load_contract(s).column(c[0]).aliases), (s, c[0])
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assets.normalize import (
+from lim.ingest.normalize import (
     NormSpec,
     apply_normalizers,
     cell_to_str,
@@ -349,7 +349,7 @@ def test_apply_normalizers_lazy_and_eager_agree():
 
 # --------------------------------------------------------------------------- contracts
 def test_contracts_load_and_header_map():
-    from checks.contracts import SOURCES, load_contract, normalize_header
+    from lim.core.contracts import SOURCES, load_contract, normalize_header
 
     # the ten of extracts.md, then the optional civil_affairs_decisions of rules-variants.md B.2
     assert SOURCES[0] == "civil_affairs_households" and SOURCES[9] == "rural_revitalization" and len(SOURCES) == 11
@@ -375,7 +375,7 @@ def test_every_staged_id_passes_the_suites_id_format():
     keeps for linking, and nothing staging refuses."""
     import re
 
-    from checks.expectations import _FORMAT_REGEX
+    from lim.quality.expectations import _FORMAT_REGEX
     fmt = re.compile(_FORMAT_REGEX["id"])
     kept = ["11010519491231002X", "11010519491231002x", "110105194912310021", "3703221990X1011238",
             "X70322199001011238", "370322900101123"]
@@ -396,7 +396,7 @@ def test_suite_id_pattern_is_the_staged_id_shape():
 
     import pandas as pd
 
-    from assets.normalize import ID18_PATTERN, ID18_SHAPE
+    from lim.ingest.normalize import ID18_PATTERN, ID18_SHAPE
 
     suite, shape = re.compile(ID18_PATTERN), re.compile(f"^{ID18_SHAPE}$")
     rng = random.Random(7)

@@ -7,9 +7,9 @@ import shutil
 import duckdb
 import pytest
 
-from assets.reconcile import build_persons, persons_buckets
-from checks.contracts import SOURCES
-from pipelines import warehouse as wh
+from lim.reconcile.build import build_persons, persons_buckets
+from lim.core.contracts import SOURCES
+from lim.warehouse import warehouse as wh
 from tests import scenario
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.policy import ALL_PARAMETERS, OPTIONAL_PARAMETERS, PARAMETERS, PolicyError, load_policy
+from lim.core.policy import ALL_PARAMETERS, OPTIONAL_PARAMETERS, PARAMETERS, PolicyError, load_policy
 from tests.conftest import TEST_POLICY
 
 M = "2026-06"
@@ -171,7 +171,7 @@ def test_parameter_rows_keep_every_parameter_with_its_text(tmp_path, doc):
 
 # ---- B.2: the optional extract columns through the contracts ------------------------------------------
 def _stage(tmp_path, source: str, header: list[str], rows: list[list]):
-    from assets.staging import stage_source
+    from lim.ingest.staging import stage_source
     d = tmp_path / M
     d.mkdir(parents=True, exist_ok=True)
     import csv

@@ -9,7 +9,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from assets.readers import ReadError, read_raw
+from lim.ingest.readers import ReadError, read_raw
 
 ID = "370322199001011238"
 HEADER = ["公民身份号码", "姓名", "事件日期"]

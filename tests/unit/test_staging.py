@@ -6,8 +6,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.normalize import id_check_char
-from assets.staging import stage_source
+from lim.ingest.normalize import id_check_char
+from lim.ingest.staging import stage_source
 
 MONTH = "2026-09"
 
@@ -126,7 +126,7 @@ def test_header_aliases_units_star_and_extra_columns(tmp_path):
 def test_one_alias_mapping_for_every_source():
     """extracts.md: aliases are kept in one mapping: a header's alias is accepted in every source that
     has a column with that header (hr once refused 身份证, which the register accepted)."""
-    from checks.contracts import load_all_contracts, shared_aliases
+    from lim.core.contracts import load_all_contracts, shared_aliases
     shared = shared_aliases()
     assert set(shared["公民身份号码"]) >= {"身份证号", "身份证号码", "证件号码"}  # the spec's own list
     for source, contract in load_all_contracts().items():

@@ -1,4 +1,4 @@
-"""Batch staging of big CSVs (assets/streaming.py) gives exactly what the whole-file path gives."""
+"""Batch staging of big CSVs (lim/ingest/streaming.py) gives exactly what the whole-file path gives."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets import streaming
-from assets.ingest import stage_one, staged_paths
-from assets.normalize import id_check_char
-from checks.contracts import SOURCES
-from pipelines.resources import LandingResource, StagingResource
+from lim.ingest import streaming
+from lim.ingest.sources import stage_one, staged_paths
+from lim.ingest.normalize import id_check_char
+from lim.core.contracts import SOURCES
+from assets.resources import LandingResource, StagingResource
 
 MONTH = "2026-09"
 

@@ -10,13 +10,13 @@ import openpyxl
 import polars as pl
 import pytest
 
-from assets import streaming
-from assets.ingest import stage_one, staged_paths
-from assets.normalize import id_check_char, normalize_name
-from assets.readers import HEADER_SCAN_ROWS, read_raw
-from assets.staging import header_test, stage_source
-from checks.contracts import load_contract
-from pipelines.resources import LandingResource, StagingResource
+from lim.ingest import streaming
+from lim.ingest.sources import stage_one, staged_paths
+from lim.ingest.normalize import id_check_char, normalize_name
+from lim.ingest.readers import HEADER_SCAN_ROWS, read_raw
+from lim.ingest.staging import header_test, stage_source
+from lim.core.contracts import load_contract
+from assets.resources import LandingResource, StagingResource
 
 MONTH = "2026-09"
 

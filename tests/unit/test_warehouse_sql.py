@@ -1,11 +1,11 @@
 """Running the SQL files: statement by statement on a real DuckDB file, with one more try on one
-thread for a statement that hits a DuckDB internal error (pipelines/warehouse.py: run_sql)."""
+thread for a statement that hits a DuckDB internal error (lim/warehouse/warehouse.py: run_sql)."""
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from pipelines import warehouse as wh
+from lim.warehouse import warehouse as wh
 
 
 class FlakyOnce:
@@ -77,7 +77,7 @@ def test_other_errors_are_not_retried(con, tmp_path):
         wh.run_sql(FlakyOnce(con, "never"), f)
 
 
-# --- the monthly tables: one table per month under a view (pipelines/warehouse.py) -----------------
+# --- the monthly tables: one table per month under a view (lim/warehouse/warehouse.py) -----------------
 def _stage_month(con, month: str, rows: list[tuple], extra: bool = False) -> None:
     con.execute("DROP TABLE IF EXISTS stage.alerts")
     con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")

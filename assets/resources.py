@@ -1,0 +1,197 @@
+"""Dagster resources: the warehouse, the landing and staging folders, the outputs, the policy.
+
+All paths are configuration; the defaults are the embedded local setup under ./var.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from lim.core.contracts import SOURCES
+from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
+from lim.core.policy import Policy, load_policy
+from lim.quality import worker as gx_worker
+from lim.quality.build import gx_child_rows
+from lim.warehouse import warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. Heavy joins run here; a big month spills to temp_dir."""
+
+    path: str = str(DEFAULT_VAR / "warehouse.duckdb")
+    memory_limit: str = "6GB"
+    threads: int = 2
+    temp_dir: str = ""
+
+    @contextmanager
+    def connect(self):
+        con = warehouse.connect(self.path, self.memory_limit, self.threads, self.temp_dir or None)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class LandingResource(dg.ConfigurableResource):
+    """Read-only landing area: <root>/<YYYY-MM>/<source>.<csv|xlsx|parquet>."""
+
+    root: str = str(SAMPLE_LANDING)
+
+    def month_dir(self, month: str) -> Path:
+        return Path(self.root) / month
+
+
+class StagingResource(dg.ConfigurableResource):
+    """Staged Parquet per source and month, written by ingestion, read by reconciliation."""
+
+    root: str = str(DEFAULT_VAR / "staged")
+
+    def month_dir(self, month: str) -> Path:
+        d = Path(self.root) / month
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def data_docs_dir(self, month: str) -> Path:
+        """Where the month's GX Data Docs are built (the report copies them to <out>/<M>/data_docs)."""
+        return self.month_dir(month) / "data_docs"
+
+
+class OutputResource(dg.ConfigurableResource):
+    """Where a month's staff CSVs, report and manifest are published."""
+
+    root: str = str(DEFAULT_VAR / "out")
+    full_ids: bool = False  # write ID numbers unmasked in staff CSVs (logged in the manifest)
+    requested_by: str = ""  # who asked for this run (run audit)
+
+
+class PolicyResource(dg.ConfigurableResource):
+    """The deployment's policy YAML (parameters per county and period)."""
+
+    path: str = str(SAMPLE_POLICY)
+
+    def load(self) -> Policy:
+        return load_policy(self.path)
+
+
+# Landing bytes per row above which a month is surely over QualityResource's row limit (the
+# generator's CSV rows are ~60 bytes; XLSX rows fewer): such a month starts no GX import at all.
+BYTES_PER_ROW_SURELY = 100
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Great Expectations validation of the staged sources, in the background (lim/quality/worker.py).
+
+    Each ingest asset reports the file it `staged`; a worker process validates it while the run
+    goes on; `quality_results` `collect`s the results, or validates itself when the worker did
+    not validate exactly its files. A month of more than `max_rows` rows (default
+    LIM_GX_CHILD_ROWS) is not validated in the background: its pandas frames would sit beside
+    DuckDB's memory; `quality_results` runs it in a child process of its own instead. Whether a
+    month is that big is judged from its landing folder: by its size alone before anything is
+    read (`warm_up`), then from the first staged file's rows per byte (`month_rows_estimate`).
+    """
+
+    background: bool = True
+    max_rows: int = -1  # -1: LIM_GX_CHILD_ROWS / assets.quality.GX_CHILD_ROWS
+    landing_root: str = ""  # the landing area (LandingResource.root), for the size of a month's folder
+
+    _workers: dict = PrivateAttr(default_factory=dict)   # month -> QualityWorker (None: given up)
+    _reported: dict = PrivateAttr(default_factory=dict)  # month -> sources staged (submitted or not)
+    _bytes: dict = PrivateAttr(default_factory=dict)     # month -> bytes of its landing folder
+
+    def setup_for_execution(self, context) -> None:
+        self._workers, self._reported, self._bytes = {}, {}, {}
+        run = getattr(context, "dagster_run", None)
+        self.warm_up((run.tags.get("dagster/partition") if run is not None else None) or None)
+
+    def teardown_after_execution(self, context) -> None:
+        for worker in self._workers.values():
+            if worker is not None:
+                worker.close(wait=False)
+        self._workers = {}
+
+    def _limit(self) -> int:
+        if self.max_rows >= 0:
+            return self.max_rows
+        return gx_child_rows()
+
+    def _month_bytes(self, month: str) -> int:
+        """Bytes of every file in `month`'s landing folder (0 if unknown), read once per run."""
+        if month not in self._bytes:
+            try:
+                folder = Path(self.landing_root) / month
+                self._bytes[month] = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) if self.landing_root else 0
+            except OSError:
+                self._bytes[month] = 0
+        return self._bytes[month]
+
+    def month_rows_estimate(self, month: str, load: dict) -> int:
+        """The month's landing rows, from this file's rows per byte and the size of the month's
+        folder (known before the big files are read)."""
+        try:
+            file_bytes = (Path(self.landing_root) / load["file"]).stat().st_size if self.landing_root else 0
+        except (OSError, TypeError):
+            return 0
+        return int(self._month_bytes(month) * (load.get("rows_in") or 0) / file_bytes) if file_bytes else 0
+
+    def warm_up(self, month: str | None = None) -> None:
+        """Start the worker's GX import now, so that it runs while the first sources are ingested —
+        unless `month`'s landing folder is so big that it will not be validated in the background."""
+        if not self.background:
+            return
+        if month and self._month_bytes(month) > BYTES_PER_ROW_SURELY * self._limit():
+            return
+        gx_worker.warm_up()
+
+    def staged(self, month: str, source: str, load: dict, accepted: Path, docs_dir: Path, id_validity: float) -> bool:
+        """`source` of `month` is staged (`load` as ingestion wrote it): validate its accepted rows
+        in the background if the month allows it; once every source is in, the worker builds its
+        Data Docs. True if the file was handed to the worker."""
+        submitted = load["status"] == "accepted" and accepted.exists() and self._submit(
+            month, source, accepted, load.get("accepted") or 0, docs_dir, id_validity,
+            self.month_rows_estimate(month, load))
+        done = self._reported.setdefault(month, set())
+        done.add(source)
+        worker = self._workers.get(month)
+        if worker is not None and done >= set(SOURCES):
+            worker.ready()
+        return submitted
+
+    def _submit(self, month: str, source: str, accepted: Path, rows: int, docs_dir: Path, id_validity: float,
+                month_rows: int) -> bool:
+        if not self.background or self._workers.get(month, 0) is None:
+            return False
+        worker = self._workers.get(month)
+        if worker is not None and source in worker.submitted:  # staged again in this run
+            self.discard(month)
+            return False
+        if max(month_rows, (worker.rows if worker else 0) + rows) > self._limit():  # too big beside DuckDB
+            self.discard(month)
+            return False
+        try:  # an optimization only: whatever goes wrong here, quality_results validates itself
+            if worker is None:
+                worker = self._workers[month] = gx_worker.QualityWorker(month, docs_dir, id_validity)
+            worker.submit(source, accepted, rows)
+        except Exception:
+            self.discard(month)
+            return False
+        return True
+
+    def collect(self, month: str, staged: dict, docs_dir: Path, id_validity: float):
+        """(validations, "") from the background, or (None, why not) — the caller validates."""
+        worker = self._workers.get(month)
+        if worker is None:
+            return None, ""
+        try:
+            return worker.collect(month, staged, docs_dir, id_validity)
+        finally:
+            self.discard(month, wait=True)
+
+    def discard(self, month: str, wait: bool = False) -> None:
+        """Stop `month`'s worker; nothing more of that month is validated in the background."""
+        worker = self._workers.get(month)
+        self._workers[month] = None
+        if worker is not None:
+            worker.close(wait=wait)

@@ -1,0 +1,352 @@
+"""DuckDB warehouse: connection, schema bootstrap, SQL files, and the atomic month swap.
+
+Each asset writes its month into the `stage` schema; the publish step swaps every table's
+month into place in one transaction, so analysts never see half a month.
+
+Every monthly table `t` (MONTHLY_TABLES and src_<source>) is kept as one table per month,
+`stage.t__YYYY_MM`, beside an empty `stage.t__template` that carries its columns, and analysts
+read `main.t`: a view of the template and every month's table (UNION ALL BY NAME). Publishing
+month M renames the finished `stage.t` to `stage.t__YYYY_MM` (dropping the old one of a rerun)
+and re-creates the view — no row is copied: a copy of the month into one big table was 90 % of
+the publish step (DuckDB 2.0 cannot move a table between schemas; it can rename one in a schema).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import duckdb
+
+from lim.core.contracts import SOURCES, WAREHOUSE_TYPES, load_contract
+from lim.core.paths import SQL_DIR
+
+log = logging.getLogger("lim.warehouse")
+
+# Tables whose month is swapped into place by publish (order irrelevant: one transaction).
+MONTHLY_TABLES = [
+    "load_log", "quarantine", "id_links", "month_parameters",
+    "persons_monthly", "household_members_monthly", "households_monthly",
+    "determinations", "alerts", "audit_sample", "targeting_metrics", "quality_results",
+    "source_coverage", "withheld_evaluations", "resolved_alerts",
+]
+# Monthly tables added after the first release (sql/warehouse/upgrades.sql).
+ADDED_MONTHLY_TABLES = ["source_coverage", "withheld_evaluations", "resolved_alerts"]
+# Tables of every month at once (not swapped by publish) added after the first release: the
+# answers of town staff and their imports (assets/feedback.py; sql/warehouse/upgrades.sql).
+ADDED_TABLES = ["alert_dispositions", "feedback_imports", "feedback_quarantine"]
+# Columns of `alerts` added after the first release (closing the loop, sql/rules/92_loop.sql):
+# added to an older warehouse's alerts (its template) on open, so that earlier months read NULL.
+ADDED_ALERT_COLUMNS = {
+    "due_date": "DATE", "evidence_fingerprint": "VARCHAR", "last_answer_id": "VARCHAR", "last_conclusion": "VARCHAR",
+    "last_check_date": "DATE", "suppressed": "BOOLEAN", "overdue": "BOOLEAN", "overdue_alert_id": "VARCHAR",
+    "overdue_due_date": "DATE", "list_priority": "VARCHAR",
+}
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened or used; the message says what to fix."""
+
+
+def connect(path: str, memory_limit: str = "6GB", threads: int = 2, temp_dir: str | None = None):
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(p))
+    except (duckdb.Error, OSError) as e:
+        first = str(e).splitlines()[0]
+        raise WarehouseError(f"无法打开数据仓库 {p}：{first}（检查路径、权限，或是否有其他进程正在占用该文件）") from e
+    tmp = Path(temp_dir) if temp_dir else p.parent / "duckdb_tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}; "
+                f"SET temp_directory = '{tmp.as_posix()}'; SET preserve_insertion_order = false;")
+    ensure_schema(con)
+    return con
+
+
+def ensure_schema(con) -> None:
+    exists = con.sql("select count(*) from duckdb_tables() where schema_name='main' and table_name='schema_version'").fetchall()[0][0]
+    if not exists:
+        con.execute("BEGIN")
+        run_sql(con, SQL_DIR / "warehouse" / "schema.sql")
+        for source in SOURCES:
+            con.execute(source_table_ddl(load_contract(source)))
+        con.execute("COMMIT")
+    if any(not relation_exists(con, "main", t) for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
+        run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
+    for source in SOURCES:  # a source added after the warehouse was made (civil_affairs_decisions)
+        if not relation_exists(con, "main", f"src_{source}"):
+            con.execute(source_table_ddl(load_contract(source)))
+    con.execute("CREATE SCHEMA IF NOT EXISTS stage")
+    if _month_tables_to_convert(con):
+        convert_to_month_tables(con)
+    add_alert_columns(con)
+
+
+def add_alert_columns(con) -> None:
+    """ADDED_ALERT_COLUMNS on an older warehouse's alerts (the template of the monthly tables, then
+    the view re-created), so that SQL reading earlier months' alerts finds them (NULL there)."""
+    template = template_table("alerts")
+    if not _base_table_exists(con, "stage", template):
+        return
+    have = {c for c, _ in _columns(con, "stage", template)}
+    missing = {c: t for c, t in ADDED_ALERT_COLUMNS.items() if c not in have}
+    if not missing:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for col, typ in missing.items():
+            con.execute(f'ALTER TABLE stage.{template} ADD COLUMN "{col}" {typ}')
+        refresh_view(con, "alerts")
+        apply_comments(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def source_table_ddl(contract) -> str:
+    """src_<source>: the accepted (and ID-linked) rows of every month, the history rules look back on."""
+    cols = ["month VARCHAR NOT NULL", "file VARCHAR", "row_number BIGINT"]
+    for c in contract.columns:
+        cols.append(f"{c.canonical} {WAREHOUSE_TYPES[c.type]}")
+        if c.type == "id":
+            cols += ["id_raw VARCHAR", "link_method VARCHAR"]
+    cols.append("raw VARCHAR")
+    return f"CREATE TABLE IF NOT EXISTS src_{contract.source} ({', '.join(cols)});"
+
+
+def source_table_comments(contract) -> list[str]:
+    name = f"src_{contract.source}"
+    comments = [f"COMMENT ON TABLE {name} IS '{contract.department}：每月接收的有效行（已标准化、身份证号已链接），规则回看历史时读取'"]
+    comments.append(f"COMMENT ON COLUMN {name}.raw IS '原始行（JSON，表头 → 单元格原文；含契约以外的列）'")
+    for c in contract.columns:
+        comments.append(f"COMMENT ON COLUMN {name}.{c.canonical} IS '{c.header}'")
+        if c.type == "id":
+            comments += [f"COMMENT ON COLUMN {name}.id_raw IS '报送的身份证号（标准化后）；与 {c.canonical} 不同时见 link_method 与 id_links'",
+                         f"COMMENT ON COLUMN {name}.link_method IS 'exact 原样 / upgraded_15 15 位升级 / typo_1 一位之差 / transposition 相邻互换 / same_birth 同名同前 14 位'"]
+    return comments
+
+
+def run_sql(con, path: Path, **variables) -> None:
+    """Run one SQL file, statement by statement; `variables` are available in it as
+    getvariable('name').
+
+    A statement that fails with a DuckDB *internal* error (an assertion inside DuckDB, not a
+    problem of the data or the SQL) is run once more on one thread. DuckDB 2.0.0's
+    dictionary-surviving hash join (duckdb/duckdb#24807) raised "dict-surviving join: narrowed
+    column … build pipeline is not single-source" once in 90_alerts_finish.sql on a 5 M-household
+    month under memory pressure and not when the same statement ran again; a statement either
+    completes or changes nothing, so running it again is safe. Any other error is raised at once."""
+    for k, v in variables.items():
+        con.execute(f"SET VARIABLE {k} = ?", [v])
+    sql = Path(path).read_text(encoding="utf-8")
+    for statement in duckdb.extract_statements(sql):
+        run_statement(con, statement, Path(path).name)
+
+
+def run_statement(con, statement, where: str) -> None:
+    """One statement, run once more on one thread after a DuckDB internal error (run_sql)."""
+    try:
+        con.execute(statement)
+    except duckdb.InternalException as first:
+        threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+        log.warning("%s: DuckDB internal error, statement run again on one thread: %s", where, str(first).splitlines()[0])
+        con.execute("SET threads = 1")
+        try:
+            con.execute(statement)
+        finally:
+            con.execute(f"SET threads = {int(threads)}")
+
+
+def run_sql_dir(con, folder: Path, **variables) -> list[str]:
+    files = sorted(p for p in Path(folder).glob("*.sql"))
+    for f in files:
+        try:
+            run_sql(con, f, **variables)
+        except duckdb.Error as e:
+            raise RuntimeError(f"{f.relative_to(SQL_DIR.parent)}: {e}") from e
+    return [f.name for f in files]
+
+
+def relation_exists(con, schema: str, table: str) -> bool:
+    """A table or a view of that name in the schema (main's monthly tables are views)."""
+    return con.sql("select (select count(*) from duckdb_tables() where schema_name = $1 and table_name = $2)"
+                   " + (select count(*) from duckdb_views() where not internal and schema_name = $1 and view_name = $2)",
+                   params=[schema, table]).fetchall()[0][0] > 0
+
+
+def _base_table_exists(con, schema: str, table: str) -> bool:
+    return con.sql("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                   params=[schema, table]).fetchall()[0][0] > 0
+
+
+def _columns(con, schema: str, table: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in con.sql(
+        "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+        params=[schema, table]).fetchall()]
+
+
+def stage_table(con, table: str) -> None:
+    """Create stage.<table> with main.<table>'s columns if it does not exist yet."""
+    if not relation_exists(con, "stage", table) and relation_exists(con, "main", table):
+        con.execute(f"CREATE TABLE stage.{table} AS SELECT * FROM main.{table} WITH NO DATA")
+
+
+def replace_stage_month(con, table: str, month: str, added_columns: dict[str, str] | None = None) -> None:
+    """stage.<table> without month M's rows; `added_columns` (name → type), columns a newer release
+    writes, are added to a stage table made from an older warehouse's main.<table>."""
+    stage_table(con, table)
+    for col, typ in (added_columns or {}).items():
+        con.execute(f'ALTER TABLE stage.{table} ADD COLUMN IF NOT EXISTS "{col}" {typ}')
+    con.execute(f"DELETE FROM stage.{table} WHERE month = ?", [month])
+
+
+def month_table(table: str, month: str) -> str:
+    """The name of month M's table of `table` in the stage schema: alerts, 2026-06 → alerts__2026_06."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise ValueError(f"not a month: {month!r}")
+    return f"{table}__{month.replace('-', '_')}"
+
+
+def template_table(table: str) -> str:
+    return f"{table}__template"
+
+
+def published_months(con, table: str) -> list[str]:
+    """The months of `table` published so far (its tables stage.t__YYYY_MM), in order."""
+    names = con.sql("select table_name from duckdb_tables() where schema_name = 'stage' and starts_with(table_name, ?)",
+                    params=[f"{table}__"]).fetchall()
+    found = (re.fullmatch(re.escape(table) + r"__(\d{4})_(\d{2})", n) for (n,) in names)
+    return sorted(f"{m.group(1)}-{m.group(2)}" for m in found if m)
+
+
+def refresh_view(con, table: str) -> None:
+    """main.<table> = its template and every published month's table, by column name (a month
+    published by an older release lacks a column added later: NULL there)."""
+    parts = [f"SELECT * FROM stage.{template_table(table)}"]
+    parts += [f"SELECT * FROM stage.{month_table(table, m)}" for m in published_months(con, table)]
+    con.execute(f"CREATE OR REPLACE VIEW main.{table} AS " + "\nUNION ALL BY NAME ".join(parts))
+
+
+def _month_tables_to_convert(con) -> list[str]:
+    """Monthly tables still held as one base table in main (a new or an older warehouse)."""
+    return [t for t in monthly_tables(con) if _base_table_exists(con, "main", t)]
+
+
+def convert_to_month_tables(con) -> None:
+    """main.<t> (one table of every month) → stage.t__template, one stage.t__YYYY_MM per month and
+    the view main.<t>, in one transaction. Run once by ensure_schema (schema.sql creates the tables;
+    a warehouse of an older release has its history in them)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for t in _month_tables_to_convert(con):
+            con.execute(f"CREATE TABLE IF NOT EXISTS stage.{template_table(t)} AS SELECT * FROM main.{t} WITH NO DATA")
+            for (m,) in con.sql(f"SELECT DISTINCT month FROM main.{t} WHERE month IS NOT NULL ORDER BY 1").fetchall():
+                name = month_table(t, str(m)[:7])
+                con.execute(f"DROP TABLE IF EXISTS stage.{name}")
+                con.execute(f"CREATE TABLE stage.{name} AS SELECT * FROM main.{t} WHERE month = ?", [m])
+            con.execute(f"DROP TABLE main.{t}")
+            refresh_view(con, t)
+        apply_comments(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, int]:
+    """Put stage's month M of every table in place, in one transaction: stage.<t> becomes
+    stage.t__YYYY_MM (replacing a previous run's) and main.<t> is re-created over the months.
+    `also(con)`, if given, runs inside the same transaction (policy tables, run audit)."""
+    counts = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if also is not None:
+            also(con)
+        for t in tables:
+            if not _base_table_exists(con, "stage", t):
+                continue
+            template = template_table(t)
+            if not _base_table_exists(con, "stage", template):
+                con.execute(f"CREATE TABLE stage.{template} AS SELECT * FROM stage.{t} WITH NO DATA")
+            have = {c for c, _ in _columns(con, "stage", template)}
+            for col, typ in _columns(con, "stage", t):  # a newer release may add columns
+                if col not in have:
+                    con.execute(f'ALTER TABLE stage.{template} ADD COLUMN "{col}" {typ}')
+            # stage.<t> holds month M (a run of another month that died before its publish may
+            # have left its rows: they are not M's)
+            con.execute(f"DELETE FROM stage.{t} WHERE month IS DISTINCT FROM ?", [month])
+            name = month_table(t, month)
+            con.execute(f"DROP TABLE IF EXISTS stage.{name}")
+            con.execute(f"ALTER TABLE stage.{t} RENAME TO {name}")
+            refresh_view(con, t)
+            counts[t] = con.sql(f"SELECT count(*) FROM stage.{name}").fetchall()[0][0]
+        apply_comments(con)  # a re-created view has lost its comments
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def monthly_tables(con) -> list[str]:
+    """Every table that holds one slice per month: the derived ones and src_<source>."""
+    return MONTHLY_TABLES + [f"src_{s}" for s in SOURCES]
+
+
+_COMMENT_TARGET = re.compile(r"COMMENT ON (TABLE|COLUMN) ([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))? IS", re.S)
+
+
+def comment_statements() -> list[str]:
+    """sql/warehouse/comments.sql and the src_<source> tables' comments from the contracts."""
+    lines = (SQL_DIR / "warehouse" / "comments.sql").read_text(encoding="utf-8").splitlines()
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+    out = [s.strip() for s in text.split(";\n") if s.strip()]
+    for source in SOURCES:
+        out += source_table_comments(load_contract(source))
+    return [s.rstrip(";") for s in out]
+
+
+# Columns that mean the same in every table that has them, documented once: a table's own
+# statement in comments.sql (or its contract) wins where it says something else.
+COMMON_COLUMN_COMMENTS = {
+    "month": "数据月份 YYYY-MM",
+    "source": "来源（extracts.md 的来源名）",
+    "file": "落地文件（相对落地根目录）",
+    "row_number": "电子表格行号：表头为第 1 行，第一条数据为第 2 行",
+}
+
+
+def apply_comments(con) -> None:
+    """COMMENT ON every documented table (or view) and column of main that exists; safe inside a
+    transaction (no statement is tried on something missing: a failed one would abort it)."""
+    relations = set(table_names(con))
+    columns = {(t, c) for t, c in con.sql("select table_name, column_name from duckdb_columns() "
+                                          "where schema_name = 'main' and database_name = current_database()").fetchall()}
+    documented = set()
+    for stmt in comment_statements():
+        m = _COMMENT_TARGET.match(stmt)
+        if not m:
+            raise ValueError(f"comments: not a COMMENT ON TABLE/COLUMN statement: {stmt[:80]}")
+        kind, table, column = m.groups()
+        if (kind == "TABLE" and table in relations) or (kind == "COLUMN" and (table, column) in columns):
+            con.execute(stmt)
+            documented.add((table, column))
+    for table, column in sorted(columns - documented):
+        if column in COMMON_COLUMN_COMMENTS:
+            con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{COMMON_COLUMN_COMMENTS[column]}'")
+
+
+def table_names(con, schema: str = "main", database: str | None = None) -> list[str]:
+    """The tables and views of `schema` (in `database`, default the connection's own), in order:
+    main's monthly tables are views over one table per month."""
+    db = "current_database()" if database is None else "$2"
+    params = [schema] if database is None else [schema, database]
+    return [r[0] for r in con.sql(
+        f"select table_name from duckdb_tables() where schema_name = $1 and database_name = {db} union "
+        f"select view_name from duckdb_views() where not internal and schema_name = $1 and database_name = {db} "
+        "order by 1", params=params).fetchall()]
+
+
+
