@@ -118,7 +118,7 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 
 
 def build_targeting_metrics(con, month: str) -> list[tuple]:
-    wh.run_sql_dir(con, SQL_DIR / "metrics", **month_variables(month))
+    wh.run_sql_dir(con, SQL_DIR / "metrics", shared=True, **month_variables(month))
     return con.sql("""SELECT sum(eligible), sum(eligible_not_in_roster), sum(roster_assessed), sum(roster_failing)
                       FROM stage.targeting_metrics WHERE month = ?""", params=[month]).fetchall()
 

@@ -1,3 +1,5 @@
+-- reads: alert_hits, alert_types, hh_facts, month_data_note, prior_alive, source_catalogue,
+--        stage.determinations, stage.household_members_monthly, stage.households_monthly, stage.quarantine
 -- Finishing every alert (rules.md "Priority", "持续/新增", member-level types):
 --   priority 高: TEKUN_CANDIDATE, DIBAO_OMISSION, DECEASED_RECIPIENT, DISASTER_AFFECTED, and
 --               RELAPSE_RISK with ≥ 2 shocks or determination DIBAO/TEKUN;
