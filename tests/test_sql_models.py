@@ -4,6 +4,7 @@ on its declared inputs, and an alert type of the catalogue forgotten in any plac
 its SQL model, its scenario test, the generator's oracle, docs/alerts.md."""
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 from pathlib import Path
@@ -21,7 +22,7 @@ UNION_MODEL = SQL_DIR / "rules" / "37_alert_hits.sql"
 # Made by Python before the rules run (assets/rules.py published_history), not by a model.
 EXTERNAL = {"published_determinations"}
 HIT_COLUMNS = ["household_source", "household_id", "alert_type", "member_id_number", "member_name",
-               "reasons", "reason_text", "evidence", "relapse_shocks"]
+               "reasons", "reason_text", "evidence", "priority_raised"]
 
 
 def run_order() -> list[Path]:
@@ -187,6 +188,9 @@ def test_family_model_runs_alone_on_its_declared_inputs(full_run, family):
     assert {r[2] for r in alone} == codes_of(path), "the scenario county raises every type of the family"
     member_level = {a.alert_type: a.member_level for a in alert_catalogue()}
     assert all((r[3] is not None) == member_level[r[2]] for r in alone)
+    raisable = {r["alert_type"] for r in csv.DictReader(open(SQL_DIR / "seeds" / "alert_catalogue.csv", encoding="utf-8"))
+                if r["raised_priority"]}
+    assert all(r[8] is False or r[2] in raisable for r in alone), "priority_raised only for a type with a raised_priority"
     # the union keeps every row of the family (nothing withheld in the scenario's complete month M)
     unioned = con.sql(f"SELECT count(*) FROM fx.alert_hits WHERE alert_type IN (SELECT alert_type FROM {view})").fetchall()[0][0]
     assert unioned == len(alone)
@@ -224,6 +228,17 @@ def test_every_type_is_in_the_generators_oracle():
     assert [c for c in CODES if not re.search(rf'alert\([^)]*"{c}"', text)] == []
     base = {a.alert_type: a.base_priority for a in alert_catalogue()}
     assert {t: p for t, p in oracle.PRIORITY.items()} == {t: p for t, p in base.items() if t in oracle.PRIORITY}
+
+
+def test_every_type_has_its_evidence_fingerprint():
+    """sql/rules/92_loop.sql names the facts each type's evidence fingerprint rests on (interface.md
+    "Closing the loop"): a type left out would fall back to the household's income alone."""
+    text = (SQL_DIR / "rules" / "92_loop.sql").read_text(encoding="utf-8")
+    start = text.index("CREATE OR REPLACE TEMP TABLE loop_fingerprints")
+    block = text[start:text.index("AS evidence_values", start)]
+    named = {c for when in re.findall(r"WHEN a\.alert_type (?:=|IN) ([^\n]+?) THEN", block)
+             for c in re.findall(r"'([A-Z_]+)'", when)}
+    assert [c for c in CODES if c not in named] == []
 
 
 def test_every_type_is_in_docs_alerts():

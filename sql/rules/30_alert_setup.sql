@@ -5,10 +5,11 @@
 -- them; 90_alerts_finish.sql adds priority, status, first month, id and suggested action.
 
 -- The alert catalogue is data (sql/seeds/alert_catalogue.csv), read here and by the report:
--- code, 中文, base priority, member-level, the sources each type needs delivered and reads, the
+-- code, 中文, base priority (and the raised one, where a model raises it), member-level, the sources each type needs delivered and reads, the
 -- default days to answer. The only place SQL reads the seed; Python reads it in assets/catalogue.py.
 CREATE OR REPLACE TEMP TABLE alert_types AS
-SELECT alert_type, ord::INTEGER AS ord, alert_name, base_priority, member_level::BOOLEAN AS member_level, family,
+SELECT alert_type, ord::INTEGER AS ord, alert_name, base_priority, coalesce(raised_priority, '') AS raised_priority,
+       member_level::BOOLEAN AS member_level, family,
        coalesce(needs_scope, '') AS needs_scope,
        list_filter(string_split(coalesce(needs_delivered, ''), ';'), lambda s: s <> '') AS needs_delivered,
        list_filter(string_split(coalesce(reads, ''), ';'), lambda s: s <> '') AS reads,

@@ -10,8 +10,8 @@
 --   member_id_number, member_name    the member, for a member-level type (catalogue member_level)
 --   reasons                          reason codes, comma-separated
 --   reason_text, evidence            the plain-Chinese reason and which department said what
---   relapse_shocks                   RELAPSE_RISK: the number of shocks (its priority rule,
---                                    90_alerts_finish.sql)
+--   priority_raised                  the hit has the catalogue's raised_priority, not its
+--                                    base_priority (RELAPSE_RISK: ≥ 2 shocks or DIBAO/TEKUN)
 
 CREATE OR REPLACE TEMP TABLE alert_hits AS
 WITH hits AS (
@@ -26,7 +26,7 @@ WITH hits AS (
 SELECT household_source::VARCHAR AS household_source, household_id::VARCHAR AS household_id,
        alert_type::VARCHAR AS alert_type, member_id_number::VARCHAR AS member_id_number,
        member_name::VARCHAR AS member_name, reasons::VARCHAR AS reasons, reason_text::VARCHAR AS reason_text,
-       evidence::VARCHAR AS evidence, relapse_shocks::INTEGER AS relapse_shocks
+       evidence::VARCHAR AS evidence, priority_raised::BOOLEAN AS priority_raised
 FROM hits h
 WHERE NOT EXISTS (SELECT 1 FROM withheld_needs w
                   WHERE w.household_source = h.household_source AND w.household_id = h.household_id

@@ -18,7 +18,7 @@ SELECT b.household_source, b.household_id, 'BENEFIT_MISMATCH' AS alert_type, NUL
                     || yuan(b.tekun_multiplier_used) || ' 倍' ELSE '' END
        || CASE WHEN b.care_total > 0 THEN '；照料护理 ' || b.members_with_care || ' 人，合计 ' || yuan(b.care_total) || ' 元' ELSE '' END
        || CASE WHEN b.review_month IS NOT NULL THEN '；上次核查月份 ' || b.review_month || '，当月认定人均月收入 '
-                    || yuan(b.review_pci) || ' 元（人社局 ' || b.review_month || ' 数据）' ELSE '' END AS evidence, NULL::INTEGER AS relapse_shocks
+                    || yuan(b.review_pci) || ' 元（人社局 ' || b.review_month || ' 数据）' ELSE '' END AS evidence, false AS priority_raised
 FROM expected_benefit b
 WHERE abs(b.monthly_benefit - b.expected_benefit) > greatest(10, 0.1 * b.expected_benefit)
 UNION ALL
@@ -28,7 +28,7 @@ SELECT x.household_source, x.household_id, 'BENEFIT_MISMATCH' AS alert_type, NUL
        || yuan(100 * x.reduction) || '% 测算应为 ' || yuan(x.expected_exit) || ' 元，相差 '
        || yuan(abs(x.monthly_benefit - x.expected_exit)) || ' 元' AS reason_text,
        '民政局：月保障金额 ' || yuan(x.monthly_benefit) || ' 元，渐退开始月份 ' || x.gradual_exit_since
-       || '；' || x.pre_exit_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       || '；' || x.pre_exit_evidence AS evidence, false AS priority_raised
 FROM exit_amount x
 WHERE x.pre_exit_amount IS NOT NULL
   AND abs(x.monthly_benefit - x.expected_exit) > greatest(10, 0.1 * x.expected_exit);

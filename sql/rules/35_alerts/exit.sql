@@ -18,7 +18,7 @@ WITH x AS (
 SELECT f.household_source, f.household_id, 'GRADUAL_EXIT_START' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name, 'INCOME_ABOVE_STANDARD' AS reasons,
        '低保家庭人均月收入 ' || yuan(f.per_capita_income) || ' 元，已达到低保标准 ' || yuan(f.standard)
        || ' 元但低于其 ' || yuan(p.gradual_exit_ceiling_multiplier) || ' 倍（' || yuan(p.gradual_exit_ceiling_multiplier * f.standard) || ' 元），应启动渐退' AS reason_text,
-       e.income_evidence || '；' || e.assets_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM hh_facts f JOIN params p ON p.county_code = f.county_code JOIN hh_evidence e USING (household_source, household_id)
 WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND f.roster_type = '低保' AND NOT f.in_gradual_exit
   AND f.household_income >= f.standard * f.n_living
@@ -27,7 +27,7 @@ WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND f.roster_type 
 UNION ALL
 SELECT f.household_source, f.household_id, 'GRADUAL_EXIT_REVERT' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name, 'INCOME_BELOW_STANDARD' AS reasons,
        '渐退期家庭（' || f.gradual_exit_since || ' 起）人均月收入 ' || yuan(f.per_capita_income) || ' 元，重新低于低保标准 ' || yuan(f.standard) || ' 元' AS reason_text,
-       e.income_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       e.income_evidence AS evidence, false AS priority_raised
 FROM hh_facts f JOIN hh_evidence e USING (household_source, household_id)
 WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND f.roster_type = '低保' AND f.in_gradual_exit
   AND f.household_income < f.standard * f.n_living
@@ -36,6 +36,6 @@ SELECT x.household_source, x.household_id, 'GRADUAL_EXIT_END' AS alert_type, NUL
        '渐退期自 ' || x.gradual_exit_since || ' 起已满 ' || x.exit_months || ' 个月（期限 ' || x.exit_limit || ' 个月'
        || CASE WHEN x.disabled_living > 0 THEN '，家庭有残疾成员' ELSE '' END || '），人均月收入 ' || yuan(x.per_capita_income)
        || ' 元不低于低保标准 ' || yuan(x.standard) || ' 元，应办理退出' AS reason_text,
-       '民政局：渐退开始月份 ' || x.gradual_exit_since || '；' || e.income_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       '民政局：渐退开始月份 ' || x.gradual_exit_since || '；' || e.income_evidence AS evidence, false AS priority_raised
 FROM x JOIN hh_evidence e USING (household_source, household_id)
 WHERE x.exit_months >= x.exit_limit AND x.household_income >= x.standard * x.n_living;

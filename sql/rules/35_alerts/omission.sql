@@ -17,7 +17,7 @@ WITH c AS (
 SELECT d.household_source, d.household_id, 'TEKUN_CANDIDATE' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name, 'TEKUN' AS reasons,
        '家庭 ' || d.household_size || ' 名在世成员均为 60 岁以上老人、未满 18 周岁或无劳动能力的重度残疾人，且家庭无任何收入，符合特困条件'
        || CASE WHEN d.roster_type IS NOT NULL THEN '，现为' || d.roster_type ELSE '，尚未纳入救助' END AS reason_text,
-       e.income_evidence || '；' || e.assets_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
 WHERE d.category = 'TEKUN' AND d.roster_type IS DISTINCT FROM '特困'
 UNION ALL
@@ -26,7 +26,7 @@ SELECT d.household_source, d.household_id, 'DIBAO_OMISSION' AS alert_type, NULL:
        '家庭人均月收入 ' || yuan(d.per_capita_income) || ' 元，低于' || d.urban_rural || '低保标准 ' || yuan(d.standard) || ' 元'
        || CASE WHEN d.roster_type IS NOT NULL THEN '，现仅为' || d.roster_type ELSE '，未纳入低保' END
        || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END AS reason_text,
-       e.income_evidence || '；' || e.assets_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
 WHERE d.category = 'DIBAO' AND d.roster_type IS DISTINCT FROM '低保' AND d.roster_type IS DISTINCT FROM '特困'
 UNION ALL
@@ -35,7 +35,7 @@ SELECT d.household_source, d.household_id, 'MARGINAL_OMISSION' AS alert_type, NU
        '家庭人均月收入 ' || yuan(d.per_capita_income) || ' 元，不低于' || d.urban_rural || '低保标准 ' || yuan(d.standard)
        || ' 元但低于低保边缘标准 ' || yuan(d.marginal_line) || ' 元，未纳入救助'
        || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END AS reason_text,
-       e.income_evidence || '；' || e.assets_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
 WHERE d.category = 'MARGINAL' AND d.household_source <> 'civil_affairs'
 UNION ALL
@@ -48,7 +48,7 @@ SELECT d.household_source, d.household_id, 'EXPENDITURE_HARDSHIP' AS alert_type,
             ELSE '医保局：本月数据未报送（此前已报送月份个人自付 ' || yuan(f.out_of_pocket_12m) || ' 元）' END
        || CASE WHEN delivered('education') THEN '；教育局：在读学生学年费用扣除资助后 ' || yuan(f.education_net_cost) || ' 元'
                ELSE '；教育局：本月数据未报送' END
-       || '；' || e.income_evidence || '；' || e.assets_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       || '；' || e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
 JOIN hh_facts f USING (household_source, household_id)
 WHERE d.category = 'EXPENDITURE' AND d.household_source <> 'civil_affairs'
@@ -85,5 +85,5 @@ SELECT c.household_source, c.household_id, 'SINGLE_PERSON_DIBAO' AS alert_type, 
                        CASE WHEN c.veteran_single_person THEN '民政局：残疾军人等级 ' || c.veteran_grade_name END,
                        CASE WHEN c.preferential_single_person THEN '民政局：定期抚恤补助 是'
                             || coalesce('，优抚对象类别 ' || c.preferential_category, '') END,
-                       e.income_evidence, e.assets_evidence) AS evidence, NULL::INTEGER AS relapse_shocks
+                       e.income_evidence, e.assets_evidence) AS evidence, false AS priority_raised
 FROM c JOIN hh_evidence e USING (household_source, household_id);

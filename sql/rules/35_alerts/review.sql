@@ -15,6 +15,6 @@ WITH r AS (
 SELECT household_source, household_id, 'REVIEW_DUE' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name, 'REVIEW_CYCLE_' || cycle AS reasons,
        '上次核查 ' || strftime(last_review_date, '%Y-%m-%d') || '，复核周期 ' || cycle || ' 个月，复核到期日 '
        || strftime((last_review_date + to_months(cycle))::DATE, '%Y-%m-%d') || '，已到期' AS reason_text,
-       '民政局：上次核查日期 ' || strftime(last_review_date, '%Y-%m-%d') || '，救助类别 ' || roster_type AS evidence, NULL::INTEGER AS relapse_shocks
+       '民政局：上次核查日期 ' || strftime(last_review_date, '%Y-%m-%d') || '，救助类别 ' || roster_type AS evidence, false AS priority_raised
 FROM r
 WHERE (last_review_date + to_months(cycle))::DATE <= getvariable('month_end')::DATE;

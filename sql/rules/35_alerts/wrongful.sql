@@ -39,18 +39,18 @@ SELECT w.household_source, w.household_id, 'WRONGFUL_INCLUSION' AS alert_type, N
            CASE WHEN assets_over AND NOT w.property_ok THEN '房产 ' || w.property_total || ' 套，超过规定' END,
            CASE WHEN assets_over AND NOT w.financial_assets_ok THEN '人均金融资产 ' || yuan(w.financial_assets / w.n_living)
                 || ' 元，超过 ' || yuan(w.asset_limit_per_capita) || ' 元' END) AS reason_text,
-       e.income_evidence || '；' || e.assets_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM w JOIN hh_evidence e USING (household_source, household_id)
 WHERE income_over OR assets_over
 UNION ALL
 SELECT hm.household_source, hm.household_id, 'DECEASED_RECIPIENT' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'DECEASED' AS reasons,
        hm.name || '已于 ' || coalesce(strftime(p.death_date, '%Y-%m-%d'), getvariable('month') || ' 或之前') || ' 死亡，仍在救助家庭成员名单中' AS reason_text,
-       p.death_evidence AS evidence, NULL::INTEGER AS relapse_shocks
+       p.death_evidence AS evidence, false AS priority_raised
 FROM stage.household_members_monthly hm JOIN stage.persons_monthly p USING (id_number)
 WHERE hm.household_source = 'civil_affairs' AND NOT hm.is_living
 UNION ALL
 SELECT hm.household_source, hm.household_id, 'DUPLICATE_ASSISTANCE' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'LISTED_TWICE' AS reasons,
        hm.name || '同时是 ' || dup.n || ' 个救助家庭的成员（家庭编号 ' || dup.households || '）' AS reason_text,
-       '民政局：家庭成员名单' AS evidence, NULL::INTEGER AS relapse_shocks
+       '民政局：家庭成员名单' AS evidence, false AS priority_raised
 FROM stage.household_members_monthly hm JOIN dup USING (id_number)
 WHERE hm.household_source = 'civil_affairs';
