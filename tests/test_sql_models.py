@@ -1,7 +1,8 @@
 """The SQL as models (sql/README.md): every model says what it reads, the run order agrees with
-what it reads, every alert family is one model unioned in one place, each family model runs alone
-on its declared inputs, and an alert type of the catalogue forgotten in any place fails here —
-its SQL model, its scenario test, the generator's oracle, docs/alerts.md."""
+what it reads, every alert family is one model unioned in one place, each model runs alone on its
+declared inputs (on the scenario county), and an alert type of the catalogue forgotten in any
+place fails here — its SQL model, its scenario test, its evidence fingerprint, the generator's
+oracle, docs/alerts.md."""
 from __future__ import annotations
 
 import csv
@@ -129,7 +130,7 @@ def test_every_catalogue_code_has_exactly_one_model_and_every_model_code_is_in_t
     assert others == []
 
 
-# --- each family model alone, on the scenario county ------------------------------------------------
+# --- each model alone, on the scenario county ------------------------------------------------
 
 @pytest.fixture(scope="module")
 def full_run(county, tmp_path_factory):
@@ -152,9 +153,9 @@ def full_run(county, tmp_path_factory):
     by_type = "SELECT alert_type, count(*) FROM {} WHERE month = ? GROUP BY 1 ORDER BY 1"
     assert (con.sql(by_type.format("stage.alerts"), params=[scenario.M]).fetchall()
             == con.sql(by_type.format("main.alerts"), params=[scenario.M]).fetchall()), "the rerun gives the published alerts"
-    needed = set().union(*(reads(p) for p in family_models().values())) | {f"alert_hits_{f}" for f in family_models()} | {"alert_hits"}
+    needed = set().union(*(reads(p) | creates(p) for p in standalone_models())) | {"alert_hits"}
     con.execute(f"ATTACH '{root / 'fixture.duckdb'}' AS fx")
-    for name in sorted(needed):
+    for name in sorted(n for n in needed if not n.startswith("seeds/")):
         con.execute(f'CREATE TABLE fx."{name}" AS SELECT * FROM {name}')
     variables = con.sql("SELECT name, value, type FROM duckdb_variables()").fetchall()
     con.execute("DETACH fx")
@@ -162,23 +163,46 @@ def full_run(county, tmp_path_factory):
     return {"fixture": root / "fixture.duckdb", "variables": variables}
 
 
-@pytest.mark.parametrize("family", sorted(family_models()))
-def test_family_model_runs_alone_on_its_declared_inputs(full_run, family):
-    """A fresh database holding only the model's declared inputs (copied from the full run) and the
-    shared macros: the model gives the rows the full run gave, with the union's columns, its
-    catalogue codes, and a member exactly for the member-level types."""
-    path = family_models()[family]
+def standalone_models() -> list[Path]:
+    """The rules' models that make relations from what they read (not 90_alerts_finish.sql and
+    92_loop.sql, which add to and update stage.alerts), and the parameter table."""
+    return [p for p in run_order() if reads(p)
+            and not re.search(r"\b(?:INSERT\s+INTO|UPDATE)\b", code(p), re.I)]
+
+
+def run_alone(full_run, path: Path):
+    """A fresh database with only the model's declared inputs (copied from the full run), the
+    variables of the full run and the shared macros; the model run in it."""
     con = duckdb.connect()
     con.execute(f"ATTACH '{full_run['fixture']}' AS fx (READ_ONLY)")
     for name, value, typ in full_run["variables"]:
         con.execute(f"SET VARIABLE {name} = CAST(? AS {typ})", [value])
     con.execute("CREATE SCHEMA IF NOT EXISTS stage")
-    for name in reads(path):
+    for name in reads(path) - {r for r in reads(path) if r.startswith("seeds/")}:
         con.execute(f'CREATE {"TABLE" if "." in name else "TEMP TABLE"} {name} AS SELECT * FROM fx."{name}"')
     for macros in wh.sql_models(SQL_DIR / "shared"):
         if not reads(macros):  # the macros (the parameter table is an input like any other)
             wh.run_sql(con, macros)
     wh.run_sql(con, path)
+    return con
+
+
+@pytest.mark.parametrize("path", standalone_models(), ids=lambda p: str(p.relative_to(SQL_DIR)))
+def test_model_runs_alone_on_its_declared_inputs(full_run, path):
+    """Every relation the model makes, made alone, holds the rows the whole run gave."""
+    con = run_alone(full_run, path)
+    for name in sorted(creates(path)):
+        got = sorted(con.sql(f"SELECT * FROM {name}").fetchall(), key=repr)
+        assert got == sorted(con.sql(f'SELECT * FROM fx."{name}"').fetchall(), key=repr), name
+    con.close()
+
+
+@pytest.mark.parametrize("family", sorted(family_models()))
+def test_family_model_gives_the_union_its_rows(full_run, family):
+    """The family model, alone, gives the rows the full run gave, with the union's columns, its
+    catalogue codes, a member exactly for the member-level types; the union keeps them all."""
+    path = family_models()[family]
+    con = run_alone(full_run, path)
 
     view = f"alert_hits_{family}"
     assert [c[0] for c in con.sql(f"SELECT * FROM {view}").description] == HIT_COLUMNS
