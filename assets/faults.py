@@ -1,7 +1,7 @@
 """Fault injection, applied in one place: every asset's compute function is wrapped by
 `with_fault_hook`, which calls lim.core.faults.maybe_fail with the asset's step name (its op name:
 `staged_<source>`, `source_records`, …, `rules`, `analyst_copy`) before the asset does anything.
-LIM_FAIL_AT names the steps to fail (drills and tests/test_reliability.py); never set in production.
+LIM_FAIL_AT names the steps to fail (drills and tests/e2e/test_reliability.py); never set in production.
 `published_month` has its points inside lim/publish/files.py instead (after the files are written
 aside, before the warehouse swap, after its commit, mid-swap)."""
 from __future__ import annotations
