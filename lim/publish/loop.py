@@ -258,9 +258,10 @@ def month_data_note(con, month: str) -> str:
 
 def answers_used(con, month: str) -> dict:
     """The answers M's outputs depend on: every stored answer for an alert of a month before M
-    (count and SHA-256 of their canonical JSON lines, in disposition order), for the manifest."""
-    rows = con.sql("""SELECT disposition_id, month, alert_id, conclusion, CAST(check_date AS VARCHAR), CAST(imported_at AS VARCHAR),
-                             sha256, row_number
+    (count and SHA-256 of their canonical JSON lines, in disposition order), for the manifest. The
+    time of the import is left out: the same answers give the same manifest whenever they were
+    imported (a county rebuilt from its files reproduces every checksum)."""
+    rows = con.sql("""SELECT disposition_id, month, alert_id, conclusion, CAST(check_date AS VARCHAR), sha256, row_number
                       FROM main.alert_dispositions WHERE month < ? ORDER BY disposition_id""", params=[month]).fetchall()
     h = hashlib.sha256()
     for r in rows:
@@ -275,7 +276,7 @@ def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict,
                      staff_row, mask, full_ids: bool) -> dict:
     """workbooks/, county/overdue.csv|xlsx and resolved.csv of M into `folder`. `town_files`: town
     code → file stem of its CSV (the workbook takes the same name); `staff_row(alert)` the CSV row
-    of an alert (assets/publish.py); `mask(id)` masks an ID as the CSVs do. Returns counts and the
+    of an alert (lim/publish/files.py); `mask(id)` masks an ID as the CSVs do. Returns counts and the
     row count of every workbook (for the manifest)."""
     alerts = town_alerts(con, month)
     resolved = resolved_rows(con, month)
