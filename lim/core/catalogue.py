@@ -1,5 +1,5 @@
 """The rule data that SQL and Python read alike (sql/seeds/): the alert catalogue and the sources'
-departments. The SQL reads the same CSV files (sql/rules/30_alert_setup.sql, 05_coverage.sql)."""
+departments. The SQL reads the same CSV files (sql/rules/30_alert_setup.sql, 05_coverage.sql; sql/README.md)."""
 from __future__ import annotations
 
 import csv

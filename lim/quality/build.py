@@ -99,6 +99,6 @@ def build_quality_results(con, month: str, staging, quality=None, log=None) -> d
 
 
 def build_targeting_metrics(con, month: str) -> list[tuple]:
-    wh.run_sql_dir(con, SQL_DIR / "metrics", **month_variables(month))
+    wh.run_sql_dir(con, SQL_DIR / "metrics", shared=True, **month_variables(month))
     return con.sql("""SELECT sum(eligible), sum(eligible_not_in_roster), sum(roster_assessed), sum(roster_failing)
                       FROM stage.targeting_metrics WHERE month = ?""", params=[month]).fetchall()

@@ -52,5 +52,5 @@ def build_rules(con, month: str, policy: Policy) -> dict:
     uncovered = load_month_parameters(con, month, policy)
     published_history(con)
     wh.replace_stage_month(con, "alerts", month, added_columns={"data_note": "VARCHAR", **wh.ADDED_ALERT_COLUMNS})
-    files = wh.run_sql_dir(con, SQL_DIR / "rules", seed_dir=str(SQL_DIR / "seeds"), **month_variables(month))
+    files = wh.run_sql_dir(con, SQL_DIR / "rules", shared=True, seed_dir=str(SQL_DIR / "seeds"), **month_variables(month))
     return {"sql_files": files, "counties_without_period": uncovered}

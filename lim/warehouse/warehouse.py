@@ -159,14 +159,27 @@ def run_statement(con, statement, where: str) -> None:
             con.execute(f"SET threads = {int(threads)}")
 
 
-def run_sql_dir(con, folder: Path, **variables) -> list[str]:
-    files = sorted(p for p in Path(folder).glob("*.sql"))
+SHARED_SQL = SQL_DIR / "shared"
+
+
+def sql_models(folder: Path) -> list[Path]:
+    """The SQL models of a folder in the order they run: by path, the files of a subfolder (e.g.
+    sql/rules/35_alerts/, one model per alert family) at the subfolder's place. Each model's first
+    line says what it reads (`-- reads: …`; checked by tests/pipeline/test_sql_models.py)."""
+    folder = Path(folder)
+    return sorted(folder.rglob("*.sql"), key=lambda p: p.relative_to(folder).parts)
+
+
+def run_sql_dir(con, folder: Path, *, shared: bool = False, **variables) -> list[str]:
+    """Run the models of `folder` in order (sql_models); with `shared`, first those of sql/shared/
+    (the macros and the month's parameter table that the rules and the metrics both read)."""
+    files = (sql_models(SHARED_SQL) if shared else []) + sql_models(folder)
     for f in files:
         try:
             run_sql(con, f, **variables)
         except duckdb.Error as e:
             raise RuntimeError(f"{f.relative_to(SQL_DIR.parent)}: {e}") from e
-    return [f.name for f in files]
+    return [f.relative_to(SQL_DIR).as_posix() for f in files]
 
 
 def relation_exists(con, schema: str, table: str) -> bool:

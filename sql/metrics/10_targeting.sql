@@ -1,6 +1,8 @@
+-- reads: params, stage.households_monthly, stage.determinations, stage.alerts
 -- Targeting accuracy per town and month (issue #6; seed 004 安徽 "精准认定、应保尽保、应退尽退";
 -- the World Bank's exclusion / inclusion error and take-up). Reads month M's stage tables:
--- determinations (rules.md "Determination"), households_monthly, alerts, month_parameters.
+-- determinations (rules.md "Determination"), households_monthly, alerts, and the parameter table
+-- of M (params, sql/shared/10_parameters.sql) that the rules read.
 --
 --   eligible                households determined TEKUN, DIBAO, MARGINAL or EXPENDITURE (any of
 --                           the four assistance categories the roster holds)
@@ -17,19 +19,15 @@
 --                           / cash_eligible
 --   entitled_amount         Σ over cash_eligible of the base monthly entitlement: TEKUN tekun_multiplier·S·n,
 --                           DIBAO max(S·n − household income, min_topup_per_person·n) (rules.md
---                           "Expected benefit", without the 分类施保 supplements)
+--                           "Expected benefit", without the 分类施保 supplements; the macros
+--                           tekun_entitlement and dibao_entitlement of sql/shared/00_macros.sql, which
+--                           BENEFIT_MISMATCH uses too)
 --   paid_to_eligible        Σ over cash_eligible receiving of min(monthly_benefit, entitlement): an
 --                           overpayment does not make up for someone else's gap
 --   take_up_amount          paid_to_eligible / entitled_amount
 -- A ratio whose denominator is 0 is NULL (nothing to measure), never 0.
 -- PENDING households (rules.md "Incomplete months": a department's file missing) are not assessed:
 -- they count in households_pending only, so an incomplete month does not read as a small error.
-
-CREATE OR REPLACE TEMP TABLE metric_params AS
-SELECT county_code,
-       max(value) FILTER (WHERE name = 'tekun_multiplier')::DECIMAL(18,4)     AS tekun_multiplier,
-       max(value) FILTER (WHERE name = 'min_topup_per_person')::DECIMAL(18,4) AS min_topup_per_person
-FROM stage.month_parameters WHERE month = getvariable('month') GROUP BY county_code;
 
 CREATE OR REPLACE TEMP TABLE metric_households AS
 SELECT h.household_source, h.household_id, h.county_code, h.town_code,
@@ -39,14 +37,14 @@ SELECT h.household_source, h.household_id, h.county_code, h.town_code,
        d.category IN ('DIBAO', 'TEKUN') AS cash_eligible,
        h.roster_type IN ('低保', '特困') AND coalesce(h.monthly_benefit, 0) > 0 AS receiving_cash,
        CASE d.category
-           WHEN 'TEKUN' THEN p.tekun_multiplier * d.standard * d.household_size
-           WHEN 'DIBAO' THEN greatest(d.standard * d.household_size - d.household_income, p.min_topup_per_person * d.household_size)
+           WHEN 'TEKUN' THEN tekun_entitlement(p.tekun_multiplier, d.standard, d.household_size)
+           WHEN 'DIBAO' THEN dibao_entitlement(d.standard, d.household_size, d.household_income, p.min_topup_per_person)
        END::DECIMAL(18,2) AS entitlement,
        EXISTS (SELECT 1 FROM stage.alerts a WHERE a.month = getvariable('month') AND a.alert_type = 'WRONGFUL_INCLUSION'
                  AND a.household_source = h.household_source AND a.household_id = h.household_id) AS wrongful_alert
 FROM stage.households_monthly h
 LEFT JOIN stage.determinations d USING (household_source, household_id)
-LEFT JOIN metric_params p ON p.county_code = h.county_code;
+LEFT JOIN params p ON p.county_code = h.county_code;
 
 CREATE OR REPLACE TABLE stage.targeting_metrics AS
 WITH c AS (

@@ -1,3 +1,4 @@
+-- reads: stage.load_log, main.load_log, seeds/sources.csv
 -- Coverage of month M: which department delivered its file (rules.md "Incomplete months:
 -- absence of a file is not absence of income"; extracts.md "Landing layout").
 --   delivered    the file for M was accepted and at least one of its rows was accepted (a header
@@ -11,9 +12,6 @@
 CREATE OR REPLACE TEMP TABLE source_catalogue AS
 SELECT source, ord::INTEGER AS ord, department, optional::BOOLEAN AS optional, coalesce(withheld_note, '') AS withheld_note
 FROM read_csv(getvariable('seed_dir') || '/sources.csv', header = true, all_varchar = true);
-
-CREATE OR REPLACE TEMP MACRO is_delivered(status, rows_in, rows_accepted, rows_duplicate) AS
-    status = 'accepted' AND (rows_in = 0 OR rows_accepted - coalesce(rows_duplicate, 0) > 0);
 
 CREATE OR REPLACE TABLE stage.source_coverage AS
 WITH m AS (
@@ -48,13 +46,8 @@ CREATE OR REPLACE TEMP TABLE undelivered AS
 SELECT source, department, coverage, source_order FROM stage.source_coverage
 WHERE coverage <> 'delivered' AND counted;
 
+-- (read by the macros delivered() and undelivered_of() of sql/shared/00_macros.sql)
 SET VARIABLE undelivered_sources = (SELECT coalesce(list(source ORDER BY source), []::VARCHAR[]) FROM undelivered);
-
-CREATE OR REPLACE TEMP MACRO delivered(s) AS NOT list_contains(getvariable('undelivered_sources'), s);
-
--- The sources of a list (e.g. ['hr', 'housing']) that are undelivered in M, sorted.
-CREATE OR REPLACE TEMP MACRO undelivered_of(sources) AS
-    list_sort(list_filter(sources, lambda s: list_contains(getvariable('undelivered_sources'), s)));
 
 -- The month's 数据说明 (interface.md staff columns): empty when every counted source was delivered.
 CREATE OR REPLACE TEMP TABLE month_data_note AS

@@ -1,3 +1,4 @@
+-- reads: params, stage.households_monthly, stage.household_members_monthly, stage.persons_monthly
 -- Household income, per-capita income, assets and rigid expenditure
 -- (rules.md "Income, assets, rigid expenditure"; seeds 002 哈尔滨 / 003 织金 / 004 安徽: 就业成本扣减;
 -- 001 蛟河: 家庭经济状况核对 incl. 金融资产; 000 高青 / 001 / 002: 支出型困难 刚性支出).

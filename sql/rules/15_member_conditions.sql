@@ -1,6 +1,8 @@
+-- reads: params, stage.household_members_monthly, stage.households_monthly, stage.persons_monthly,
+--        main.src_medical_insurance, stage.src_medical_insurance
 -- Conditions of living members that the single-person and supplement rules share
 -- (rules-variants.md B.3 r3, r4, r1; seeds cited per column). One definition, read by
--- 31_alerts_omission.sql (SINGLE_PERSON_DIBAO) and 35_alerts_benefit.sql (supplements, care).
+-- 35_alerts/omission.sql (SINGLE_PERSON_DIBAO) and 25_expected_benefit.sql (supplements, care).
 --
 --   severe_disability          重度残疾 (r3): 残疾等级 一级 or 二级, whatever the type; or, when
 --                              severe_disability_level3_intellectual_mental is true, 三级 智力/精神

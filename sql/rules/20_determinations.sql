@@ -1,3 +1,4 @@
+-- reads: hh_facts, params
 -- Determination: one per household and month, the first that applies (rules.md "Determination").
 -- Households with no living member get none; nor do households of a county the policy file
 -- does not describe (reported). Seeds: 002 哈尔滨 (人均收入超出低保标准但低于 1.5 倍 → 低保边缘),

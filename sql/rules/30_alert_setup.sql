@@ -1,24 +1,21 @@
--- Alert catalogue and shared evidence (rules.md "Alerts"). Every alert rule file below appends
--- to alert_hits: which household (and member), the reason codes, a plain-Chinese reason and
--- the evidence (which department said what). 90_alerts_finish.sql adds priority, status,
--- first month, id and suggested action.
-
-CREATE OR REPLACE TEMP MACRO yuan(x) AS regexp_replace(printf('%.2f', x), '\.?0+$', '');
+-- reads: hh_facts, stage.household_members_monthly, stage.persons_monthly, seeds/alert_catalogue.csv
+-- Alert catalogue and shared evidence (rules.md "Alerts"). Each alert family is one model in
+-- 35_alerts/ (a view alert_hits_<family>: which household (and member), the reason codes, a
+-- plain-Chinese reason and the evidence (which department said what)); 37_alert_hits.sql unions
+-- them; 90_alerts_finish.sql adds priority, status, first month, id and suggested action.
 
 -- The alert catalogue is data (sql/seeds/alert_catalogue.csv), read here and by the report:
--- code, 中文, base priority, member-level, the sources each type needs delivered and reads.
+-- code, 中文, base priority (and the raised one, where a model raises it), member-level, the sources each type needs delivered and reads, the
+-- default days to answer. The only place SQL reads the seed; Python reads it in assets/catalogue.py.
 CREATE OR REPLACE TEMP TABLE alert_types AS
-SELECT alert_type, ord::INTEGER AS ord, alert_name, base_priority, member_level::BOOLEAN AS member_level, family,
+SELECT alert_type, ord::INTEGER AS ord, alert_name, base_priority, coalesce(raised_priority, '') AS raised_priority,
+       member_level::BOOLEAN AS member_level, family,
        coalesce(needs_scope, '') AS needs_scope,
        list_filter(string_split(coalesce(needs_delivered, ''), ';'), lambda s: s <> '') AS needs_delivered,
        list_filter(string_split(coalesce(reads, ''), ';'), lambda s: s <> '') AS reads,
-       withheld_when_alive::BOOLEAN AS withheld_when_alive, action
+       withheld_when_alive::BOOLEAN AS withheld_when_alive, action,
+       CAST(response_days AS INTEGER) AS response_days
 FROM read_csv(getvariable('seed_dir') || '/alert_catalogue.csv', header = true, all_varchar = true);
-
-CREATE OR REPLACE TEMP TABLE alert_hits (
-    household_source VARCHAR, household_id VARCHAR, alert_type VARCHAR,
-    member_id_number VARCHAR, member_name VARCHAR, reasons VARCHAR, reason_text VARCHAR,
-    evidence VARCHAR, relapse_shocks INTEGER);
 
 -- Evidence strings shared by several rules: what each department said about income and assets.
 CREATE OR REPLACE TEMP TABLE hh_evidence AS

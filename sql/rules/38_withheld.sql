@@ -1,3 +1,5 @@
+-- reads: withheld_needs, alert_hits, alert_types, main.withheld_evaluations, main.alerts,
+--        stage.households_monthly
 -- Withheld evaluations of month M (rules.md "Incomplete months: absence of a file is not absence
 -- of income"). A conclusion that rests on the absence of a record is drawn only when the
 -- department that would hold the record delivered its file for M. Which sources each type needs
@@ -14,38 +16,15 @@
 --                                   in M is withheld, not resolved, when a source it reads is
 --                                   undelivered in M
 --   (e) BENEFIT_MISMATCH of a roster 低保 household whose amount is checked on roster data alone
---       (benefit_roster_only, 35_alerts_benefit.sql; rules-variants.md r5, r6) is not withheld for
+--       (benefit_roster_only, 25_expected_benefit.sql; rules-variants.md r5, r6) is not withheld for
 --       an undelivered hr: the amount during gradual exit (r5, gradual_exit_annual_reduction set, in
 --       the exit window) and the amount based on the review month's pci (r6, last_review_month,
 --       pci known in R). Where r5's pre-exit amount B is unknown the evaluation is withheld with
 --       missing_sources PRE_EXIT_BENEFIT_UNKNOWN (withheld_because basis_unknown), whatever was
 --       delivered. Every other roster 低保 household keeps the catalogue's rule (needs hr).
--- The alert hits of (a)–(c) are removed here (none exist for (a): PENDING raises no omission
--- alert). History for 新增/持续 across gaps (prior_alive) is built here and used by
--- 90_alerts_finish.sql.
-
--- (a)–(c), and (e)
-CREATE OR REPLACE TEMP TABLE withheld_needs AS
-SELECT d.household_source, d.household_id, t.alert_type, d.pending_sources AS missing_sources, 'needs' AS withheld_because
-FROM stage.determinations d CROSS JOIN alert_types t
-WHERE d.category = 'PENDING' AND t.needs_scope = 'pending'
-UNION ALL
-SELECT f.household_source, f.household_id, t.alert_type, array_to_string(undelivered_of(t.needs_delivered), ','), 'needs'
-FROM hh_facts f JOIN alert_types t
-  ON (t.needs_scope = 'roster_dibao' AND f.roster_type = '低保')
-  OR (t.needs_scope = 'roster_urban' AND f.urban_rural = '城市')
-WHERE f.n_living > 0 AND f.household_source = 'civil_affairs' AND len(undelivered_of(t.needs_delivered)) > 0
-  AND NOT EXISTS (SELECT 1 FROM benefit_roster_only r  -- (e): evaluated on the roster alone
-                  WHERE r.household_source = f.household_source AND r.household_id = f.household_id
-                    AND r.alert_type = t.alert_type)
-UNION ALL
-SELECT household_source, household_id, alert_type, 'PRE_EXIT_BENEFIT_UNKNOWN', 'basis_unknown'
-FROM benefit_roster_only WHERE basis_unknown;
-
-DELETE FROM alert_hits
-WHERE EXISTS (SELECT 1 FROM withheld_needs w
-              WHERE w.household_source = alert_hits.household_source AND w.household_id = alert_hits.household_id
-                AND w.alert_type = alert_hits.alert_type);
+-- (a)–(c) and (e) are withheld_needs (36_withheld_needs.sql), whose hits 37_alert_hits.sql leaves
+-- out; (d) is withheld_alive below. History for 新增/持续 across gaps (prior_alive) is built here
+-- and used by 90_alerts_finish.sql.
 
 -- The latest earlier month in which each (household, type) was evaluated: M-1, or, where the type
 -- was withheld for the household in M-1 (and the months before it, without a break), the month

@@ -1,8 +1,12 @@
+-- reads: alert_hits, alert_types, hh_facts, month_data_note, prior_alive, source_catalogue,
+--        stage.determinations, stage.household_members_monthly, stage.households_monthly, stage.quarantine
 -- Finishing every alert (rules.md "Priority", "持续/新增", member-level types):
 --   priority 高: TEKUN_CANDIDATE, DIBAO_OMISSION, DECEASED_RECIPIENT, DISASTER_AFFECTED, and
 --               RELAPSE_RISK with ≥ 2 shocks or determination DIBAO/TEKUN;
 --            中: the other omission, relapse, exit and wrongful-inclusion alerts;
---            低: the rest (base priorities: sql/seeds/alert_catalogue.csv).
+--            低: the rest. The catalogue (sql/seeds/alert_catalogue.csv) gives each type its
+--               base_priority, and its raised_priority for a hit its model marks priority_raised
+--               (RELAPSE_RISK: 35_alerts/relapse.sql).
 --   status 持续 when the same household, type and member was alerted in the latest earlier month
 --   in which that type was evaluated for the household (M-1, or before a run of months in which it
 --   was withheld: rules.md "Incomplete months"; prior_alive of 38_withheld.sql), the first month
@@ -32,10 +36,8 @@ SELECT getvariable('month') AS month,
        'YJ' || replace(getvariable('month'), '-', '') || '-' ||
            upper(left(sha256(concat_ws('|', getvariable('month'), a.household_source, a.household_id, a.alert_type, coalesce(a.member_id_number, ''))), 8)) AS alert_id,
        a.household_id, a.household_source, a.alert_type, t.alert_name,
-       CASE WHEN a.alert_type = 'RELAPSE_RISK' AND (a.relapse_shocks >= 2 OR d.category IN ('DIBAO', 'TEKUN')) THEN '高'
-            ELSE t.base_priority END AS priority,
-       CASE WHEN a.alert_type = 'RELAPSE_RISK' AND (a.relapse_shocks >= 2 OR d.category IN ('DIBAO', 'TEKUN')) THEN 1
-            ELSE CASE t.base_priority WHEN '高' THEN 1 WHEN '中' THEN 2 ELSE 3 END END AS priority_rank,
+       p.priority,
+       CASE p.priority WHEN '高' THEN 1 WHEN '中' THEN 2 ELSE 3 END AS priority_rank,
        CASE WHEN prev.first_month IS NOT NULL THEN '持续' ELSE '新增' END AS status,
        coalesce(prev.first_month, getvariable('month')) AS first_month,
        h.region_code, h.county_code, h.town_code, h.village_code,
@@ -46,6 +48,8 @@ SELECT getvariable('month') AS month,
        (SELECT data_note FROM month_data_note) AS data_note
 FROM alert_hits a
 JOIN alert_types t USING (alert_type)
+CROSS JOIN LATERAL (SELECT CASE WHEN a.priority_raised AND t.raised_priority <> '' THEN t.raised_priority
+                                ELSE t.base_priority END AS priority) p
 JOIN stage.households_monthly h USING (household_source, household_id)
 LEFT JOIN hh_facts f USING (household_source, household_id)
 LEFT JOIN stage.determinations d USING (household_source, household_id)

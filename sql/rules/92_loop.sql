@@ -1,3 +1,7 @@
+-- reads: alert_types, hh_facts, prior_alive, undelivered, stage.alerts, stage.determinations,
+--        stage.household_members_monthly, stage.households_monthly, stage.persons_monthly,
+--        stage.month_parameters, stage.src_emergency, stage.src_health, stage.withheld_evaluations,
+--        main.alert_dispositions, main.alerts, main.src_household_registration, main.src_rural_revitalization
 -- Closing the loop with town staff (interface.md "Closing the loop with town staff"; seed 004:
 -- 动态监测、及时预警、闭环管理). An alert's key is (household_source, household_id, alert_type,
 -- member_id_number). Runs after 90_alerts_finish.sql (stage.alerts of M) and 38_withheld.sql
@@ -45,9 +49,9 @@
 --                   no longer considered (no signal in M) while a department was undelivered in M
 --                   says so in its reason: its signal may be in the file that did not come.
 
-CREATE OR REPLACE TEMP TABLE loop_catalogue AS
-SELECT alert_type, family, CAST(response_days AS INTEGER) AS default_days
-FROM read_csv(getvariable('seed_dir') || '/alert_catalogue.csv', header = true, all_varchar = true);
+-- The catalogue's default days to answer (alert_types, 30_alert_setup.sql).
+CREATE OR REPLACE TEMP VIEW loop_catalogue AS
+SELECT alert_type, family, response_days AS default_days FROM alert_types;
 
 -- Days per county and type in force in M (stage.month_parameters rows `response_days.<TYPE>`).
 CREATE OR REPLACE TEMP TABLE loop_response_days AS

@@ -1,3 +1,4 @@
+-- reads: params, stage.households_monthly, stage.src_civil_affairs_decisions
 -- 新增审批抽查 audit sample (rules.md "Audit sample"; rules-variants.md B.3 r7; seed 004:51
 -- 「县（市、区）民政部门要加强监督指导，对乡镇（街道）审核确认（含申请未通过）的救助对象按照不低于30%的比例进行抽查」).
 --   Population P  the roster households whose 保障开始月份 is M (source approved, region of M's roster).

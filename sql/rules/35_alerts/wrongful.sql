@@ -1,3 +1,4 @@
+-- reads: hh_facts, params, hh_evidence, stage.household_members_monthly, stage.persons_monthly
 -- Households that receive what they no longer qualify for (rules.md WRONGFUL_INCLUSION,
 -- DECEASED_RECIPIENT, DUPLICATE_ASSISTANCE; seed 004 安徽: 避免“错保”“漏保”，部门信息比对;
 -- seed 001 蛟河: 跨部门核对户籍等信息; seed 002 哈尔滨: 动态管理、退出).
@@ -8,7 +9,7 @@
 --   DUPLICATE_ASSISTANCE a person (living or not) listed in two or more roster households
 --                       (one alert per household that lists them)
 
-INSERT INTO alert_hits
+CREATE OR REPLACE TEMP VIEW alert_hits_wrongful AS
 WITH w AS (
     SELECT f.*, p.gradual_exit_ceiling_multiplier, p.marginal_multiplier,
            CASE f.roster_type
@@ -19,9 +20,14 @@ WITH w AS (
            CASE WHEN f.roster_type IN ('低保', '特困', '低保边缘') THEN NOT f.assets_ok ELSE false END AS assets_over
     FROM hh_facts f JOIN params p ON p.county_code = f.county_code
     WHERE f.n_living > 0 AND f.household_source = 'civil_affairs'
+),
+dup AS (
+    SELECT id_number, count(DISTINCT household_id) AS n, string_agg(DISTINCT household_id, '、' ORDER BY household_id) AS households
+    FROM stage.household_members_monthly WHERE household_source = 'civil_affairs'
+    GROUP BY id_number HAVING count(DISTINCT household_id) >= 2
 )
-SELECT w.household_source, w.household_id, 'WRONGFUL_INCLUSION', NULL, NULL,
-       concat_ws(',', CASE WHEN income_over THEN 'INCOME_OVER' END, CASE WHEN assets_over THEN 'ASSETS_OVER' END),
+SELECT w.household_source, w.household_id, 'WRONGFUL_INCLUSION' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name,
+       concat_ws(',', CASE WHEN income_over THEN 'INCOME_OVER' END, CASE WHEN assets_over THEN 'ASSETS_OVER' END) AS reasons,
        w.roster_type || '家庭' || concat_ws('；',
            CASE WHEN income_over AND w.roster_type = '特困' THEN '家庭有收入（' || yuan(w.income_before_deductions) || ' 元/月），不再符合特困“无收入”条件'
                 WHEN income_over AND w.roster_type = '低保' THEN '人均月收入 ' || yuan(w.per_capita_income) || ' 元'
@@ -32,26 +38,19 @@ SELECT w.household_source, w.household_id, 'WRONGFUL_INCLUSION', NULL, NULL,
                      || '，已达到低保边缘标准 ' || yuan(w.marginal_multiplier * w.standard) || ' 元' END,
            CASE WHEN assets_over AND NOT w.property_ok THEN '房产 ' || w.property_total || ' 套，超过规定' END,
            CASE WHEN assets_over AND NOT w.financial_assets_ok THEN '人均金融资产 ' || yuan(w.financial_assets / w.n_living)
-                || ' 元，超过 ' || yuan(w.asset_limit_per_capita) || ' 元' END),
-       e.income_evidence || '；' || e.assets_evidence, NULL
+                || ' 元，超过 ' || yuan(w.asset_limit_per_capita) || ' 元' END) AS reason_text,
+       e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
 FROM w JOIN hh_evidence e USING (household_source, household_id)
-WHERE income_over OR assets_over;
-
-INSERT INTO alert_hits
-SELECT hm.household_source, hm.household_id, 'DECEASED_RECIPIENT', hm.id_number, hm.name, 'DECEASED',
-       hm.name || '已于 ' || coalesce(strftime(p.death_date, '%Y-%m-%d'), getvariable('month') || ' 或之前') || ' 死亡，仍在救助家庭成员名单中',
-       p.death_evidence, NULL
+WHERE income_over OR assets_over
+UNION ALL
+SELECT hm.household_source, hm.household_id, 'DECEASED_RECIPIENT' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'DECEASED' AS reasons,
+       hm.name || '已于 ' || coalesce(strftime(p.death_date, '%Y-%m-%d'), getvariable('month') || ' 或之前') || ' 死亡，仍在救助家庭成员名单中' AS reason_text,
+       p.death_evidence AS evidence, false AS priority_raised
 FROM stage.household_members_monthly hm JOIN stage.persons_monthly p USING (id_number)
-WHERE hm.household_source = 'civil_affairs' AND NOT hm.is_living;
-
-INSERT INTO alert_hits
-WITH dup AS (
-    SELECT id_number, count(DISTINCT household_id) AS n, string_agg(DISTINCT household_id, '、' ORDER BY household_id) AS households
-    FROM stage.household_members_monthly WHERE household_source = 'civil_affairs'
-    GROUP BY id_number HAVING count(DISTINCT household_id) >= 2
-)
-SELECT hm.household_source, hm.household_id, 'DUPLICATE_ASSISTANCE', hm.id_number, hm.name, 'LISTED_TWICE',
-       hm.name || '同时是 ' || dup.n || ' 个救助家庭的成员（家庭编号 ' || dup.households || '）',
-       '民政局：家庭成员名单', NULL
+WHERE hm.household_source = 'civil_affairs' AND NOT hm.is_living
+UNION ALL
+SELECT hm.household_source, hm.household_id, 'DUPLICATE_ASSISTANCE' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'LISTED_TWICE' AS reasons,
+       hm.name || '同时是 ' || dup.n || ' 个救助家庭的成员（家庭编号 ' || dup.households || '）' AS reason_text,
+       '民政局：家庭成员名单' AS evidence, false AS priority_raised
 FROM stage.household_members_monthly hm JOIN dup USING (id_number)
 WHERE hm.household_source = 'civil_affairs';

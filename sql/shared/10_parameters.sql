@@ -1,8 +1,10 @@
+-- reads: stage.month_parameters
 -- Parameters in force in month M, one row per county (rules.md "Parameters": per county code
 -- and effective month; the run for M uses the period that contains M; rules-variants.md B.1 for
 -- the optional ones: flags are stored as 1/0, dibao_benefit_basis as text_value). Loaded from the policy
 -- YAML into stage.month_parameters by the rules asset; kept exact as DECIMAL so that
--- thresholds such as 1.5·S compare exactly.
+-- thresholds such as 1.5·S compare exactly. The one parameter table of M: read by the rules
+-- (sql/rules/) and the metrics (sql/metrics/) alike.
 
 CREATE OR REPLACE TEMP TABLE params AS
 SELECT county_code, any_value(effective_from) AS effective_from,
@@ -56,7 +58,3 @@ SELECT county_code, any_value(effective_from) AS effective_from,
 FROM stage.month_parameters
 WHERE month = getvariable('month')
 GROUP BY county_code;
-
--- Months as numbers, for counting months between two YYYY-MM (38_withheld.sql, 35_alerts_benefit.sql).
-CREATE OR REPLACE TEMP MACRO month_index(m) AS CAST(left(m, 4) AS INTEGER) * 12 + CAST(right(m, 2) AS INTEGER) - 1;
-CREATE OR REPLACE TEMP MACRO index_month(i) AS printf('%04d-%02d', i // 12, i % 12 + 1);

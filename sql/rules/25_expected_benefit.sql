@@ -1,4 +1,7 @@
--- 保障金额异常 BENEFIT_MISMATCH (rules.md; rules-variants.md B.3 r1, r4, r5, r6). Roster 低保 not in
+-- reads: params, hh_facts, member_conditions, published_determinations, main.load_log,
+--        main.src_civil_affairs_households
+-- The expected benefit that 保障金额异常 BENEFIT_MISMATCH compares with the amount paid (the alert:
+-- 35_alerts/benefit.sql) (rules.md; rules-variants.md B.3 r1, r4, r5, r6). Roster 低保 not in
 -- exit, or 特困: |paid − expected| > max(10, 10 % of expected); roster 低保 in exit (r5, only when
 -- gradual_exit_annual_reduction is set): |paid − expected_exit| > max(10, 10 % of expected_exit).
 --
@@ -26,16 +29,17 @@
 --      when R < M, the run of R determined the household and 人社局 delivered in R (002:26
 --      「复核期内家庭经济状况没有明显变化的低保家庭,不再调整救助水平」); n, S, supplements, topup of M.
 --      pci* from R: BENEFIT_MISMATCH no longer needs hr delivered in M (benefit_roster_only, read by
---      38_withheld.sql); the evidence names R.
+--      36_withheld_needs.sql); the evidence names R.
 -- r5 roster 低保 in exit, m = months from 渐退开始月份 to M, L = gradual_exit_months (or _disabled with
 --      a living member with any 残疾等级), when 0 ≤ m < L (001:50 「残疾人低保家庭可继续享受24个月低保待遇，
 --      渐退期间低保补助金逐年递减，年度递减幅度为25%」):
 --        expected_exit = B · max(0, 1 − r · (floor(m / 12) + gradual_exit_reduction_offset)), no rounding
 --        B = 渐退前月保障金额 of M's roster row; else the household's 月保障金额 in the roster of the
 --            month before 渐退开始月份 (delivered, whatever its 救助类别 there); else unknown: the check
---            is withheld as PRE_EXIT_BENEFIT_UNKNOWN (38_withheld.sql)
+--            is withheld as PRE_EXIT_BENEFIT_UNKNOWN (36_withheld_needs.sql)
 --      Reason code GRADUAL_EXIT_AMOUNT. Roster data only: no other source needs to be delivered in M.
--- (max(S − pci, t) · n is computed as max(S·n − income, t·n), exactly, for pci of M.)
+-- (max(S − pci, t) · n is computed as max(S·n − income, t·n), exactly: dibao_entitlement of
+-- sql/shared/00_macros.sql, shared with the metrics.)
 
 -- r4: the groups of each living member of a roster 低保 household not in exit, and the rate paid
 CREATE OR REPLACE TEMP TABLE member_supplements AS
@@ -96,11 +100,11 @@ WITH sup AS (
     WHERE f.household_source = 'civil_affairs' AND f.roster_type = '特困'
 )
 SELECT f.household_source, f.household_id, f.roster_type, f.monthly_benefit, f.n_living, f.standard,
-       CASE WHEN f.roster_type = '特困' THEN t.tekun_multiplier_used * f.standard * f.n_living + coalesce(c.care_total, 0)
+       CASE WHEN f.roster_type = '特困' THEN tekun_entitlement(t.tekun_multiplier_used, f.standard, f.n_living) + coalesce(c.care_total, 0)
             WHEN rb.review_pci IS NOT NULL
-                 THEN greatest(f.standard - rb.review_pci, pr.min_topup_per_person) * f.n_living
+                 THEN dibao_entitlement(f.standard, f.n_living, rb.review_pci * f.n_living, pr.min_topup_per_person)
                       + coalesce(s.supplement_rate_sum, 0) * f.standard
-            ELSE greatest(f.standard * f.n_living - f.household_income, pr.min_topup_per_person * f.n_living)
+            ELSE dibao_entitlement(f.standard, f.n_living, f.household_income, pr.min_topup_per_person)
                  + coalesce(s.supplement_rate_sum, 0) * f.standard END::DECIMAL(18,2) AS expected_benefit,
        coalesce(s.members_with_supplement, 0) AS members_with_supplement,
        t.tekun_multiplier_used, t.tekun_multiplier_basis,
@@ -142,39 +146,10 @@ FROM x LEFT JOIN before_exit b USING (household_id)
 WHERE x.exit_months >= 0 AND x.exit_months < x.exit_limit;
 
 -- The BENEFIT_MISMATCH evaluations that rest on the roster only and so need no source delivered
--- in M (read by 38_withheld.sql): r6 with pci* from R, r5 in its window. basis_unknown: r5 with B
+-- in M (read by 36_withheld_needs.sql): r6 with pci* from R, r5 in its window. basis_unknown: r5 with B
 -- unknown, withheld as PRE_EXIT_BENEFIT_UNKNOWN.
 CREATE OR REPLACE TEMP TABLE benefit_roster_only AS
 SELECT household_source, household_id, 'BENEFIT_MISMATCH' AS alert_type, false AS basis_unknown
 FROM expected_benefit WHERE review_pci IS NOT NULL
 UNION ALL
 SELECT household_source, household_id, 'BENEFIT_MISMATCH', pre_exit_amount IS NULL FROM exit_amount;
-
-INSERT INTO alert_hits
-SELECT b.household_source, b.household_id, 'BENEFIT_MISMATCH', NULL, NULL,
-       CASE WHEN b.monthly_benefit > b.expected_benefit THEN 'OVERPAID' ELSE 'UNDERPAID' END,
-       b.roster_type || '本月发放 ' || yuan(b.monthly_benefit) || ' 元，按规则测算应为 ' || yuan(b.expected_benefit)
-       || ' 元，相差 ' || yuan(abs(b.monthly_benefit - b.expected_benefit)) || ' 元'
-       || CASE WHEN b.review_month IS NOT NULL THEN '（按 ' || b.review_month || ' 核查时人均月收入 ' || yuan(b.review_pci)
-                    || ' 元测算，复核期内不调整救助水平）' ELSE '' END,
-       '民政局：月保障金额 ' || yuan(b.monthly_benefit) || ' 元；家庭 ' || b.n_living || ' 人，标准 ' || yuan(b.standard)
-       || ' 元，享受分类施保 ' || b.members_with_supplement || ' 人'
-       || CASE WHEN b.tekun_multiplier_basis IS NOT NULL THEN '；特困基本生活标准按' || b.tekun_multiplier_basis || ' '
-                    || yuan(b.tekun_multiplier_used) || ' 倍' ELSE '' END
-       || CASE WHEN b.care_total > 0 THEN '；照料护理 ' || b.members_with_care || ' 人，合计 ' || yuan(b.care_total) || ' 元' ELSE '' END
-       || CASE WHEN b.review_month IS NOT NULL THEN '；上次核查月份 ' || b.review_month || '，当月认定人均月收入 '
-                    || yuan(b.review_pci) || ' 元（人社局 ' || b.review_month || ' 数据）' ELSE '' END, NULL
-FROM expected_benefit b
-WHERE abs(b.monthly_benefit - b.expected_benefit) > greatest(10, 0.1 * b.expected_benefit);
-
-INSERT INTO alert_hits
-SELECT x.household_source, x.household_id, 'BENEFIT_MISMATCH', NULL, NULL, 'GRADUAL_EXIT_AMOUNT',
-       '渐退期（' || x.gradual_exit_since || ' 起第 ' || (x.exit_months + 1) || ' 个月，第 ' || (x.exit_year + 1)
-       || ' 年）本月发放 ' || yuan(x.monthly_benefit) || ' 元，按渐退前 ' || yuan(x.pre_exit_amount) || ' 元每年递减 '
-       || yuan(100 * x.reduction) || '% 测算应为 ' || yuan(x.expected_exit) || ' 元，相差 '
-       || yuan(abs(x.monthly_benefit - x.expected_exit)) || ' 元',
-       '民政局：月保障金额 ' || yuan(x.monthly_benefit) || ' 元，渐退开始月份 ' || x.gradual_exit_since
-       || '；' || x.pre_exit_evidence, NULL
-FROM exit_amount x
-WHERE x.pre_exit_amount IS NOT NULL
-  AND abs(x.monthly_benefit - x.expected_exit) > greatest(10, 0.1 * x.expected_exit);
