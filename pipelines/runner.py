@@ -100,12 +100,13 @@ def preflight(month: str, resources: dict) -> Month:
     check_partition(month)
     check_locations(resources)
     check_inputs(month, resources)
+    check_warehouse(resources)
     return month
 
 
 def check_inputs(month: Month, resources: dict) -> None:
-    """The month's landing folder, the policy's period for it, the warehouse and the analysts'
-    copy's key (run_month checks them once, holding the month's lock)."""
+    """The month's landing folder, the policy's period for it and the analysts' copy's key
+    (run_month checks them once, before anything is created)."""
     landing = resources["landing"].month_dir(month)
     if not landing.is_dir():
         raise FatalError(f"落地目录中没有 {month} 月的数据：{landing} 不存在（检查 --landing 或等待部门报送）")
@@ -126,14 +127,19 @@ def check_inputs(month: Month, resources: dict) -> None:
         spans = "；".join(f"{c}：{_span(policy.counties[c].periods)}" for c in uncovered)
         raise FatalError(f"政策文件 {policy.path} 没有覆盖 {month} 月的参数时段（{spans}）：请在 periods 中补上含 {month} 的时段")
     try:
+        load_key()  # the analysts' copy needs it; in production a missing key stops the run here
+    except PseudonymKeyError as e:
+        raise FatalError(str(e)) from None
+
+
+def check_warehouse(resources: dict) -> None:
+    """The warehouse opens (run_month checks it holding the warehouse lock: another run's open
+    file is waited for there, not refused)."""
+    try:
         with resources["warehouse"].connect():
             pass
     except WarehouseError as e:
         raise FatalError(str(e)) from e
-    try:
-        load_key()  # the analysts' copy needs it; in production a missing key stops the run here
-    except PseudonymKeyError as e:
-        raise FatalError(str(e)) from None
 
 
 def check_locations(resources: dict) -> None:
@@ -193,10 +199,12 @@ def fail_dead_runs(instance: dg.DagsterInstance, warehouse_path: str) -> list[st
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
     """One month through Dagster, holding the month's lock; FatalError if it cannot start. Each
     check of `preflight` runs once: the month and the locations before the lock is created, the
-    inputs (check_inputs) under it."""
+    inputs (check_inputs) before anything is created, the warehouse (check_warehouse) holding its
+    lock."""
     month = as_month(month)
     check_partition(month)
     check_locations(resources)  # before the month's lock is created beside the warehouse
+    check_inputs(month, resources)
     instance = instance or dagster_instance()
     try:  # the month's lock lives beside the warehouse: a path under a file cannot hold either
         lock_path(resources["warehouse"].path, month).parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +225,7 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
 
 
 def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, quiet: bool) -> RunOutcome:
-    check_inputs(month, resources)
+    check_warehouse(resources)
     # Everything this run creates (warehouse, staged Parquet, outputs, analysts' copy) is the
     # owner's only: the files hold ID numbers, diagnoses and incomes.
     previous_umask = os.umask(0o077)

@@ -51,7 +51,7 @@ def test_a_run_whose_location_is_the_landing_folder_fails_before_writing(tmp_pat
 
 
 def test_lim_run_checks_each_thing_once_and_parses_the_policy_once(tmp_path, monkeypatch):
-    """run_month: the month and the locations before the lock, the inputs under it, each once; the
+    """run_month: the month, the locations and the inputs before the lock, the warehouse under it, each once; the
     policy file is parsed once for the preflight, `rules` and `published_month` together."""
     import lim.core.policy as policy_mod
     from pipelines import runner
@@ -59,11 +59,11 @@ def test_lim_run_checks_each_thing_once_and_parses_the_policy_once(tmp_path, mon
 
     write_month(tmp_path / "landing", M, scenario.tables_for(M, scenario.households()))
     calls = []
-    for name in ("check_partition", "check_locations", "check_inputs"):
+    for name in ("check_partition", "check_locations", "check_inputs", "check_warehouse"):
         real = getattr(runner, name)
         monkeypatch.setattr(runner, name, lambda *a, _n=name, _r=real: calls.append(_n) or _r(*a))
     real_load = policy_mod.load_policy
     monkeypatch.setattr(policy_mod, "load_policy", lambda p: calls.append("load_policy") or real_load(p))
     policy_mod._LOADED.clear()
     run_months(tmp_path, [M])
-    assert sorted(calls) == ["check_inputs", "check_locations", "check_partition", "load_policy"]
+    assert sorted(calls) == ["check_inputs", "check_locations", "check_partition", "check_warehouse", "load_policy"]
