@@ -4,7 +4,7 @@ and moved into place in one rename."""
 
 import dagster as dg
 
-from assets.faults import with_fault_hook
+from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.resources import WarehouseResource
 from lim.core.month import Month
@@ -14,7 +14,7 @@ from lim.publish.analyst_copy import build_analyst_copy, default_dest
 @dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb"}, deps=["published_month"],
           description="分析人员使用的假名化数据库副本：人员、家庭、预警编号为 HMAC-SHA256 假名键，不含姓名和身份证号；"
                       "日期只到年月、年龄为年龄段、金额按100元分段，按月做 k 匿名（k=5）。")
-@with_fault_hook
+@asset_guard
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     dest = default_dest(warehouse.path)
     with warehouse.connect() as con:

@@ -3,7 +3,7 @@ is lim/publish/feedback.py, shared with `lim feedback`)."""
 
 import dagster as dg
 
-from assets.faults import with_fault_hook
+from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.resources import LandingResource, WarehouseResource
 from lim.core.month import Month
@@ -16,7 +16,7 @@ from lim.publish.feedback import FeedbackError, feedback_files, import_feedback,
 @dg.asset(partitions_def=monthly_partitions, group_name="feedback", kinds={"duckdb", "xlsx"}, deps=["published_month"],
           description="导入乡镇交回的核查反馈（<landing>/<M>/feedback/ 中的核查表或 CSV）：逐行校验，接受的写入 alert_dispositions，"
                       "其余隔离并说明原因；已导入过的文件不再导入。")
-@with_fault_hook
+@asset_guard
 def alert_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource) -> dg.MaterializeResult:
     month = Month.parse(context.partition_key)
     files = feedback_files(landing.month_dir(month) / "feedback")

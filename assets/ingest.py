@@ -10,7 +10,7 @@ lim/core/limits.py): a hostile or broken file is refused there, never a crash of
 
 import dagster as dg
 
-from assets.faults import with_fault_hook
+from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.resources import LandingResource, QualityResource, StagingResource
 from lim.core.contracts import SOURCES, load_contract
@@ -30,10 +30,11 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
         description=f"{contract.department}：读取、解码、标准化本月文件，合格行写入 Parquet，问题行隔离。",
         tags={"source": source},
     )
-    @with_fault_hook
+    @asset_guard
     def _ingest(context: dg.AssetExecutionContext, landing: LandingResource, staging: StagingResource,
                 quality: QualityResource) -> dg.MaterializeResult:
         month = Month.parse(context.partition_key)
+        quality.warm_up(month)  # GX's import starts beside the first source's reading
         load = stage_one_bounded(source, month, landing, staging, context.log)
         submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):

@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from assets.faults import with_fault_hook
+from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.resources import QualityResource, StagingResource, WarehouseResource
 from lim.core.contracts import SOURCES
@@ -19,7 +19,7 @@ from lim.quality.build import build_quality_results, build_targeting_metrics
           deps=[f"staged_{s}" for s in SOURCES], op_tags={"dagster/priority": "-1"},
           description="各来源本月数据的 Great Expectations 期望（由数据契约生成）：列、类型、必填、取值范围、"
                       "身份证号有效率、金额非负、个人自付恒等式、唯一性；结果写入 quality_results，并生成 Data Docs。")
-@with_fault_hook
+@asset_guard
 def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     staging: StagingResource, quality: QualityResource) -> dg.MaterializeResult:
     month = Month.parse(context.partition_key)
@@ -37,7 +37,7 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 @dg.asset(partitions_def=monthly_partitions, group_name="quality", kinds={"duckdb"},
           deps=["determinations", "alerts"],
           description="瞄准精度（各乡镇每月）：排斥误差、纳入误差、按户数与按金额的覆盖率，附计算所用计数（sql/metrics）。")
-@with_fault_hook
+@asset_guard
 def targeting_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     month = Month.parse(context.partition_key)
     with warehouse.connect() as con:

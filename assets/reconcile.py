@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from assets.faults import with_fault_hook
+from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.resources import StagingResource, WarehouseResource
 from lim.core.contracts import SOURCES
@@ -16,7 +16,7 @@ from lim.reconcile.build import RosterNotDelivered, build_households, build_pers
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"},
           deps=[f"staged_{s}" for s in SOURCES],
           description="各部门本月有效记录（身份证号已校验并链接），问题行隔离，并写入加载日志。")
-@with_fault_hook
+@asset_guard
 def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource, staging: StagingResource) -> dg.MaterializeResult:
     month = Month.parse(context.partition_key)
     with warehouse.connect() as con:
@@ -32,7 +32,7 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[source_records],
           description="人员月度视图：每人本月在各部门的事实（收入、房产、学籍、医疗、灾害、死亡），含上月与近 12 个月历史。")
-@with_fault_hook
+@asset_guard
 def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         buckets = build_persons(con, Month.parse(context.partition_key))
@@ -42,7 +42,7 @@ def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 
 @dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[persons_monthly],
           description="家庭月度视图：在册救助家庭、乡村振兴监测户、有信号的户籍家庭及其成员与汇总事实。")
-@with_fault_hook
+@asset_guard
 def households_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         build_households(con, Month.parse(context.partition_key))

@@ -12,7 +12,7 @@ from pydantic import PrivateAttr
 
 from lim.core.contracts import SOURCES
 from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
-from lim.core.policy import Policy, load_policy
+from lim.core.policy import Policy, load_policy_once
 from lim.quality import worker as gx_worker
 from lim.quality.build import gx_child_rows
 from lim.warehouse import warehouse
@@ -73,7 +73,9 @@ class PolicyResource(dg.ConfigurableResource):
     path: str = str(SAMPLE_POLICY)
 
     def load(self) -> Policy:
-        return load_policy(self.path)
+        """The policy, parsed once per process while the file's content stays the same (the
+        runner's preflight, `rules` and `published_month` share it: lim/core/policy.py)."""
+        return load_policy_once(self.path)
 
 
 # Landing bytes per row above which a month is surely over QualityResource's row limit (the
@@ -100,11 +102,10 @@ class QualityResource(dg.ConfigurableResource):
     _workers: dict = PrivateAttr(default_factory=dict)   # month -> QualityWorker (None: given up)
     _reported: dict = PrivateAttr(default_factory=dict)  # month -> sources staged (submitted or not)
     _bytes: dict = PrivateAttr(default_factory=dict)     # month -> bytes of its landing folder
+    _warm: set = PrivateAttr(default_factory=set)        # months warm_up was called for
 
     def setup_for_execution(self, context) -> None:
-        self._workers, self._reported, self._bytes = {}, {}, {}
-        run = getattr(context, "dagster_run", None)
-        self.warm_up((run.tags.get("dagster/partition") if run is not None else None) or None)
+        self._workers, self._reported, self._bytes, self._warm = {}, {}, {}, set()
 
     def teardown_after_execution(self, context) -> None:
         for worker in self._workers.values():
@@ -138,9 +139,12 @@ class QualityResource(dg.ConfigurableResource):
 
     def warm_up(self, month: str | None = None) -> None:
         """Start the worker's GX import now, so that it runs while the first sources are ingested —
-        unless `month`'s landing folder is so big that it will not be validated in the background."""
-        if not self.background:
+        unless `month`'s landing folder is so big that it will not be validated in the background.
+        Each ingest asset calls it with its partition's Month before it reads (once per month counts)."""
+        if not self.background or (month is not None and month in self._warm):
             return
+        if month is not None:
+            self._warm.add(month)
         if month and self._month_bytes(month) > BYTES_PER_ROW_SURELY * self._limit():
             return
         gx_worker.warm_up()

@@ -3,7 +3,7 @@ sql/rules/*.sql run by lim/rules/build.py."""
 
 import dagster as dg
 
-from assets.faults import with_fault_hook
+from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.reconcile import households_monthly
 from assets.resources import PolicyResource, WarehouseResource
@@ -22,7 +22,7 @@ from lim.rules.build import build_rules
     ],
     partitions_def=monthly_partitions,
 )
-@with_fault_hook
+@asset_guard
 def rules(context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource):
     month = Month.parse(context.partition_key)
     pol = policy.load()

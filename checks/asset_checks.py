@@ -32,7 +32,7 @@ def _result(context, problems_error: list[str], problems_warn: list[str], ok_tex
 def _make_check(name: str, asset: str, judge, what: str, description: str):
     @dg.asset_check(name=name, asset=asset, blocking=True, description=description)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        month = Month.parse(context.run.tags.get("dagster/partition") or context.partition_key)
+        month = Month.parse(context.partition_key)
         cfg = QualityConfig.from_env()
         with warehouse.connect() as con:
             errors, warns, ok, md = judge(con, month, cfg)

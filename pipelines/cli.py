@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from lim.core import settings
 from lim.core.month import Month, MonthError, month_range
 from lim.core.paths import DEFAULT_VAR, ROOT, SAMPLE_LANDING, SAMPLE_POLICY
 
@@ -70,15 +71,14 @@ def _run_months(months: list[Month], args) -> int:
     from pipelines.runner import FatalError, preflight, run_month
 
     resources = _resources(args)
-    if months:
-        try:  # a month that cannot run is refused before any earlier month is run for its history
-            preflight(months[0], resources)
-        except FatalError as e:
-            print(f"错误：{e}", file=sys.stderr)
-            return 2
     if months and not getattr(args, "no_history", False):
         earlier = history_first(months, resources)
         if earlier:
+            try:  # a month that cannot run is refused before any earlier month is run for its history
+                preflight(months[0], resources)  # (run_month checks it again when its turn comes)
+            except FatalError as e:
+                print(f"错误：{e}", file=sys.stderr)
+                return 2
             print(f"更早月份 {'、'.join(earlier)} 已到达但尚未运行：先按顺序运行（规则需要上月和近 12 个月的历史；"
                   f"--no-history 跳过）")
             months = earlier + months
@@ -225,7 +225,7 @@ def cmd_feedback(args) -> int:
     from lim.publish.feedback import FeedbackError, import_feedback, summary_lines
     from lim.warehouse.warehouse import WarehouseError, connect
 
-    warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
+    warehouse = settings.current().warehouse_path(args.warehouse)
     if not Path(warehouse).is_file():
         print(f"错误：数据仓库不存在：{warehouse}（检查 --warehouse；{args.month} 月需先运行 lim run）", file=sys.stderr)
         return 2
@@ -254,7 +254,7 @@ def cmd_feedback(args) -> int:
 def cmd_analyst_copy(args) -> int:
     """Rebuild the analysts' pseudonymized DuckDB file from the restricted warehouse."""
     from lim.publish.analyst_copy import AnalystCopyError, PseudonymKeyError, build_analyst_copy, default_dest
-    warehouse = args.warehouse or os.environ.get("LIM_WAREHOUSE") or str(DEFAULT_VAR / "warehouse.duckdb")
+    warehouse = settings.current().warehouse_path(args.warehouse)
     if not Path(warehouse).is_file():
         print(f"错误：数据仓库不存在：{warehouse}（检查 --warehouse）", file=sys.stderr)
         return 2

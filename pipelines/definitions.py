@@ -1,10 +1,9 @@
 """The one Dagster code location: assets by stage, checks, the monthly job, schedule, sensor.
 
-Resources are configured from the environment (LIM_* variables) so that `dagster dev` and
-`lim run` point at the same warehouse, landing, output and policy; the defaults are the
-embedded local setup under ./var with the sample landing data.
+Resources are configured from the settings of the environment (LIM_* variables, lim/core/settings.py)
+so that `dagster dev` and `lim run` point at the same warehouse, landing, output and policy; the
+defaults are the embedded local setup under ./var with the sample landing data.
 """
-import os
 
 import dagster as dg
 
@@ -18,6 +17,8 @@ from assets.resources import (LandingResource, OutputResource, PolicyResource, Q
                               WarehouseResource)
 from assets.rules import rules_assets
 from checks.asset_checks import asset_checks
+from lim.core import settings
+from lim.core.settings import Settings
 from pipelines.jobs import feedback_job, monthly_job
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import feedback_sensor, landing_sensor
@@ -33,21 +34,22 @@ def all_checks() -> list:
 
 def build_resources(warehouse: str | None = None, landing: str | None = None, out: str | None = None,
                     policy: str | None = None, staged: str | None = None, full_ids: bool = False,
-                    requested_by: str = "") -> dict:
-    env = os.environ.get
-    wh = WarehouseResource(**{k: v for k, v in {"path": warehouse or env("LIM_WAREHOUSE"),
-                                                 "memory_limit": env("LIM_DUCKDB_MEMORY"),
-                                                 "temp_dir": env("LIM_DUCKDB_TEMP")}.items() if v})
-    wh_dir = os.path.dirname(os.path.abspath(wh.path))
-    landing_res = LandingResource(**({"root": landing or env("LIM_LANDING")} if (landing or env("LIM_LANDING")) else {}))
+                    requested_by: str = "", env: Settings | None = None) -> dict:
+    """The run's resources: a location given here (the options of `lim run`) wins, else the
+    settings of the environment (lim/core/settings.py: LIM_WAREHOUSE, LIM_LANDING, …), else the
+    default. `dagster dev` (the module-level `defs`) takes them from the same settings, so the UI,
+    schedule and sensor point at the same places as `lim run` with the same variables."""
+    env = env or settings.current()
+    wh = WarehouseResource(path=env.warehouse_path(warehouse), memory_limit=env.duckdb_memory,
+                           temp_dir=env.duckdb_temp)
+    landing_res = LandingResource(root=env.landing_root(landing))
     return {
         "warehouse": wh,
         "landing": landing_res,
-        "staging": StagingResource(root=staged or env("LIM_STAGED") or os.path.join(wh_dir, "staged")),
-        "output": OutputResource(**({"root": out or env("LIM_OUT")} if (out or env("LIM_OUT")) else {}),
-                                 full_ids=full_ids, requested_by=requested_by),
-        "quality": QualityResource(background=env("LIM_GX_BACKGROUND", "1") != "0", landing_root=landing_res.root),
-        "policy": PolicyResource(**({"path": policy or env("LIM_POLICY")} if (policy or env("LIM_POLICY")) else {})),
+        "staging": StagingResource(root=env.staged_root(wh.path, staged)),
+        "output": OutputResource(root=env.out_root(out), full_ids=full_ids, requested_by=requested_by),
+        "quality": QualityResource(background=env.gx_background, landing_root=landing_res.root),
+        "policy": PolicyResource(path=env.policy_path(policy)),
     }
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.guard import check_run_locations
 from assets.partitions import monthly_partitions
 from lim.core.hashing import sha256_file
 from lim.core.month import Month, MonthError
 from lim.core.paths import DEFAULT_VAR, PathConflict, landing_links_outside
-from lim.core.paths import check_locations as check
 from lim.core.policy import PolicyError
-from lim.publish.analyst_copy import PseudonymKeyError, default_dest, load_key
+from lim.publish.analyst_copy import PseudonymKeyError, load_key
 from lim.publish.files import complete_pending_swap, recover_outputs
 from lim.warehouse.locks import MonthLocked, lock_is_free, lock_path, month_lock, warehouse_lock
 from lim.warehouse.warehouse import WarehouseError
@@ -92,11 +92,21 @@ def as_month(month: str) -> Month:
         raise FatalError(str(e)) from None
 
 
-def preflight(month: str, resources: dict) -> None:
-    """Fatal problems, each with one line saying what to fix."""
+def preflight(month: str, resources: dict) -> Month:
+    """Fatal problems, each with one line saying what to fix: every check of `run_month`, for a
+    caller that wants to refuse a month before doing anything else (the CLI, before it runs the
+    earlier months its history needs)."""
     month = as_month(month)
     check_partition(month)
     check_locations(resources)
+    check_inputs(month, resources)
+    check_warehouse(resources)
+    return month
+
+
+def check_inputs(month: Month, resources: dict) -> None:
+    """The month's landing folder, the policy's period for it and the analysts' copy's key
+    (run_month checks them once, before anything is created)."""
     landing = resources["landing"].month_dir(month)
     if not landing.is_dir():
         raise FatalError(f"落地目录中没有 {month} 月的数据：{landing} 不存在（检查 --landing 或等待部门报送）")
@@ -109,7 +119,7 @@ def preflight(month: str, resources: dict) -> None:
         raise FatalError(f"落地文件 {name} 是指向落地目录之外的符号链接（{target}）{more}：拒绝运行 {month} 月，"
                          f"请把部门文件本身放入落地目录")
     try:
-        policy = resources["policy"].load()
+        policy = resources["policy"].load()  # parsed once: `rules` and `published_month` get this one
     except PolicyError as e:
         raise FatalError(str(e)) from e
     uncovered = [code for code in sorted(policy.counties) if policy.period_for(code, month) is None]
@@ -117,28 +127,26 @@ def preflight(month: str, resources: dict) -> None:
         spans = "；".join(f"{c}：{_span(policy.counties[c].periods)}" for c in uncovered)
         raise FatalError(f"政策文件 {policy.path} 没有覆盖 {month} 月的参数时段（{spans}）：请在 periods 中补上含 {month} 的时段")
     try:
-        with resources["warehouse"].connect():
-            pass
-    except WarehouseError as e:
-        raise FatalError(str(e)) from e
-    try:
         load_key()  # the analysts' copy needs it; in production a missing key stops the run here
     except PseudonymKeyError as e:
         raise FatalError(str(e)) from None
 
 
-def run_locations(resources: dict) -> dict:
-    """The five locations of a run from its Dagster resources (pipelines.definitions.build_resources)."""
-    warehouse = resources["warehouse"].path
-    return {"landing": resources["landing"].root, "staged": resources["staging"].root,
-            "out": resources["output"].root, "warehouse": warehouse, "analyst": default_dest(warehouse)}
+def check_warehouse(resources: dict) -> None:
+    """The warehouse opens (run_month checks it holding the warehouse lock: another run's open
+    file is waited for there, not refused)."""
+    try:
+        with resources["warehouse"].connect():
+            pass
+    except WarehouseError as e:
+        raise FatalError(str(e)) from e
 
 
 def check_locations(resources: dict) -> None:
     """Landing, staged, out, warehouse and the analysts' copy: none the same as or inside another
     (lim/core/paths.py), before anything is created or written."""
     try:
-        check(**run_locations(resources))
+        check_run_locations(resources)  # the same check as every asset's guard (assets/guard.py)
     except PathConflict as e:
         raise FatalError(str(e)) from None
 
@@ -189,10 +197,14 @@ def fail_dead_runs(instance: dg.DagsterInstance, warehouse_path: str) -> list[st
 
 
 def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None = None, quiet: bool = True) -> RunOutcome:
-    """One month through Dagster, holding the month's lock; FatalError if it cannot start."""
+    """One month through Dagster, holding the month's lock; FatalError if it cannot start. Each
+    check of `preflight` runs once: the month and the locations before the lock is created, the
+    inputs (check_inputs) before anything is created, the warehouse (check_warehouse) holding its
+    lock."""
     month = as_month(month)
     check_partition(month)
     check_locations(resources)  # before the month's lock is created beside the warehouse
+    check_inputs(month, resources)
     instance = instance or dagster_instance()
     try:  # the month's lock lives beside the warehouse: a path under a file cannot hold either
         lock_path(resources["warehouse"].path, month).parent.mkdir(parents=True, exist_ok=True)
@@ -212,9 +224,8 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
         raise FatalError(str(e)) from None
 
 
-def _run_locked(month: str, resources: dict, instance: dg.DagsterInstance, quiet: bool) -> RunOutcome:
-
-    preflight(month, resources)
+def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, quiet: bool) -> RunOutcome:
+    check_warehouse(resources)
     # Everything this run creates (warehouse, staged Parquet, outputs, analysts' copy) is the
     # owner's only: the files hold ID numbers, diagnoses and incomes.
     previous_umask = os.umask(0o077)

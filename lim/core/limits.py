@@ -5,8 +5,9 @@ input"): a file over one of these bounds is refused as a whole (``load_log.statu
 ``unreadable``, with a one-line message naming the file, the bound and its variable), except a
 too long cell, which quarantines its row. The month goes on with the other sources.
 
-Each bound has a default here and can be changed by an environment variable of the pipeline
-process (read when a file is read, not at import: :func:`current`). ``0`` turns a bound off.
+Each bound has a default and can be changed by an environment variable of the pipeline process,
+both declared in lim/core/settings.py (read when a file is read, not at import: :func:`current`).
+``0`` turns a bound off.
 
 =================================  =========  =====================================================
 variable                           default    bound
@@ -41,19 +42,15 @@ empty cell formatted far to the right (column XFD) costs nothing; a *value* beyo
 from __future__ import annotations
 
 import csv
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-#: (environment variable, default) of each bound, by attribute of :class:`Limits`.
+from lim.core import settings
+from lim.core.settings import Settings
+
+#: (environment variable, default) of each bound, by attribute of :class:`Limits` (the fields
+#: ``read_<bound>`` of lim/core/settings.py).
 DEFAULTS: dict[str, tuple[str, int]] = {
-    "max_columns": ("LIM_READ_MAX_COLUMNS", 500),
-    "max_cell_chars": ("LIM_READ_MAX_CELL_CHARS", 10_000),
-    "max_xlsx_mb": ("LIM_READ_MAX_XLSX_MB", 4096),
-    "max_parquet_footer_mb": ("LIM_READ_MAX_PARQUET_FOOTER_MB", 64),
-    "memory_mb": ("LIM_READ_MEMORY_MB", 6144),
-    "timeout_s": ("LIM_READ_TIMEOUT_S", 3600),
-    "isolate": ("LIM_READ_ISOLATE", 1),
-}
+    f.name[len("read_"):]: (f.metadata["var"], f.default) for f in fields(Settings) if f.metadata["kind"] == "limit"}
 
 #: Python's csv module refuses a field longer than 131072 characters by default (``field larger
 #: than field limit``). The project's CSVs may hold a long field (a quarantined raw row of many
@@ -81,22 +78,11 @@ class Limits:
         return {DEFAULTS[k][0]: str(getattr(self, k)) for k in DEFAULTS}
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} 必须是整数，而不是 {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} 不能为负数：{raw}")
-    return value
-
-
 def current() -> Limits:
-    """The bounds in force now (environment variables over the defaults)."""
-    return Limits(**{k: _int(var, d) for k, (var, d) in DEFAULTS.items()})
+    """The bounds in force now (environment variables over the defaults; SettingsError, a
+    ValueError, naming a variable that is not a non-negative integer)."""
+    now = settings.current()
+    return Limits(**{k: getattr(now, f"read_{k}") for k in DEFAULTS})
 
 
 def over(value: int, bound: int) -> bool:

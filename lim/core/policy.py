@@ -17,6 +17,7 @@ MAX_NAME_CHARS characters without control characters or slashes (they become fil
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from lim.core.hashing import sha256_bytes
 from lim.core.errors import MAX_MESSAGE_CHARS, PolicyError, one_line as _one_line  # noqa: F401 (PolicyError is this module's error)
 from lim.core.month import Month
 from lim.core.response_days import KEY as RESPONSE_DAYS, parse_response_days
@@ -524,3 +526,27 @@ def _optional(per: dict, name: str, kind: str, default, pwhere: str):
         shown = f"{v:.6g}" if isinstance(v, float) else (str(v) if v < 10 ** 20 else "超过 10^20")
         raise PolicyError(f"{where} 超出合理范围（上限 {top:g}），实际为 {shown}")
     return float(v)
+
+
+# One load per process per file content: the runner's preflight, `rules` and `published_month` ask
+# for the same file; it is parsed once and handed out again while its bytes are the same (a file
+# edited between two runs of a long-lived process — `dagster dev` — is read again). Callers treat
+# the Policy as read-only.
+_LOADED: dict[tuple[str, str], Policy] = {}
+
+
+def load_policy_once(path: str | Path) -> Policy:
+    """load_policy(path), cached by (absolute path, sha256 of the file's bytes)."""
+    p = Path(path)
+    try:
+        if not p.is_file() or p.stat().st_size > MAX_POLICY_BYTES:
+            return load_policy(p)  # refused there, with its one line
+        digest = sha256_bytes(p.read_bytes())
+    except OSError:
+        return load_policy(p)
+    key = (os.path.abspath(p), digest)
+    if key not in _LOADED:
+        policy = load_policy(p)
+        _LOADED.clear()  # one file's content at a time is enough
+        _LOADED[key] = policy
+    return _LOADED[key]

@@ -35,7 +35,7 @@ import time
 import traceback
 from pathlib import Path
 
-from lim.core import limits, processes
+from lim.core import limits, processes, settings
 from lim.core.hashing import sha256_file
 from lim.ingest.staging import _rel, find_source_file, stage_source
 from lim.ingest.streaming import stage_streamed
@@ -114,7 +114,7 @@ def _limit_memory(budget_mb: int) -> None:
 
 
 def _drill(source: str) -> None:
-    targets = {t.strip() for t in os.environ.get("LIM_FAIL_AT", "").split(",") if t.strip()}
+    targets = settings.current().fail_at
     if f"read_crash:{source}" in targets:
         os.kill(os.getpid(), signal.SIGSEGV)
     if f"read_hang:{source}" in targets:
@@ -128,6 +128,8 @@ def _drill(source: str) -> None:
 def _child(conn, env: dict[str, str], umask: int, args: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pipeline's to handle; it stops us
     os.umask(umask)  # the forkserver's umask is of whichever process started it: use the pipeline's
+    # The child must inherit the pipeline's LIM_* variables as they are now (a forkserver child
+    # has those of whoever started the forkserver): its settings.current() is built from them.
     for k in [k for k in os.environ if k.startswith("LIM_") and k not in env]:
         del os.environ[k]
     os.environ.update(env)
@@ -172,7 +174,7 @@ def stage_isolated(source: str, month: str, landing_month_dir: Path, landing_roo
     Raises WorkerUnavailable when no worker can be started, OSError for the child's OSError."""
     lim = limits.current()
     args = (source, month, str(landing_month_dir), str(landing_root), str(staged_month_dir))
-    env = {k: v for k, v in os.environ.items() if k.startswith("LIM_")}
+    env = settings.child_environment()  # the child rebuilds the same Settings from them
     recv = send = None
     try:
         ctx = processes.context()  # the forkserver of the GX worker (it has imported the readers)

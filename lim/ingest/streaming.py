@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lim.core import limits
+from lim.core import limits, settings
 from lim.core.hashing import sha256_file
 from lim.ingest.readers import (HEADER_SCAN_BYTES, ROW_COL, RawTable, _nonblank, _strip_header_cell, csv_width_problem,
                             title_above_header)
@@ -52,8 +52,8 @@ from lim.ingest.staging import (
 )
 from lim.core.contracts import load_contract
 
-STREAM_MIN_BYTES = int(os.environ.get("LIM_STREAM_MIN_BYTES", str(32 << 20)))
-BATCH_ROWS = int(os.environ.get("LIM_STREAM_BATCH_ROWS", "500000"))
+STREAM_MIN_BYTES = settings.current().stream_min_bytes  # LIM_STREAM_MIN_BYTES (lim/core/settings.py)
+BATCH_ROWS = settings.current().stream_batch_rows  # LIM_STREAM_BATCH_ROWS
 _SLICE = 1 << 24
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from lim.core import settings
 from lim.core.paths import DEFAULT_VAR, PathConflict, check_locations
 from lim.publish import anonymize as anon
 from lim.warehouse import warehouse as wh
@@ -69,12 +70,12 @@ class PseudonymKey:
 
 
 def production() -> bool:
-    return os.environ.get("LIM_ENV", "").strip().lower() in ("production", "prod")
+    return settings.current().production
 
 
 def load_key() -> PseudonymKey:
-    env_key = os.environ.get("LIM_PSEUDONYM_KEY", "")
-    key_file = os.environ.get("LIM_PSEUDONYM_KEY_FILE", "")
+    env_key = settings.current().pseudonym_key
+    key_file = settings.current().pseudonym_key_file
     if env_key:
         if len(env_key.strip()) < MIN_KEY_CHARS:
             raise PseudonymKeyError(f"LIM_PSEUDONYM_KEY 太短（至少 {MIN_KEY_CHARS} 个字符），请用随机生成的密钥")
@@ -584,4 +585,4 @@ def scan_for_personal_data(con, database: str, month: str | None = None, monthly
 
 
 def default_dest(warehouse_path: str) -> Path:
-    return Path(os.environ.get("LIM_ANALYST_DB") or Path(os.path.abspath(warehouse_path)).parent / "analyst.duckdb")
+    return Path(settings.current().analyst_path(warehouse_path))

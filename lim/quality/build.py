@@ -14,9 +14,9 @@ Both are upstream of `published_month`, so their month is swapped into main with
 """
 
 import json
-import os
 import time
 
+from lim.core import settings
 from lim.core.contracts import SOURCES
 from lim.core.month import month_variables
 from lim.core.paths import SQL_DIR
@@ -35,7 +35,7 @@ GX_CHILD_ROWS = 8_000_000  # accepted rows of a month above which GX runs in a c
 
 def gx_child_rows() -> int:
     """LIM_GX_CHILD_ROWS overrides GX_CHILD_ROWS (0: always in a child)."""
-    return int(os.environ.get("LIM_GX_CHILD_ROWS", GX_CHILD_ROWS))
+    return settings.current().gx_child_rows
 
 
 def submit_for_validation(quality, staging, month: str, source: str, load: dict) -> bool:

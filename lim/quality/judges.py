@@ -32,8 +32,10 @@ to stop the month sets `LIM_QUALITY_CRITICAL_SOURCES` / `LIM_QUALITY_QUARANTINE_
 """
 
 import math
-import os
 from dataclasses import dataclass, fields
+
+from lim.core import settings
+from lim.core.settings import Settings
 
 from lim.core.month import shift
 from lim.core.contracts import SOURCES, load_contract
@@ -59,10 +61,12 @@ class QualityConfig:
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "QualityConfig":
-        env = os.environ if env is None else env
+        """The thresholds of LIM_QUALITY_<FIELD> (Settings.quality of lim/core/settings.py; `env`: a
+        mapping of variables instead of this process's environment)."""
+        given = dict(settings.current().quality if env is None else Settings.from_env(env).quality)
         values = {}
         for f in fields(cls):
-            raw = env.get(f"LIM_QUALITY_{f.name.upper()}")
+            raw = given.get(f.name)
             if raw is None or raw.strip() == "":
                 continue
             raw = raw.strip()

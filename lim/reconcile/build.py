@@ -8,8 +8,8 @@ department, looking back on the months already published for M-1 and M-11..M.
 
 import json
 import math
-import os
 
+from lim.core import settings
 from lim.core.contracts import SOURCES, SQL_TYPES, WAREHOUSE_TYPES, load_contract
 from lim.core.month import month_variables
 from lim.core.paths import SQL_DIR
@@ -138,7 +138,7 @@ def roster_problem(con, month: str) -> str | None:
 # At most this many source rows of the month per bucket of persons_monthly (sql/reconcile/40_persons.sql).
 # Measured (bench/PERF.md): 35 M rows with DuckDB at 5 GB, 1 bucket 154 s, 2: 83 s, 4: 77 s, 8: 86 s,
 # 16: 97 s; 3.5 M rows the same in 1, 2 or 4. Lower it when DuckDB has less memory.
-PERSONS_BUCKET_ROWS = int(os.environ.get("LIM_PERSONS_BUCKET_ROWS", "8000000"))
+PERSONS_BUCKET_ROWS = settings.current().persons_bucket_rows  # LIM_PERSONS_BUCKET_ROWS (lim/core/settings.py)
 MAX_PERSONS_BUCKETS = 64
 
 

@@ -411,7 +411,9 @@ def test_feedback_sensor_and_asset(loop, tmp_path):
     assert [r.partition_key for r in requests] == [M3]
     result = dg.materialize([alert_feedback], partition_key=M3, instance=dg.DagsterInstance.ephemeral(),
                             resources={"landing": LandingResource(root=str(landing)),
-                                       "warehouse": WarehouseResource(path=str(loop["warehouse"]))})
+                                       "warehouse": WarehouseResource(path=str(loop["warehouse"])),
+                                       # the guard of every asset checks the run's locations (assets/guard.py)
+                                       "staging": loop["resources"]["staging"], "output": loop["resources"]["output"]})
     assert result.success
     con = _con(loop)
     assert con.sql("select conclusion, checker_name from alert_dispositions where alert_id = ?",
