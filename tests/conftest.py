@@ -6,23 +6,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests import scenario
-from tests.landing import write_month
-from tests.runs import run_months
+from tests.runs import scenario_county
 
 TEST_POLICY = str(Path(__file__).parent / "policy_test.yaml")
 
 
 @pytest.fixture(scope="session")
-def county(tmp_path_factory):
-    """Months 2026-05 and 2026-06 of tests/scenario.py, run through Dagster into a real DuckDB file."""
-    root = tmp_path_factory.mktemp("scenario")
-    hhs = scenario.households()
-    for month in (scenario.M_PREV, scenario.M):
-        write_month(root / "landing", month, scenario.tables_for(month, hhs))
-    env = run_months(root, [scenario.M_PREV, scenario.M], policy=TEST_POLICY)
+def county():
+    """Months 2026-05 and 2026-06 of tests/scenario.py, run through Dagster into a real DuckDB file
+    (tests/runs.py scenario_county: once per test process, shared with the quality county)."""
+    env = scenario_county()
     con = duckdb.connect(str(env["warehouse"]), read_only=True)
-    yield {"hhs": hhs, "con": con, "root": root, **env}
+    yield {**env, "con": con}
     con.close()
 
 
