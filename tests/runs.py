@@ -1,6 +1,10 @@
 """Run months through the real Dagster definitions, in-process, against a real DuckDB file."""
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -9,18 +13,61 @@ from pipelines.definitions import build_resources
 from pipelines.runner import run_month
 
 
-def run_months(root: Path, months: list[str], landing: Path | None = None, policy: str | None = None,
-               full_ids: bool = False) -> dict:
+def county_env(root: Path, landing: Path | None = None, policy: str | None = None, full_ids: bool = False) -> dict:
+    """The files of a county folder (warehouse, out, landing) and the resources that run months in it."""
     root = Path(root)
     env = {"warehouse": root / "wh" / "warehouse.duckdb", "out": root / "out", "landing": landing or root / "landing"}
-    resources = build_resources(warehouse=str(env["warehouse"]), landing=str(env["landing"]), out=str(env["out"]),
-                                policy=policy, staged=str(root / "staged"), full_ids=full_ids)
+    env["resources"] = build_resources(warehouse=str(env["warehouse"]), landing=str(env["landing"]), out=str(env["out"]),
+                                       policy=policy, staged=str(root / "staged"), full_ids=full_ids)
+    return env
+
+
+def run_months(root: Path, months: list[str], landing: Path | None = None, policy: str | None = None,
+               full_ids: bool = False) -> dict:
+    env = county_env(root, landing, policy, full_ids)
     instance = dg.DagsterInstance.ephemeral()
     env["outcomes"] = []
     for m in months:
-        outcome = run_month(m, resources, instance=instance)
+        outcome = run_month(m, env["resources"], instance=instance)
         assert outcome.success, outcome.message
         env["outcomes"].append(outcome)
-    env["resources"] = resources
     env["instance"] = instance
     return env
+
+
+def copy_of(root: Path, prefix: str) -> Path:
+    copy = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, copy, True)
+    shutil.copytree(root, copy, dirs_exist_ok=True)
+    return copy
+
+
+@functools.lru_cache(maxsize=None)
+def scenario_county() -> dict:
+    """Months 2026-05 and 2026-06 of tests/scenario.py with tests/policy_test.yaml, run once per test
+    process for every module that reads them (tests/conftest.py `county`, the quality county of
+    tests/pipeline/test_quality_county.py). Read only: a test that runs more months copies `root`."""
+    from tests import scenario
+    from tests.conftest import TEST_POLICY
+    from tests.landing import write_month
+
+    root = Path(tempfile.mkdtemp(prefix="lim-scenario-"))
+    atexit.register(shutil.rmtree, root, True)
+    hhs = scenario.households()
+    for month in (scenario.M_PREV, scenario.M):
+        write_month(root / "landing", month, scenario.tables_for(month, hhs))
+    env = run_months(root, [scenario.M_PREV, scenario.M], policy=TEST_POLICY)
+    return {"hhs": hhs, "root": root, **env}
+
+
+@functools.lru_cache(maxsize=None)
+def scenario_county_rerun() -> dict:
+    """scenario_county's folder copied, and 2026-06 run again in the copy with the same inputs
+    (tests/pipeline/test_outputs.py's rerun, the quality county's report on a rerun). Read only."""
+    from tests import scenario
+    from tests.conftest import TEST_POLICY
+
+    root = copy_of(scenario_county()["root"], "lim-scenario-rerun-")
+    report_first_run = (root / "out" / scenario.M / "report.html").read_bytes()
+    env = run_months(root, [scenario.M], landing=root / "landing", policy=TEST_POLICY)
+    return {"root": root, "report_first_run": report_first_run, **env}

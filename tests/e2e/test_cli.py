@@ -95,16 +95,22 @@ def test_fatal_problems_are_one_clear_line(outside, tmp_path, case):
     assert not (tmp_path / "out" / "2026-06").exists()
 
 
-def test_refused_file_is_reported_not_fatal(outside, tmp_path):
+def test_refused_file_is_reported_not_fatal(outside, tmp_path, monkeypatch, capsys):
+    """(The CLI's main() in this process: the exit code and output of a real `lim run` process are
+    covered by test_run_on_a_landing_folder_outside_the_project.)"""
+    from pipelines.cli import main
+
     landing = tmp_path / "landing"
     import shutil
     shutil.copytree(outside / "landing", landing)
     (landing / "2026-06" / "education.csv").write_text("", encoding="utf-8")  # an empty file: refused
-    r = lim("run", "--month", "2026-06", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
-            "--out", str(tmp_path / "out"), "--policy", TEST_POLICY, cwd=tmp_path,
-            env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
-    assert r.returncode == 0, r.stderr
-    assert "拒收 education" in r.stdout
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    monkeypatch.chdir(tmp_path)
+    rc = main(["run", "--month", "2026-06", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
+               "--out", str(tmp_path / "out"), "--policy", TEST_POLICY])
+    r = capsys.readouterr()
+    assert rc == 0, r.err
+    assert "拒收 education" in r.out
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     status, rows_in, acc, q = con.sql("select status, rows_in, rows_accepted, rows_quarantined from load_log where source='education'").fetchall()[0]
     assert status == "empty_file" and (rows_in, acc, q) == (0, 0, 0)
@@ -173,13 +179,20 @@ def test_a_month_that_cannot_run_runs_no_earlier_month_first(tmp_path, monkeypat
 
 @pytest.fixture(scope="module")
 def may_published(tmp_path_factory) -> Path:
-    """_two_month_landing with 2026-05 run by `lim run` once (warehouse w.duckdb, outputs out/);
+    """_two_month_landing with 2026-05 run by `lim run` (main()) once (warehouse w.duckdb, outputs out/);
     each case below works on its own copy of this folder."""
+    from pipelines.cli import main
+
     root = tmp_path_factory.mktemp("may")
     landing, _ = _two_month_landing(root)
-    r = lim("run", "--month", "2026-05", "--landing", str(landing), "--warehouse", str(root / "w.duckdb"),
-            "--out", str(root / "out"), "--policy", TEST_POLICY, cwd=root, env_extra={"DAGSTER_HOME": str(root / "dh")})
-    assert r.returncode == 0, r.stderr
+    mp = pytest.MonkeyPatch()  # the CLI's main() in this process: this run is not what is tested
+    mp.setenv("DAGSTER_HOME", str(root / "dh"))
+    mp.chdir(root)
+    try:
+        assert main(["run", "--month", "2026-05", "--landing", str(landing), "--warehouse", str(root / "w.duckdb"),
+                     "--out", str(root / "out"), "--policy", TEST_POLICY]) == 0
+    finally:
+        mp.undo()
     return root
 
 

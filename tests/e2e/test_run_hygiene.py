@@ -94,15 +94,20 @@ def test_two_months_at_once_take_turns_with_one_line(tmp_path):
     assert (tmp_path / "out" / "2026-06" / "alerts_all.csv").exists()
 
 
-def test_a_killed_analyst_copy_builds_partial_file_is_removed(tmp_path):
+def test_a_killed_analyst_copy_builds_partial_file_is_removed(tmp_path, monkeypatch, capsys):
+    """(The CLI's main() in this process: the cleanup is what is tested, not the process.)"""
+    from pipelines.cli import main
+
     landing, _ = _two_month_landing(tmp_path)
     (tmp_path / "wh").mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     partial = tmp_path / "wh" / f".analyst.duckdb.partial-{dead.pid}"
     partial.write_bytes(b"pseudonyms of last month")
-    r = lim(*_args(tmp_path, landing, "2026-05"), cwd=tmp_path, env_extra={"DAGSTER_HOME": str(tmp_path / "dh")})
-    assert r.returncode == 0, r.stderr
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    monkeypatch.chdir(tmp_path)
+    rc = main(_args(tmp_path, landing, "2026-05"))
+    assert rc == 0, capsys.readouterr().err
     assert not partial.exists()
     assert (tmp_path / "wh" / "analyst.duckdb").exists()
 

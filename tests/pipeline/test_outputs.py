@@ -11,7 +11,7 @@ import duckdb
 
 from tests import scenario
 from tests.conftest import TEST_POLICY
-from tests.runs import run_months
+from tests.runs import run_months, scenario_county_rerun
 
 PRIORITY = {"高": 1, "中": 2, "低": 3}
 
@@ -100,12 +100,10 @@ def test_manifest_lists_every_file_with_checksums(county):
     assert m["full_ids"] is False
 
 
-def test_rerun_is_identical_and_replaces_the_month(county, tmp_path):
+def test_rerun_is_identical_and_replaces_the_month(county):
     """Running a month again gives byte-identical files and one copy in every warehouse table."""
     before = {o["path"]: o["sha256"] for o in json.loads((county["out"] / scenario.M / "manifest.json").read_text())["outputs"]}
-    root = tmp_path / "rerun"
-    shutil.copytree(county["root"], root, ignore=shutil.ignore_patterns("*.wal"))
-    env = run_months(root, [scenario.M], landing=root / "landing", policy=TEST_POLICY)
+    env = scenario_county_rerun()  # a copy of county["root"] with 2026-06 run again there
     after = {o["path"]: o["sha256"] for o in json.loads((env["out"] / scenario.M / "manifest.json").read_text())["outputs"]}
     assert after == before
     con = duckdb.connect(str(env["warehouse"]), read_only=True)

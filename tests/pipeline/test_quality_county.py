@@ -6,12 +6,10 @@ tests/pipeline/test_incomplete_months.py.)
 Also the targeting-metrics tests, which read that warehouse."""
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -20,8 +18,7 @@ import pytest
 
 from tests import scenario
 from tests.conftest import TEST_POLICY
-from tests.landing import write_month
-from tests.runs import run_months
+from tests.runs import copy_of, county_env, scenario_county, scenario_county_rerun
 
 BAD_MONTH = "2026-07"
 
@@ -31,16 +28,15 @@ def county() -> dict:
     from pipelines.definitions import ALL_ASSETS, all_checks
     from pipelines.runner import preflight
 
-    root = Path(tempfile.mkdtemp(prefix="lim-quality-"))
-    atexit.register(shutil.rmtree, root, True)
-    hhs = scenario.households()
-    for month in (scenario.M_PREV, scenario.M):
-        write_month(root / "landing", month, scenario.tables_for(month, hhs))
-    env = run_months(root, [scenario.M_PREV, scenario.M], policy=TEST_POLICY)
-    report = Path(env["out"]) / scenario.M / "report.html"
-    env["report_first_run"] = report.read_bytes()
-    run_months(root, [scenario.M], policy=TEST_POLICY)  # rerun of the same month
-    env["report_rerun"] = report.read_bytes()
+    # 2026-05 and 2026-06 as run for tests/conftest.py's county (the same inputs, run once per
+    # process; its outcomes and Dagster instance), then 2026-06 again (scenario_county_rerun), in a
+    # copy of whose folder this county goes on
+    first, rerun = scenario_county(), scenario_county_rerun()
+    root = copy_of(rerun["root"], "lim-quality-")
+    env = county_env(root, policy=TEST_POLICY)
+    env["outcomes"], env["instance"] = first["outcomes"], first["instance"]
+    env["report_first_run"] = rerun["report_first_run"]
+    env["report_rerun"] = (root / "out" / scenario.M / "report.html").read_bytes()
     # 2026-07: June's files again, but the roster's member file did not arrive.
     shutil.copytree(root / "landing" / scenario.M, root / "landing" / BAD_MONTH)
     (root / "landing" / BAD_MONTH / "hr.csv").unlink()
