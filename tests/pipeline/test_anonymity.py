@@ -14,6 +14,7 @@ from bench.anonymity import join_attack, member_k, town_lists
 from generator import generate
 from lim.publish.analyst_copy import build_analyst_copy, load_key
 from lim.warehouse.warehouse import table_names
+from tests.e2e.test_privacy import _copy_rows, analyst_text
 from tests.runs import run_months
 
 M = "2026-05"
@@ -85,19 +86,8 @@ def _suppressed(path: Path) -> dict:
         con.close()
 
 
-def _values(path: Path) -> list[str]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        out = []
-        for t, c in con.sql("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'").fetchall():
-            out += [str(v) for (v,) in con.sql(f'SELECT DISTINCT "{c}"::VARCHAR FROM main."{t}" WHERE "{c}" IS NOT NULL').fetchall()]
-        return out
-    finally:
-        con.close()
-
-
 def test_school_and_diagnosis_with_a_name_are_generalized(hostile):
-    blob = "\n".join(_values(hostile["copy"]))
+    blob = "\n".join(analyst_text(hostile["copy"]))
     assert hostile["name"] not in blob and hostile["name2"] not in blob and "的学校" not in blob
     con = duckdb.connect(str(hostile["copy"]), read_only=True)
     cols = {c for (c,) in con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'persons_monthly'").fetchall()}
@@ -108,7 +98,7 @@ def test_school_and_diagnosis_with_a_name_are_generalized(hostile):
 
 
 def test_prefixed_full_width_and_spaced_ids_are_found_and_suppressed(hostile):
-    values = _values(hostile["copy"])
+    values = analyst_text(hostile["copy"])
     blob = "\n".join(values)
     assert not [i for i in hostile["ids"] if i in blob]
     spaced = f"{hostile['ids'][2][:6]} "
@@ -128,7 +118,6 @@ def test_a_person_called_chengshi_locks_no_month(hostile):
     assert [m for m, n in codes if n > 0] == [M, M_NEXT]
     suppressed = _suppressed(hostile["copy"])
     assert suppressed[(M_NEXT, "alerts", "data_note", "个人信息扫描：人员姓名")] == 2
-    from tests.e2e.test_privacy import _copy_rows
     assert _copy_rows(hostile["copy"]) == _copy_rows(hostile["full"])
 
 
