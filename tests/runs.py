@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from pipelines.definitions import build_resources
 from pipelines.runner import run_month
@@ -71,3 +72,13 @@ def scenario_county_rerun() -> dict:
     report_first_run = (root / "out" / scenario.M / "report.html").read_bytes()
     env = run_months(root, [scenario.M], landing=root / "landing", policy=TEST_POLICY)
     return {"root": root, "report_first_run": report_first_run, **env}
+
+
+def pseudonym_key_env(key: str) -> pytest.MonkeyPatch:
+    """The environment of a module's runs with a fixed analysts'-copy key (and no key file, not
+    production); the caller undoes it when its fixture ends."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LIM_PSEUDONYM_KEY", key)
+    mp.delenv("LIM_PSEUDONYM_KEY_FILE", raising=False)
+    mp.delenv("LIM_ENV", raising=False)
+    return mp

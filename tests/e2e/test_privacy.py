@@ -24,6 +24,7 @@ from pipelines.runner import FatalError, run_month
 from lim.warehouse.warehouse import table_names
 from tests import scenario
 from tests.landing import write_month
+from tests.runs import pseudonym_key_env
 
 M_PREV, M = scenario.M_PREV, scenario.M
 ID18 = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
@@ -49,10 +50,7 @@ def run_county(root: Path, landing: Path, instance, full_ids: bool = False, mont
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LIM_PSEUDONYM_KEY", KEY)
-    mp.delenv("LIM_PSEUDONYM_KEY_FILE", raising=False)
-    mp.delenv("LIM_ENV", raising=False)
+    mp = pseudonym_key_env(KEY)
     base = tmp_path_factory.mktemp("privacy")
     hhs = scenario.households()
     landing = base / "landing"

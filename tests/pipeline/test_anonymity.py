@@ -15,7 +15,7 @@ from generator import generate
 from lim.publish.analyst_copy import build_analyst_copy, load_key
 from lim.warehouse.warehouse import table_names
 from tests.e2e.test_privacy import _copy_rows, analyst_text
-from tests.runs import run_months
+from tests.runs import pseudonym_key_env, run_months
 
 M = "2026-05"
 M_NEXT = "2026-06"
@@ -24,10 +24,7 @@ KEY = "anonymity-test-" + "k" * 30
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LIM_PSEUDONYM_KEY", KEY)
-    mp.delenv("LIM_PSEUDONYM_KEY_FILE", raising=False)
-    mp.delenv("LIM_ENV", raising=False)
+    mp = pseudonym_key_env(KEY)
     root = tmp_path_factory.mktemp("anonymity")
     generate(out=root / "landing", households=400, months=1, start=M, seed=7)
     env = run_months(root, [M], landing=root / "landing", policy=str(root / "landing" / "policy.yaml"))
