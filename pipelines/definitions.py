@@ -12,10 +12,11 @@ from assets.feedback import feedback_assets
 from assets.ingest import ingest_assets
 from assets.publish import publish_assets
 from assets.quality import quality_assets
-from assets.reconcile import reconcile_assets
+from assets.reconcile import reconcile_assets, source_records
 from assets.resources import (LandingResource, OutputResource, PolicyResource, QualityResource, StagingResource,
                               WarehouseResource)
 from assets.rules import rules_assets
+from assets.shards import shard_assets
 from checks.asset_checks import asset_checks
 from lim.core import settings
 from lim.core.settings import Settings
@@ -25,7 +26,15 @@ from pipelines.sensors import feedback_sensor, landing_sensor
 
 # The monthly run (pipelines/runner.py materializes these); the import of town staff's answers is
 # its own job (feedback_job, started by feedback_sensor or the UI).
-ALL_ASSETS = [*ingest_assets, *reconcile_assets, *rules_assets, *quality_assets, *publish_assets, *analyst_copy_assets]
+def month_assets(env: Settings | None = None) -> list:
+    """Every asset of the monthly run. With LIM_SHARDS=county the persons, households and rules are
+    computed per county (assets/shards.py: the same asset keys, merged before the checks)."""
+    env = env or settings.current()
+    middle = ([source_records, *shard_assets] if env.shards == "county" else [*reconcile_assets, *rules_assets])
+    return [*ingest_assets, *middle, *quality_assets, *publish_assets, *analyst_copy_assets]
+
+
+ALL_ASSETS = month_assets()
 
 
 def all_checks() -> list:

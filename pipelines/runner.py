@@ -22,7 +22,7 @@ from lim.publish.analyst_copy import PseudonymKeyError, load_key
 from lim.publish.files import complete_pending_swap, recover_outputs
 from lim.warehouse.locks import MonthLocked, lock_is_free, lock_path, month_lock, warehouse_lock
 from lim.warehouse.warehouse import WarehouseError
-from pipelines.definitions import ALL_ASSETS, all_checks
+from pipelines.definitions import all_checks, month_assets
 
 
 class FatalError(RuntimeError):
@@ -243,7 +243,7 @@ def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, qui
         held = io.StringIO() if quiet else None
         with contextlib.redirect_stderr(held) if held is not None else contextlib.nullcontext():
             result = dg.materialize(
-                [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
+                [*month_assets(), *all_checks()], partition_key=month, resources=resources,
                 instance=instance, raise_on_error=False, run_config=run_config,
                 tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
                       "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)},

@@ -21,6 +21,9 @@ PREFIX = "LIM_"
 QUALITY_PREFIX = "LIM_QUALITY_"
 
 
+SHARD_CHOICES = ("none", "county")
+
+
 class SettingsError(ValueError):
     """A LIM_* variable with a value that cannot be used (one line naming it)."""
 
@@ -48,6 +51,8 @@ class Settings:
     duckdb_temp: str = _var("LIM_DUCKDB_TEMP", "", "DuckDB 溢出目录；空：DuckDB 默认")
     persons_bucket_rows: int = _var("LIM_PERSONS_BUCKET_ROWS", 8_000_000,
                                     "persons_monthly 每个分桶的来源行数；内存少时调低", "int")
+    # --- county shards (docs/architecture.md "County shards") ------------------------------------
+    shards: str = _var("LIM_SHARDS", "none", "`county`：按县分片计算人员、家庭与规则（结果与整体计算相同）；`none`：整体计算")
     # --- Great Expectations ---------------------------------------------------------------------
     gx_background: bool = _var("LIM_GX_BACKGROUND", True, "`0`：关闭后台 GX 校验进程", "flag")
     gx_child_rows: int = _var("LIM_GX_CHILD_ROWS", 8_000_000,
@@ -91,6 +96,8 @@ class Settings:
                 values[f.name] = tuple(t.strip() for t in raw.split(",") if t.strip())
             else:
                 values[f.name] = raw
+        if values.get("shards", "none") not in SHARD_CHOICES:
+            raise SettingsError(f"LIM_SHARDS={values['shards']!r}：只能是 {' 或 '.join(SHARD_CHOICES)}")
         return cls(**values)
 
     # --- the locations with their defaults (the embedded local setup under ./var) ----------------
