@@ -103,7 +103,11 @@ def plant(chunks, geos, months, seed):
         old_review = first_day(month_add(months[0], -14))
         for k in range(N):
             dest = geos[(k + 1) % N]
-            pools = [_rosters(by_county[k], K, taken), [hh for hh in by_county[k] if _plain(hh)]]
+            # the second mover of the first county: a registered household found by its medical
+            # costs (EXPENDITURE rests on out-of-pocket M-11..M, landed before and after the move)
+            exp = [hh for hh in by_county[k] if hh.kind == "hid_exp" and hh.vm is None and hh.roster is None
+                   and all(p.death_m is None and p.out_m is None for p in hh.members)] if k == 0 else []
+            pools = [_rosters(by_county[k], K, taken), exp or [hh for hh in by_county[k] if _plain(hh)]]
             for pool in pools:
                 if not pool:
                     continue

@@ -97,6 +97,14 @@ def test_a_moved_household_keeps_its_history(prefecture):
         after = [x for x in rows if x[0] >= mv]
         assert all(x[3] == r["detail"] for x in before) and all(x[3] == r["county_code"] for x in after), rows
         assert [x[1] for x in after] == ["持续"] * len(after) and {x[2] for x in rows} == {MONTHS[0]}, rows
+    # the registered mover of the first county is found by its medical costs: EXPENDITURE_HARDSHIP
+    # rests on out-of-pocket M-11..M landed before the move, and stays 持续 in the new county
+    exp = [r for r in movers if r["household_source"] == "household_registration" and r["detail"] == roster[0]["detail"]]
+    assert exp
+    got = con.sql("select status, first_month, substr(region_code, 1, 6) from alerts where household_id = ? "
+                  "and alert_type = 'EXPENDITURE_HARDSHIP' and month = ?",
+                  params=[exp[0]["household_id"], exp[0]["month"]]).fetchall()
+    assert got == [("持续", MONTHS[0], exp[0]["county_code"])], got
     # every mover is judged in its new county after the move (its determination's county)
     for r in movers:
         got = con.sql("select distinct county_code from determinations where household_id = ? and month >= ?",
