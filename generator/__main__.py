@@ -1,6 +1,6 @@
 """python -m generator --households N --months K --start YYYY-MM --seed S --out DIR [--messy-rate R]
     [--undelivered YYYY-MM:SOURCE[:refused|:quarantined]]... [--allow-roster]
-    [--policy FILE [--policy-county CODE]] [--policy-variants | --no-policy-variants]"""
+    [--policy FILE [--policy-county CODE]] [--policy-variants | --no-policy-variants] [--counties N]"""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +39,9 @@ def main(argv=None) -> int:
                     help="write rules-variants.md's optional roster columns and civil_affairs_decisions and "
                          "plant its thresholds (default: when --policy states a rules-variants.md parameter)")
     ap.add_argument("--no-policy-variants", dest="variants", action="store_false")
+    ap.add_argument("--counties", type=int, default=1, metavar="N",
+                    help="a prefecture of N counties in one landing (movers, a person in two counties' "
+                         "rosters, mistyped IDs of persons born in another county; README 'A prefecture')")
     a = ap.parse_args(argv)
     from .model import DEFAULT_RATES
     rates = {}
@@ -54,6 +57,12 @@ def main(argv=None) -> int:
                           a.allow_roster)
     except ValueError as e:
         ap.error(str(e))
+    if a.counties < 1:
+        ap.error("--counties must be >= 1")
+    if a.counties > 1 and (a.policy or a.variants):
+        ap.error("--counties > 1 is generated with the generated parameters only (no --policy, no --policy-variants)")
+    if a.counties > a.households:
+        ap.error("--counties: need at least one household per county")
     if a.policy:
         from .params import load_policy, merge_periods, periods_for
         try:
@@ -68,8 +77,10 @@ def main(argv=None) -> int:
     s = generate(a.out, a.households, a.months, a.start, a.seed, messy_rate=a.messy_rate,
                  truth=not a.no_truth, chunk_size=a.chunk_size, rates=rates or None,
                  undelivered=a.undelivered, allow_roster=a.allow_roster, policy=a.policy,
-                 policy_county=a.policy_county, variants=a.variants)
+                 policy_county=a.policy_county, variants=a.variants, counties=a.counties)
     brief = {k: s[k] for k in ("county", "county_name", "months", "households", "seed", "messy_rate")}
+    if "counties" in s:
+        brief["counties"] = {c["code"]: c["name"] for c in s["counties"]}
     if s.get("variants"):
         brief["variants"] = True
     brief["rows"] = {ym: sum(c.values()) for ym, c in s["counts"].items()}

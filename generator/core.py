@@ -19,8 +19,8 @@ from .ids import id_areas, make_id
 from .model import Chunk, Ctx, SOURCES, emit
 from .oracle import (ROSTER, History, MonthInput, audit_population, draw_audit, evaluate, merge_population,
                      skip_month)
-from .params import (Geography, has_variant_params, load_policy, merge_periods, month_add, period_of,
-                     periods_for, policy_yaml, policy_yaml_v)
+from .params import (Geography, county_periods, has_variant_params, load_policy, merge_periods, month_add,
+                     period_of, periods_for, policy_yaml, policy_yaml_multi, policy_yaml_v, prefecture_counties)
 from .names import COMPOUND
 from .render import DATED, NON_GBK_CHARS, FilePlan, RowPlanner, Writer, make_plans, row_renderer
 
@@ -183,7 +183,7 @@ NAME_COL = {"civil_affairs_members": (1, 2), "household_registration": (0, 1), "
             "emergency": (0, 1), "rural_revitalization": (2, 3)}  # source -> (ID, name) columns
 
 
-def _non_gbk_names(ch, recs, plans, months, rate, seed, used):
+def _non_gbk_names(ch, recs, plans, months, rate, seed, used, exclude=frozenset()):
     """Messy mode: some persons' names hold a character outside GBK (𠮷 U+20BB7, 䶮 U+4DAE) in
     every source; two per chunk at least (one each), then at rate R/20 of the persons. Not
     twins, same-name neighbours, ambiguous pairs or unique compound names (linkage proofs rely
@@ -200,7 +200,7 @@ def _non_gbk_names(ch, recs, plans, months, rate, seed, used):
     rng = random.Random(f"{seed}|non_gbk|{ch.index}")
     cands = [(p, hh) for hh in ch.households for p in hh.members
              if "·" not in p.name and p.name[:2] not in COMPOUND and p.id not in ch.near_dups
-             and p.id not in ch.rare_ids and p.id not in amb and p.id not in keep]
+             and p.id not in ch.rare_ids and p.id not in amb and p.id not in keep and p.id not in exclude]
     if not cands:
         return
     chosen = [c for c in cands if rng.random() < rate / 20]
@@ -243,19 +243,47 @@ def _all_bad_rows(plan, items):
 
 def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
     """Generate one chunk of households for every month: file payloads, tags and truth."""
-    seed = ctx.seed
     ch = Chunk(ctx, ci, g0, count)
     recs = emit(ch)
-    hist = History()
     used = Counter()
     if messy_rate > 0:
-        _non_gbk_names(ch, recs, plans, ctx.months, messy_rate, seed, used)
-    out_files = {}
+        _non_gbk_names(ch, recs, plans, ctx.months, messy_rate, ctx.seed, used)
+    out_files, mis = render_chunk(ctx, plans, ch, recs, messy_rate, used)
     out_truth = {}
+    if truth:
+        hist = History()
+        for mi in mis:
+            out_truth[mi.month] = judge_month(mi, hist, ctx.variants)
+    return out_files, out_truth, used, ch.planted
+
+
+def judge_month(mi, hist, variants=False):
+    """The oracle on one month -> (determinations, alerts, audit population, withheld) rows."""
+    ym = mi.month
+    if not all(s in mi.present for s in ROSTER):
+        # no roster: the run for the month stops (interface.md); nothing is published
+        skip_month(mi, hist)
+        return ([], [], {}, [])
+    dets, alerts, withheld = evaluate(mi, hist)
+    if not variants:
+        alerts = [a[:7] for a in alerts]
+    return ([(ym,) + d for d in dets], [(ym,) + a for a in alerts], audit_population(mi),
+            [(ym,) + w for w in withheld])
+
+
+def render_chunk(ctx, plans, ch, recs, messy_rate, used, typos=None):
+    """The rows of one chunk's records in every file of every month -> (out_files, [MonthInput per
+    month]: what the files say after normalization). `typos(plan, rows, tags, items, rp, m)`: a
+    prefecture's planted mistyped IDs (prefecture.plant_typos)."""
+    seed = ctx.seed
+    ci = ch.index
+    out_files = {}
+    mis = []
     srcs = list(recs[0]) if recs else list(SOURCES)
     order = [s for s in srcs if s != "household_registration"] + ["household_registration"]
     for m, ym in enumerate(ctx.months):
         mi = MonthInput(ym, ctx.P[m])
+        mis.append(mi)
         protected = set()
         reg = plans[(ym, "household_registration")]
         links = not (reg.missing or reg.refuse or reg.all_bad is not None)
@@ -284,6 +312,8 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
                 rrng = random.Random(f"{seed}|{ci}|{ym}|{s}")
                 rp = RowPlanner(ctx, plan, messy_rate, rrng, ch, protected, used, links)
                 rows, tags, acc = rp.plan(items)
+                if typos is not None and links:
+                    tags = typos(plan, rows, tags, items, rp, m)
                 setattr(mi, ATTR[s], acc)
                 mi.present.add(s)
             switched = None
@@ -294,18 +324,7 @@ def run_chunk(ctx, plans, ci, g0, count, messy_rate, truth):
             else:
                 payload = [_shape(plan, r) for r in rows]
             out_files[(ym, s)] = (payload, len(rows), tags, switched)
-        if truth:
-            if not all(s in mi.present for s in ROSTER):
-                # no roster: the run for the month stops (interface.md); nothing is published
-                skip_month(mi, hist)
-                out_truth[ym] = ([], [], {}, [])
-                continue
-            dets, alerts, withheld = evaluate(mi, hist)
-            if not ctx.variants:
-                alerts = [a[:7] for a in alerts]
-            out_truth[ym] = ([(ym,) + d for d in dets], [(ym,) + a for a in alerts], audit_population(mi),
-                             [(ym,) + w for w in withheld])
-    return out_files, out_truth, used, ch.planted
+    return out_files, mis
 
 
 def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
@@ -316,7 +335,8 @@ def _lane_worker(ctx, plans, jobs, messy_rate, truth, q):
 def generate(out, households: int, months: int, start: str, seed: int, messy_rate: float = 0.0,
              truth: bool = True, chunk_size: int = 5000, rates: dict | None = None,
              processes: int | None = None, undelivered=(), allow_roster: bool = False,
-             policy=None, policy_county: str | None = None, variants: bool | None = None) -> dict:
+             policy=None, policy_county: str | None = None, variants: bool | None = None,
+             counties: int = 1) -> dict:
     """Write a synthetic county's landing data (and its ground truth) under `out`.
 
     `undelivered`: sources a department did not deliver in a month, e.g.
@@ -332,6 +352,9 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     civil_affairs_decisions and plant the households of its thresholds; None = whenever the
     given policy states a rules-variants.md parameter. Without both the output is unchanged.
 
+    `counties`: a prefecture of that many counties in one landing (generator/prefecture.py): the
+    same files, every county's rows together, policy.yaml with every county; 1 = one county.
+
     Layout: <out>/<YYYY-MM>/<source>.<csv|xlsx|parquet>, <out>/policy.yaml and
     <out>/truth/*.csv. Same arguments -> byte-identical output (whatever `processes`).
     Chunks of households alternate between two lanes (each with its own share of the
@@ -340,6 +363,14 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     out = Path(out)
     if households < 1 or months < 1:
         raise ValueError("households and months must be >= 1")
+    if not isinstance(counties, int) or counties < 1:
+        raise ValueError(f"counties must be an integer >= 1, got {counties!r}")
+    if counties > 1:
+        if households < counties:
+            raise ValueError(f"counties: {counties} counties need at least as many households, got {households}")
+        if policy is not None or variants:
+            raise ValueError("counties: a prefecture (counties > 1) is generated with the generated "
+                             "parameters only (no policy, no policy variants)")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
         raise ValueError(f"start must be YYYY-MM, got {start!r}")
     month_list = [month_add(start, i) for i in range(months)]
@@ -356,13 +387,29 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         raise ValueError(f"undelivered: {DECISIONS} exists only with variants (policy_variants)")
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    geo = Geography(rng, households)
+    if counties == 1:
+        geo = Geography(rng, households)
+        geos = [geo]
+        area_name = geo.name
+        text = policy_yaml_v(geo, periods) if (given is not None or variants) else policy_yaml(geo, periods)
+    else:
+        pre_code, area_name, county_list = prefecture_counties(rng, counties)
+        sizes = [households // counties + (1 if k < households % counties else 0) for k in range(counties)]
+        geos, off = [], 0
+        for (code, name), n in zip(county_list, sizes):
+            g = Geography(rng, n, code, name)
+            g.g_off = off
+            off += n
+            geos.append(g)
+        geo = geos[0]
+        periods_k = [county_periods(periods, k) for k in range(counties)]
+        pbms = [[period_of(pk, m) for m in month_list] for pk in periods_k]
+        text = policy_yaml_multi(geos, periods_k)
     pbm = [period_of(periods, m) for m in month_list]
-    text = policy_yaml_v(geo, periods) if (given is not None or variants) else policy_yaml(geo, periods)
     (out / "policy.yaml").write_text(text, encoding="utf-8")
     sources = list(sources_for(variants))
 
-    plans = make_plans(month_list, messy_rate, seed, households, geo.name, variants=variants)
+    plans = make_plans(month_list, messy_rate, seed, households, area_name, variants=variants)
     apply_undelivered(plans, und, seed)
     writers = {}
     paths = {}
@@ -392,6 +439,34 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         c.variants = variants
         c.parametric = given is not None or variants
         ctxs.append(c)
+    pref = None
+    if counties > 1:
+        # every county's chunks (one process); the oracle judges the prefecture as a whole
+        from . import prefecture
+        codes = tuple(g.code for g in geos)
+        jobs, ci = [], 0
+        for k, g in enumerate(geos):
+            n = sizes[k]
+            for i, g0 in enumerate(range(0, n, chunk_size)):
+                jobs.append((ci, k, g.g_off + g0, min(chunk_size, n - g0), i == 0))
+                ci += 1
+        seqs = [{}, {}]
+        pctxs = []
+        for k, g in enumerate(geos):
+            pair = []
+            for lane in (0, 1):
+                c = Ctx(seed, g, month_list, pbms[k], rates, codes)
+                c.lane = lane
+                c.seq = seqs[lane]
+                c.born_elsewhere = tuple(x for x in codes if x != g.code)
+                c.born_share = prefecture.BORN_ELSEWHERE
+                c.area_rng = random.Random(f"{seed}|born|{g.code}|{lane}")
+                pair.append(c)
+            pctxs.append(pair)
+        pref = prefecture.run(pctxs, plans, jobs, messy_rate, truth, geos, pbms, month_list, seed,
+                              _non_gbk_names, render_chunk, judge_month)
+        jobs = [(j[0], j[2], j[3]) for j in jobs]
+        processes = 1
     if processes is None:
         processes = 2 if len(jobs) >= 4 else 1
     used = Counter()
@@ -400,6 +475,9 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
     planted = []
 
     def results():
+        if pref is not None:
+            yield from pref[0]
+            return
         if processes <= 1:
             iters = [iter(run_chunk(ctxs[j[0] % 2], plans, *j, messy_rate, truth) for j in lane)
                      for lane in lanes]
@@ -422,9 +500,15 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                 if p.is_alive():
                     p.terminate()
 
+    typo_rows = []   # a prefecture's mistyped IDs: (month, source, row number, true ID, county lived in)
     for files, tr, u, pl in results():
         used.update(u)
-        planted.extend(pl)
+        if pref is None:
+            planted.extend(pl)
+        else:
+            for ym, s, i, pid, lives in pl:
+                plan = plans[(ym, s)]
+                typo_rows.append((ym, s, plan.rows + 2 + len(plan.title) + i, pid, lives))
         for ym in month_list:
             q, ln, vr = [], [], []
             for s in sources:
@@ -465,6 +549,12 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
                     sink.add("withheld", ym, tr[ym][3])
                     merge_population(audit[ym], tr[ym][2])
 
+    if pref is not None and sink is not None:
+        for ym in month_list:
+            tr = pref[1][ym]
+            sink.add("determinations", ym, tr[0])
+            sink.add("alerts", ym, tr[1])
+            sink.add("withheld", ym, tr[3])
     # a "file of another month" must hold at least one row
     for (ym, s), plan in sorted(plans.items()):
         if plan.refuse == "wrong_month" and plan.rows == 0:
@@ -522,7 +612,8 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
             w = csv.writer(f, lineterminator="\n")
             w.writerow(AUDIT_V if variants else AUDIT)
             for m, ym in enumerate(month_list):
-                for row in draw_audit(ym, audit[ym], pbm[m]):
+                drawn = draw_audit(ym, audit[ym], pbm[m]) if pref is None else pref[2][ym]
+                for row in drawn:
                     w.writerow([ym, *row] if variants else [ym, *row[:2]])
         if variants:
             with open(tdir / "planted.csv", "w", encoding="utf-8", newline="") as f:
@@ -537,6 +628,17 @@ def generate(out, households: int, months: int, start: str, seed: int, messy_rat
         summary["truth"] = {name: str(tdir / f"{name}.csv") for name in
                             list(TRUTH_FILES) + ["refused_files", "files", "audit_sample"]
                             + (["planted"] if variants else [])}
+        if pref is not None:
+            from .prefecture import PLANTED as PREF_COLS
+            with open(tdir / "prefecture.csv", "w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(PREF_COLS)
+                w.writerows(pref[3])
+                w.writerows(("typo", ym, "", "", pid, lives, f"{s}:{rn}") for ym, s, rn, pid, lives in typo_rows)
+            summary["truth"]["prefecture"] = str(tdir / "prefecture.csv")
+    if pref is not None:
+        summary["county"], summary["county_name"] = pre_code, area_name
+        summary["counties"] = [{"code": g.code, "name": g.name, "households": n} for g, n in zip(geos, sizes)]
     if variants:
         summary["variants"] = True
         summary["planted"] = dict(sorted(used.items()))

@@ -166,9 +166,10 @@ class Person:
 
 class Household:
     __slots__ = ("g", "hukou", "village", "urban", "members", "kind", "opt", "prot", "roster",
-                 "rr", "target", "other", "j", "emerg", "decisions")
+                 "rr", "target", "other", "j", "emerg", "decisions", "vm")
 
     def __init__(self):
+        self.vm = None    # a prefecture's mover: the village of each month (else hh.village)
         self.roster = None
         self.rr = None
         self.target = None
@@ -227,10 +228,29 @@ class Ctx:
         self._dis = {}
         self.variants = False       # rules-variants.md columns, source and planted households
         self.parametric = False     # a policy was given: the bureau pays by the period's parameters
+        # a prefecture (--counties N): the other counties' codes, the share of persons born there
+        # (their IDs carry that county's code) and the draw of it; `seq` is then keyed by
+        # (address code, birth date key) and shared by the counties' contexts of one lane
+        self.born_elsewhere = ()
+        self.born_share = 0.0
+        self.area_rng = None
 
-    def new_id(self, birth: date, male: bool) -> str:
-        """Unique ID: each lane (chunks of one parity) owns half of the sequence codes."""
+    def new_id(self, birth: date, male: bool, area: str | None = None) -> str:
+        """Unique ID: each lane (chunks of one parity) owns half of the sequence codes.
+        In a prefecture `area` (else drawn: the own county or, at born_share, another one) is
+        the address code."""
         lane, half = self.lane, SEQ_CAPACITY // 2
+        if self.born_elsewhere:
+            if area is None:
+                r = self.area_rng
+                area = r.choice(self.born_elsewhere) if r.random() < self.born_share else self.county
+            while True:
+                key = birth.toordinal() * 2 + male
+                c = self.seq.get((area, key), 0)
+                if c < half:
+                    self.seq[(area, key)] = c + 1
+                    return make_id(area, birth, seq_code(2 * c + lane, male, key))
+                birth += timedelta(days=1)
         capacity = half * len(self.id_areas)  # a birth date's codes under every address code
         while True:
             key = birth.toordinal() * 2 + male
@@ -343,7 +363,7 @@ def compose(rng, ctx, urban, template):
 # ---------------------------------------------------------------------------------
 
 class Chunk:
-    def __init__(self, ctx: Ctx, index: int, g0: int, count: int):
+    def __init__(self, ctx: Ctx, index: int, g0: int, count: int, coverage: bool | None = None):
         self.ctx = ctx
         self.index = index
         self.rng = random.Random(ctx.seed * 1_000_003 + index * 7919 + 17)
@@ -356,7 +376,7 @@ class Chunk:
         self.planted = []       # variant mode: (household_id, case, member id, month) of the coverage
         if ctx.variants:
             from . import variants  # noqa: F401  (registers the variant set-ups)
-        if index == 0:
+        if index == 0 if coverage is None else coverage:
             kinds = list(COVERAGE)
             if ctx.variants:
                 kinds += variants.VCOVERAGE
@@ -510,7 +530,7 @@ class Chunk:
             a = self._pending_twin[0]
             p = Person()
             p.rel, p.birth, p.male = "其他", a.birth, a.male
-            p.id = ctx.new_id(a.birth, a.male)
+            p.id = ctx.new_id(a.birth, a.male, a.id[:6]) if ctx.born_elsewhere else ctx.new_id(a.birth, a.male)
             p.birth = birth_of(p.id)
             p.name = a.name
             out.append(p)
@@ -1278,6 +1298,7 @@ def emit(ch: Chunk):
             R = recs[m]
             ym = ctx.months[m]
             y, mo = int(ym[:4]), int(ym[5:7])
+            village = hh.village if hh.vm is None else hh.vm[m]
             reg = R["household_registration"]
             for p in mem:
                 if p.reg_dead_m is not None and m >= p.reg_dead_m:
@@ -1286,7 +1307,7 @@ def emit(ch: Chunk):
                     st = "迁出"
                 else:
                     st = "正常"
-                reg.append(((p.id, p.name, hh.hukou, p.rel, hh.village, ur, st), prot))
+                reg.append(((p.id, p.name, hh.hukou, p.rel, village, ur, st), prot))
             for p in mem:
                 if p.out_m is not None and m >= p.out_m:
                     continue
@@ -1327,7 +1348,7 @@ def emit(ch: Chunk):
                 else:
                     benefit = _bureau_benefit(ch, hh, m)
                 r.benefit[m] = benefit
-                hrec = (r.hid, hh.village, ur, r.type, r.since, r.exit[m], benefit, hh.other, r.fa, r.review[m])
+                hrec = (r.hid, village, ur, r.type, r.since, r.exit[m], benefit, hh.other, r.fa, r.review[m])
                 if ctx.variants:
                     vx = r.vx
                     hrec += (vx.get("support_mode"), vx.get("support"),
@@ -1349,6 +1370,6 @@ def emit(ch: Chunk):
                 rid, cat, risk, annual, other = hh.rr
                 for p in mem:
                     if (p.death_m is None or p.death_m >= m) and (p.out_m is None or p.out_m > m):
-                        R["rural_revitalization"].append(((rid, hh.village, p.id, p.name, p.rel, cat, risk,
+                        R["rural_revitalization"].append(((rid, village, p.id, p.name, p.rel, cat, risk,
                                                            annual, other), prot))
     return recs

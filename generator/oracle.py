@@ -166,11 +166,14 @@ class MonthInput:
     `present`: the sources *delivered* in the month (rules.md "Incomplete months"): the file
     was accepted and it has no data row or at least one accepted row (after ID linking)."""
     __slots__ = ("month", "params", "present", "households", "members", "register", "education",
-                 "hr", "housing", "health", "medical", "emergency", "rr", "decisions")
+                 "hr", "housing", "health", "medical", "emergency", "rr", "decisions", "county_params")
 
-    def __init__(self, month, params):
+    def __init__(self, month, params, county_params=None):
         self.month = month
         self.params = params
+        # a prefecture: {county code: the period of M} (a household is judged with the parameters
+        # of the county of its region code, the first 6 digits); None: `params` for every household
+        self.county_params = county_params
         self.present = set()
         self.households = []
         self.members = []
@@ -228,7 +231,8 @@ def evaluate(mi: MonthInput, hist: History, run: bool = True):
     run=False: a month whose run stopped (no roster): its facts are history, its roster is not
     (rules-variants.md r5/r6 read only months that were run)."""
     M = mi.month
-    P = Params(mi.params)
+    P = P0 = Params(mi.params)
+    PC = {c: Params(p) for c, p in mi.county_params.items()} if mi.county_params else None
     end = last_day(M)
 
     # one row per person in these sources; if a person had two, the first would count
@@ -309,6 +313,7 @@ def evaluate(mi: MonthInput, hist: History, run: bool = True):
             signal.add(pid)
 
     considered = []  # (source, hid, ur, listed ids, member rows by id or None, other, fa, roster row, rr head row)
+    reg_region = {}  # registered household -> its region code (its head's)
     for hid in sorted(hh_rows):
         row = hh_rows[hid]
         ms = roster_members.get(hid, {})
@@ -329,6 +334,7 @@ def evaluate(mi: MonthInput, hist: History, run: bool = True):
         heads = [r for r in normal if r[3] == "户主"]
         h = heads[0] if heads else min(normal, key=lambda r: r[0])
         ids = sorted({r[0] for r in normal})
+        reg_region[hk] = h[4]
         considered.append((HR_SRC, hk, h[5], ids, None, 0, None, None, None))
 
     U = undelivered(mi, hist)
@@ -348,6 +354,9 @@ def evaluate(mi: MonthInput, hist: History, run: bool = True):
         withheld[(src, hid, typ)] = ",".join(sorted(sources))
 
     for src, hid, ur, listed, mrows, other, fa, hrow, rrrow in considered:
+        if PC is not None:
+            region = hrow[1] if hrow is not None else rrrow[1] if rrrow is not None else reg_region[hid]
+            P = PC.get(region[:6], P0)
         if src == CA:
             for pid in listed:
                 if pid in dead:

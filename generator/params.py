@@ -41,6 +41,57 @@ PARAMETERS = [
 ]
 PARAM_NAMES = [p[0] for p in PARAMETERS]
 
+# prefectures (地级市, a 4-digit code prefix) and their counties, for --counties N > 1
+PREFECTURES = [
+    ("3703", "淄博市", [("370302", "淄川区"), ("370303", "张店区"), ("370304", "博山区"), ("370305", "临淄区"),
+                       ("370306", "周村区"), ("370321", "桓台县"), ("370322", "高青县"), ("370323", "沂源县")]),
+    ("4105", "安阳市", [("410502", "文峰区"), ("410503", "北关区"), ("410505", "殷都区"), ("410506", "龙安区"),
+                       ("410522", "安阳县"), ("410523", "汤阴县"), ("410526", "滑县"), ("410527", "内黄县"),
+                       ("410581", "林州市")]),
+    ("6229", "临夏回族自治州", [("622901", "临夏市"), ("622921", "临夏县"), ("622922", "康乐县"),
+                              ("622923", "永靖县"), ("622924", "广河县"), ("622925", "和政县"),
+                              ("622926", "东乡族自治县"), ("622927", "积石山保安族东乡族撒拉族自治县")]),
+    ("3412", "阜阳市", [("341202", "颍州区"), ("341203", "颍东区"), ("341204", "颍泉区"), ("341221", "临泉县"),
+                       ("341222", "太和县"), ("341225", "阜南县"), ("341226", "颍上县"), ("341282", "界首市")]),
+]
+# --counties N > 1: county k's standards are the generated ones raised by k times these (yuan), so
+# that a county's rows must be judged with its own county's parameters
+COUNTY_STEP = {"dibao_standard_urban": 50, "dibao_standard_rural": 40}
+
+
+def prefecture_counties(rng, n: int):
+    """-> (prefecture code, prefecture name, [(county code, county name)] of n counties sharing the
+    4-digit prefix): real ones first, then made-up codes (prefix + 2 digits) with made-up names."""
+    pre, pname, real = PREFECTURES[rng.randrange(len(PREFECTURES))]
+    if n > 99 - 1:
+        raise ValueError(f"counties: at most 98 counties share a 4-digit prefecture prefix, got {n}")
+    out = list(real[:n])
+    used = {c for c, _ in out} | {nm for _, nm in out}
+    k = 1
+    while len(out) < n:
+        code = f"{pre}{k:02d}"
+        k += 1
+        if code in used:
+            continue
+        for _ in range(100):
+            nm = place_name(rng) + "县"
+            if nm not in used:
+                break
+        used.update((code, nm))
+        out.append((code, nm))
+    return pre, pname, out
+
+
+def county_periods(periods, k: int):
+    """The generated periods of the k-th county of a prefecture (COUNTY_STEP)."""
+    out = []
+    for p in periods:
+        q = dict(p)
+        for name, step in COUNTY_STEP.items():
+            q[name] = p[name] + step * k
+        out.append(q)
+    return out
+
 
 def month_add(ym: str, k: int) -> str:
     y, m = int(ym[:4]), int(ym[5:7])
@@ -76,8 +127,12 @@ def period_of(periods, ym: str):
 class Geography:
     """Towns and villages of the county; households are spread over villages by index."""
 
-    def __init__(self, rng, households: int):
-        self.code, self.name = COUNTIES[rng.randrange(len(COUNTIES))]
+    def __init__(self, rng, households: int, code: str | None = None, name: str | None = None):
+        if code is None:
+            self.code, self.name = COUNTIES[rng.randrange(len(COUNTIES))]
+        else:   # a county of a prefecture (--counties N)
+            self.code, self.name = code, name
+        self.g_off = 0   # a prefecture's county: the index of its first household
         urban_hh = households * 0.35
         rural_hh = households - urban_hh
         n_comm = max(2, math.ceil(urban_hh / 700))
@@ -131,7 +186,7 @@ class Geography:
         self.village_names = {v[0]: v[1] for v in self.villages}
 
     def village_of(self, g: int):
-        i = min(bisect_right(self._cum, g + 0.5), len(self.villages) - 1)
+        i = min(bisect_right(self._cum, g - self.g_off + 0.5), len(self.villages) - 1)
         v = self.villages[i]
         return v[0], v[2]
 
@@ -151,6 +206,14 @@ def policy_yaml(geo: Geography, periods) -> str:
         lines.append(f"      - effective_from: {q(p['effective_from'])}")
         for name in PARAM_NAMES:
             lines.append(f"        {name}: {p[name]}")
+    return "\n".join(lines) + "\n"
+
+
+def policy_yaml_multi(geos, periods_by_county) -> str:
+    """policy_yaml() of several counties (a prefecture) in one file."""
+    lines = ["counties:"]
+    for geo, periods in zip(geos, periods_by_county):
+        lines += policy_yaml(geo, periods).rstrip("\n").split("\n")[1:]
     return "\n".join(lines) + "\n"
 
 

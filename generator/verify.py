@@ -238,6 +238,9 @@ def verify(out) -> dict:
     pol = yaml.safe_load((out / "policy.yaml").read_text(encoding="utf-8"))
     county = next(iter(pol["counties"].values()))
     periods = county["periods"]
+    # a prefecture (--counties N): each household is judged, and each county's audit drawn, with
+    # its own county's parameters
+    by_county = {str(c): v["periods"] for c, v in pol["counties"].items()} if len(pol["counties"]) > 1 else None
     months = sorted(p.name for p in out.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     hist = History()
     got = {"determinations": set(), "alerts": set(), "quarantine": set(), "refused_files": set(),
@@ -248,7 +251,8 @@ def verify(out) -> dict:
     sources = list(BASE) + ([DECISIONS] if DECISIONS in listed else [])
     for ym in months:
         params = period_of(periods, ym)
-        mi = MonthInput(ym, params)
+        mi = MonthInput(ym, params, None if by_county is None else
+                        {c: period_of(ps, ym) for c, ps in by_county.items()})
         classified = {}
         for source in sources:
             files = sorted((out / ym).glob(f"{source}.*"))
@@ -302,7 +306,13 @@ def verify(out) -> dict:
             skip_month(mi, hist)   # the run stops without the roster: no result for the month
             continue
         dets, alerts, withheld = evaluate(mi, hist)
-        got["audit_sample"] |= {(ym,) + a for a in draw_audit(ym, audit_population(mi), params)}
+        pop = audit_population(mi)
+        if by_county is None:
+            got["audit_sample"] |= {(ym,) + a for a in draw_audit(ym, pop, params)}
+        else:
+            for c, ps in by_county.items():
+                got["audit_sample"] |= {(ym,) + a for a in draw_audit(
+                    ym, {h: v for h, v in pop.items() if v[1][:6] == c}, period_of(ps, ym))}
         got["determinations"] |= {(ym,) + d for d in dets}
         got["alerts"] |= {(ym,) + a for a in alerts}
         got["withheld"] |= {(ym,) + w for w in withheld}

@@ -1087,3 +1087,92 @@ def test_oracle_review_basis_and_pre_exit_edges():
     # H2 reviewed in March (run, hr delivered): pci 600 of March -> expected 200, paid 500, not withheld
     mm, wh = got["2026-04"]
     assert set(wh) == {"H1", "H4", "H5", "H7"} and wh["H1"] == "hr" and mm == {"H2", "H8"}
+
+
+# ---- a prefecture of several counties in one landing (issue #19, generator/prefecture.py) ----------
+PRE_PREFECTURE = "dfa3e7c"   # the generator before --counties
+
+
+@pytest.fixture(scope="module")
+def prefecture(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prefecture")
+    summary = generate(out, households=360, months=3, start="2026-04", seed=7, counties=3, messy_rate=0.03)
+    return out, summary
+
+
+def test_prefecture_layout_policy_and_truth(prefecture):
+    import yaml
+    out, s = prefecture
+    codes = [c["code"] for c in s["counties"]]
+    assert len(codes) == 3 and len(set(codes)) == 3 and {c[:4] for c in codes} == {s["county"]}
+    assert sum(c["households"] for c in s["counties"]) == 360
+    assert sorted(p.name for p in out.iterdir()) == ["2026-04", "2026-05", "2026-06", "policy.yaml", "truth"]
+    pol = yaml.safe_load((out / "policy.yaml").read_text(encoding="utf-8"))["counties"]
+    assert list(pol) == codes
+    assert len({v["name"] for v in pol.values()}) == 3
+    assert all(all(t[:6] == c for t in v["towns"]) and all(x[:6] == c for x in v["villages"]) for c, v in pol.items())
+    assert len({v["periods"][0]["dibao_standard_rural"] for v in pol.values()}) == 3
+    assert verify(out) == {}
+
+
+def test_prefecture_plantings(prefecture):
+    out, s = prefecture
+    codes = [c["code"] for c in s["counties"]]
+    planted = read_csv(out / "truth" / "prefecture.csv")
+    kinds = Counter(r["kind"] for r in planted)
+    assert kinds["duplicate"] == 4 and kinds["mover"] >= 4 and kinds["typo"] >= 9
+    alerts = read_csv(out / "truth" / "alerts.csv")
+    dup = {(a["month"], a["household_id"], a["member_id_number"]) for a in alerts
+           if a["alert_type"] == "DUPLICATE_ASSISTANCE"}
+    for r in planted:
+        if r["kind"] == "duplicate":
+            assert {(m, r["household_id"], r["member_id_number"]) for m in s["months"]} <= dup
+        if r["kind"] == "mover" and r["household_source"] == "civil_affairs":
+            rd = [a for a in alerts if a["household_id"] == r["household_id"] and a["alert_type"] == "REVIEW_DUE"]
+            assert [(a["month"], a["status"], a["first_month"]) for a in rd] == [
+                ("2026-04", "新增", "2026-04"), ("2026-05", "持续", "2026-04"), ("2026-06", "持续", "2026-04")]
+    typos = [r for r in planted if r["kind"] == "typo"]
+    assert all(r["member_id_number"][:6] in codes and r["member_id_number"][:6] != r["county_code"] for r in typos)
+
+
+def test_prefecture_same_seed_byte_identical(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(a, 200, 2, "2026-01", 3, counties=2, messy_rate=0.03, chunk_size=40)
+    generate(b, 200, 2, "2026-01", 3, counties=2, messy_rate=0.03, chunk_size=40)
+    assert tree_hash(a) == tree_hash(b)
+    assert verify(a) == {}
+    # one landing file per source and month holds every county's rows; persons born in another
+    # county of the prefecture (their ID's code) are common
+    c = tmp_path / "c"
+    generate(c, 200, 2, "2026-01", 3, counties=2)
+    reg = read_csv(c / "2026-01" / "household_registration.csv")
+    assert len({r["行政区划代码"][:6] for r in reg}) == 2
+    born = sum(r["公民身份号码"][:6] != r["行政区划代码"][:6] for r in reg)
+    assert 0.1 < born / len(reg) < 0.3
+    with pytest.raises(ValueError, match="counties"):
+        generate(tmp_path / "x", 100, 2, "2026-01", 1, counties=2, variants=True)
+    with pytest.raises(ValueError, match="counties"):
+        generate(tmp_path / "y", 100, 2, "2026-01", 1, counties=0)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(households=400, months=3, start="2026-04", seed=7),
+    dict(households=300, months=4, start="2026-05", seed=11, messy_rate=0.05,
+         undelivered=["2026-06:housing", "2026-07:hr:quarantined"]),
+])
+def test_one_county_byte_identical_to_before_counties(tmp_path, kwargs):
+    """--counties 1 (the default) writes what the generator wrote before the option."""
+    old = tmp_path / "old"
+    old.mkdir()
+    r = subprocess.run(f"git archive {PRE_PREFECTURE} generator | tar -x -C {old}", shell=True, cwd=ROOT,
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not (old / "generator" / "core.py").exists():
+        pytest.skip("no git history here")
+    import json
+    code = "import json,sys; from generator import generate; generate(sys.argv[1], **json.loads(sys.argv[2]))"
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a"), json.dumps(kwargs)], cwd=old,
+                       env={"PYTHONPATH": str(old), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    generate(tmp_path / "b", counties=1, **kwargs)
+    assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")

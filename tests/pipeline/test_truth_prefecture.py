@@ -1,0 +1,145 @@
+"""The whole pipeline on a generated prefecture (issue #19 "scale out by county"): three counties in
+one landing, each with its own code, towns, villages and standards, run month by month through the
+whole-month path; alerts, determinations, statuses and first months equal the truth the generator
+planted (generator/prefecture.py) and computed independently (generator/oracle.py). Explicitly:
+a person listed in two counties' rosters gets DUPLICATE_ASSISTANCE in both households, a household
+that moves to another county keeps its history (REVIEW_DUE stays 持续 with its first month), rows
+with mistyped IDs of persons born in another county link to them, and each county's households are
+judged with their own county's standard."""
+from __future__ import annotations
+
+import csv
+
+import duckdb
+import pytest
+
+from generator import generate
+from tests.runs import run_months
+from tests.truth import compare, read_truth, summary_lines
+
+MONTHS = ["2026-04", "2026-05", "2026-06"]
+
+
+@pytest.fixture(scope="module")
+def prefecture(tmp_path_factory):
+    root = tmp_path_factory.mktemp("prefecture")
+    landing = root / "landing"
+    summary = generate(out=landing, households=300, months=len(MONTHS), start=MONTHS[0], seed=7, counties=3,
+                       messy_rate=0.02)
+    env = run_months(root, MONTHS, landing=landing, policy=str(landing / "policy.yaml"))
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
+    result = compare(con, landing / "truth")
+    print("\n".join(summary_lines(result)))
+    result.update(con=con, truth=landing / "truth", summary=summary)
+    yield result
+    con.close()
+
+
+def test_the_landing_holds_three_counties_of_one_prefecture(prefecture):
+    codes = [c["code"] for c in prefecture["summary"]["counties"]]
+    assert len(codes) == 3 and len({c[:4] for c in codes}) == 1
+    con = prefecture["con"]
+    got = {r[0] for r in con.sql("select distinct county_code from determinations").fetchall()}
+    assert got == set(codes)
+
+
+def test_alerts_and_determinations_equal_truth(prefecture):
+    bad = {t: r for t, r in prefecture["alerts"].items() if (r["precision"], r["recall"]) != (1.0, 1.0)}
+    bad |= {c: r for c, r in prefecture["determinations"].items() if (r["precision"], r["recall"]) != (1.0, 1.0)}
+    assert bad == {}
+    assert sum(r["expected"] for r in prefecture["alerts"].values()) > 200
+
+
+@pytest.mark.parametrize("kind", ["quarantine", "refused_files", "audit_sample", "withheld"])
+def test_files_audit_and_withheld_equal_truth(prefecture, kind):
+    r = prefecture[kind]
+    assert (r["precision"], r["recall"]) == (1.0, 1.0), r
+
+
+def test_status_and_first_month_equal_truth(prefecture):
+    assert prefecture["priority_status_checked"] > 200
+    assert prefecture["priority_status_mismatch"] == []
+
+
+def _planted(prefecture, kind):
+    return [r for r in read_truth(prefecture["truth"] / "prefecture.csv") if r["kind"] == kind]
+
+
+def test_a_person_in_two_counties_rosters_is_duplicate_assistance_in_both(prefecture):
+    dups = _planted(prefecture, "duplicate")
+    assert len(dups) == 4          # one person per pair of neighbouring counties, two households each
+    con = prefecture["con"]
+    for r in dups:
+        for m in MONTHS:
+            got = con.sql("select count(*) from alerts where month = ? and household_id = ? and "
+                          "alert_type = 'DUPLICATE_ASSISTANCE' and member_id_number = ?",
+                          params=[m, r["household_id"], r["member_id_number"]]).fetchall()[0][0]
+            assert got == 1, (m, r)
+    # the two households of one person are in two different counties
+    by_person = {}
+    for r in dups:
+        by_person.setdefault(r["member_id_number"], set()).add(r["county_code"])
+    assert all(len(v) == 2 for v in by_person.values())
+
+
+def test_a_moved_household_keeps_its_history(prefecture):
+    movers = _planted(prefecture, "mover")
+    roster = [r for r in movers if r["household_source"] == "civil_affairs"]
+    assert len(roster) == 3 and len(movers) >= 4
+    con = prefecture["con"]
+    for r in roster:
+        mv = r["month"]
+        rows = con.sql("select month, status, first_month, substr(region_code, 1, 6) from alerts "
+                       "where household_id = ? and alert_type = 'REVIEW_DUE' order by month",
+                       params=[r["household_id"]]).fetchall()
+        assert [x[0] for x in rows] == MONTHS, r
+        before = [x for x in rows if x[0] < mv]
+        after = [x for x in rows if x[0] >= mv]
+        assert all(x[3] == r["detail"] for x in before) and all(x[3] == r["county_code"] for x in after), rows
+        assert [x[1] for x in after] == ["持续"] * len(after) and {x[2] for x in rows} == {MONTHS[0]}, rows
+    # the registered mover of the first county is found by its medical costs: EXPENDITURE_HARDSHIP
+    # rests on out-of-pocket M-11..M landed before the move, and stays 持续 in the new county
+    exp = [r for r in movers if r["household_source"] == "household_registration" and r["detail"] == roster[0]["detail"]]
+    assert exp
+    got = con.sql("select status, first_month, substr(region_code, 1, 6) from alerts where household_id = ? "
+                  "and alert_type = 'EXPENDITURE_HARDSHIP' and month = ?",
+                  params=[exp[0]["household_id"], exp[0]["month"]]).fetchall()
+    assert got == [("持续", MONTHS[0], exp[0]["county_code"])], got
+    # every mover is judged in its new county after the move (its determination's county)
+    for r in movers:
+        got = con.sql("select distinct county_code from determinations where household_id = ? and month >= ?",
+                      params=[r["household_id"], r["month"]]).fetchall()
+        assert got in ([], [(r["county_code"],)]), (r, got)
+
+
+def test_mistyped_ids_of_persons_born_in_another_county_link_to_them(prefecture):
+    typos = _planted(prefecture, "typo")
+    assert len(typos) >= 9
+    links = {(r["month"], r["source"], r["row_number"]): r["true_id_number"]
+             for r in read_truth(prefecture["truth"] / "links.csv")}
+    for r in typos:
+        src, rn = r["detail"].split(":")
+        assert links[(r["month"], src, rn)] == r["member_id_number"]
+        assert r["member_id_number"][:6] != r["county_code"]       # born elsewhere than where they live
+    con = prefecture["con"]
+    quarantined = {(m, s, str(n)) for m, s, n in con.sql("select month, source, row_number from quarantine").fetchall()}
+    assert not quarantined & {(r["month"], *r["detail"].split(":")) for r in typos}
+
+
+def test_each_county_is_judged_with_its_own_standard(prefecture):
+    """The counties' standards differ (generator/params.py COUNTY_STEP): every determination
+    carries the standard of its own county, 城乡类别 and period as policy.yaml states it."""
+    import yaml
+    pol = yaml.safe_load((prefecture["truth"].parent / "policy.yaml").read_text(encoding="utf-8"))
+    want = {}
+    for code, c in pol["counties"].items():
+        for m in MONTHS:
+            p = [q for q in c["periods"] if str(q["effective_from"]) <= m][-1]
+            want[(m, str(code), "城市")] = float(p["dibao_standard_urban"])
+            want[(m, str(code), "农村")] = float(p["dibao_standard_rural"])
+    assert len(set(want.values())) >= 6
+    con = prefecture["con"]
+    rows = con.sql("select month, county_code, urban_rural, standard, count(*) from determinations "
+                   "group by all order by all").fetchall()
+    assert {(m, c, u) for m, c, u, _, _ in rows} == set(want)
+    assert [(m, c, u, float(s)) for m, c, u, s, _ in rows] == [(m, c, u, want[(m, c, u)]) for m, c, u, _, _ in rows]
