@@ -13,7 +13,7 @@ from lim.publish.files import publish
 
 
 @dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb", "csv", "html"},
-          # quality_results and targeting_metrics (assets/quality.py) are written to stage before the swap
+          # quality_results and targeting_metrics (assets/quality.py) are written to months.<t> before the swap
           deps=["determinations", "alerts", "audit_sample", "quality_results", "targeting_metrics"],
           description="发布本月结果：各乡镇预警 CSV、汇总、抽查名单、隔离行、报告和清单；数据仓库本月数据一次性替换。")
 @asset_guard(fault_point=False)  # its fault points are inside lim/publish/files.py

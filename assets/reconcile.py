@@ -24,8 +24,8 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         problem = roster_problem(con, month)
         if problem:
             raise RosterNotDelivered(problem)
-        q = con.sql("SELECT count(*) FROM stage.quarantine WHERE month = ?", params=[month]).fetchall()[0][0]
-        links = con.sql("SELECT method, count(*) FROM stage.id_links WHERE month = ? GROUP BY 1 ORDER BY 1", params=[month]).fetchall()
+        q = con.sql("SELECT count(*) FROM months.quarantine WHERE month = ?", params=[month]).fetchall()[0][0]
+        links = con.sql("SELECT method, count(*) FROM months.id_links WHERE month = ? GROUP BY 1 ORDER BY 1", params=[month]).fetchall()
     return dg.MaterializeResult(metadata={"quarantined_rows": q, "id_links": json.dumps(dict(links), ensure_ascii=False),
                                           "sources": json.dumps(statuses, ensure_ascii=False)})
 
@@ -36,7 +36,7 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         buckets = build_persons(con, Month.parse(context.partition_key))
-        n = con.sql("SELECT count(*), count(*) FILTER (WHERE is_dead) FROM stage.persons_monthly").fetchall()[0]
+        n = con.sql("SELECT count(*), count(*) FILTER (WHERE is_dead) FROM months.persons_monthly").fetchall()[0]
     return dg.MaterializeResult(metadata={"persons": n[0], "deceased": n[1], "buckets": buckets})
 
 
@@ -46,7 +46,7 @@ def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 def households_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         build_households(con, Month.parse(context.partition_key))
-        rows = con.sql("SELECT household_source, count(*) FROM stage.households_monthly GROUP BY 1 ORDER BY 1").fetchall()
+        rows = con.sql("SELECT household_source, count(*) FROM months.households_monthly GROUP BY 1 ORDER BY 1").fetchall()
     return dg.MaterializeResult(metadata={f"households_{s}": n for s, n in rows})
 
 

@@ -28,9 +28,9 @@ def rules(context: dg.AssetExecutionContext, warehouse: WarehouseResource, polic
     pol = policy.load()
     with warehouse.connect() as con:
         info = build_rules(con, month, pol)
-        det = dict(con.sql("SELECT category, count(*) FROM stage.determinations GROUP BY 1 ORDER BY 1").fetchall())
-        al = dict(con.sql("SELECT alert_type, count(*) FROM stage.alerts WHERE month = ? GROUP BY 1 ORDER BY 1", params=[month]).fetchall())
-        audit = con.sql("SELECT count(*) FROM stage.audit_sample").fetchall()[0][0]
+        det = dict(con.sql("SELECT category, count(*) FROM months.determinations GROUP BY 1 ORDER BY 1").fetchall())
+        al = dict(con.sql("SELECT alert_type, count(*) FROM months.alerts WHERE month = ? GROUP BY 1 ORDER BY 1", params=[month]).fetchall())
+        audit = con.sql("SELECT count(*) FROM months.audit_sample").fetchall()[0][0]
     if info["counties_without_period"]:
         context.log.warning(f"政策文件中以下县没有覆盖 {month} 的参数时段：{info['counties_without_period']}")
     yield dg.MaterializeResult(asset_key="determinations", metadata={f"n_{k}": v for k, v in det.items()})

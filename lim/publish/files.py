@@ -1,5 +1,5 @@
 """Stage 4 — publishing, the library part (the asset is assets/publish.py): staff CSVs per town, alerts_all, audit sample, quarantine, report,
-manifest; and the warehouse month moved from stage to main in one transaction.
+manifest; and the warehouse month put in place (months.<t> → months.<t>__YYYY_MM, views main.<t>) in one transaction.
 
 Files are written into a hidden folder beside <out>/<M> and moved into place only when every
 file is written and the warehouse transaction has committed, so a failed run leaves the
@@ -71,7 +71,7 @@ def staff_row(a: dict, towns: dict, villages: dict, full_ids: bool) -> list:
 
 
 def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: bool) -> dict:
-    """Every staff-facing file of month M (from the stage schema) into `folder`."""
+    """Every staff-facing file of month M (from the months schema) into `folder`."""
     towns, villages = town_and_village_names(policy)
     # Suppressed alerts (last answer 不属实, evidence unchanged) are on no list (interface.md).
     rank = {"高": 1, "中": 2, "低": 3}
@@ -97,12 +97,12 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,
                               h.head_name, h.head_id_number,
                               CASE WHEN a.source = 'rejected' THEN '审核未通过（申请' || coalesce(a.applied_type, '') || '）' ELSE '新增审批' END
-                       FROM stage.audit_sample a LEFT JOIN stage.households_monthly h
+                       FROM months.audit_sample a LEFT JOIN months.households_monthly h
                          ON h.household_source = 'civil_affairs' AND h.household_id = a.household_id
                        ORDER BY a.county_code, CASE WHEN a.draw_scope = 'town' THEN a.town_code END NULLS FIRST, a.draw_rank""").fetchall()
     # the 抽查来源 column only where a county samples rejected applications: at the defaults the file
     # is the one of rules.md, byte for byte
-    with_source = con.sql("""SELECT count(*) > 0 FROM stage.month_parameters WHERE month = ?
+    with_source = con.sql("""SELECT count(*) > 0 FROM months.month_parameters WHERE month = ?
                              AND name = 'audit_include_rejected' AND text_value = 'true'""", params=[month]).fetchall()[0][0]
     header = ["抽查序号", "家庭编号", "户主姓名", "户主身份证号", "乡镇(街道)", "村(社区)", "救助类别", "本月新增审批户数", "抽查户数", "排序摘要(SHA-256)"]
     write_csv(folder / "audit_sample.csv", header + (["抽查来源"] if with_source else []),
@@ -110,7 +110,7 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
                + ([r[10]] if with_source else []) for r in audit])
 
     q = con.sql("""SELECT month, source, file, row_number, reason_code, reason, column_name, raw
-                   FROM stage.quarantine WHERE month = ? ORDER BY source, row_number, reason_code""", params=[month]).fetchall()
+                   FROM months.quarantine WHERE month = ? ORDER BY source, row_number, reason_code""", params=[month]).fetchall()
     by_source: dict[str, list] = {}
     for r in q:  # reasons and raw rows quote the ID as delivered: masked like the alert lists
         by_source.setdefault(r[1], []).append([*r[:5], mask_ids_in_text(r[5], full_ids), r[6], mask_ids_in_text(r[7], full_ids)])
@@ -134,9 +134,9 @@ def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_id
             outputs.append({"path": p.relative_to(folder).as_posix(), "rows": rows, "sha256": sha256_file(p)})
     inputs = [{"source": r[0], "file": r[1], "status": r[2], "rows_in": r[3], "rows_accepted": r[4],
                "rows_quarantined": r[5], "sha256": r[6]}
-              for r in con.sql("SELECT source, file, status, rows_in, rows_accepted, rows_quarantined, sha256 FROM stage.load_log WHERE month = ? ORDER BY source",
+              for r in con.sql("SELECT source, file, status, rows_in, rows_accepted, rows_quarantined, sha256 FROM months.load_log WHERE month = ? ORDER BY source",
                                params=[month]).fetchall()]
-    periods = dict(con.sql("SELECT DISTINCT county_code, effective_from FROM stage.month_parameters WHERE month = ? ORDER BY 1", params=[month]).fetchall())
+    periods = dict(con.sql("SELECT DISTINCT county_code, effective_from FROM months.month_parameters WHERE month = ? ORDER BY 1", params=[month]).fetchall())
     return {"month": month, "run_id": run_id, "full_ids": full_ids,
             "policy": {"file": policy.path, "sha256": sha256_file(Path(policy.path)), "periods": periods},
             "inputs": inputs, "outputs": outputs,

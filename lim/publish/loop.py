@@ -211,7 +211,7 @@ def town_alerts(con, month: str) -> list[dict]:
             "head_name", "head_id_number", "town_code", "village_code", "household_size", "per_capita_income", "standard",
             "reason_text", "evidence", "action", "data_note", "due_date", "last_conclusion", "last_check_date", "overdue",
             "overdue_alert_id", "overdue_due_date", "member_id_number"]
-    rows = con.sql(f"SELECT {', '.join(cols)} FROM stage.alerts WHERE month = ? AND NOT coalesce(suppressed, false)",
+    rows = con.sql(f"SELECT {', '.join(cols)} FROM months.alerts WHERE month = ? AND NOT coalesce(suppressed, false)",
                    params=[month]).fetchall()
     return [dict(zip(cols, r)) for r in rows]
 
@@ -235,10 +235,10 @@ def resolved_rows(con, month: str) -> list[dict]:
     cols = ["last_alert_id", "alert_type", "alert_name", "last_priority", "first_month", "last_alert_month", "household_id",
             "head_name", "head_id_number", "town_code", "village_code", "last_reason_text", "reason", "reason_code",
             "member_id_number"]
-    if not con.sql("select count(*) from duckdb_tables() where schema_name = 'stage' and table_name = 'resolved_alerts'").fetchall()[0][0]:
+    if not con.sql("select count(*) from duckdb_tables() where schema_name = 'months' and table_name = 'resolved_alerts'").fetchall()[0][0]:
         return []
     ords = {a.alert_type: a.ord for a in alert_catalogue()}
-    rows = [dict(zip(cols, r)) for r in con.sql(f"SELECT {', '.join(cols)} FROM stage.resolved_alerts WHERE month = ?",
+    rows = [dict(zip(cols, r)) for r in con.sql(f"SELECT {', '.join(cols)} FROM months.resolved_alerts WHERE month = ?",
                                                 params=[month]).fetchall()]
     return sorted(rows, key=lambda r: (r["town_code"] or "", r["village_code"] or "", r["household_id"] or "",
                                        ords.get(r["alert_type"], 99), r["member_id_number"] or ""))
@@ -246,14 +246,14 @@ def resolved_rows(con, month: str) -> list[dict]:
 
 def month_data_note(con, month: str) -> str:
     """The month's 数据说明 (alerts.data_note; sql/rules/05_coverage.sql), also for a month without alerts."""
-    note = con.sql("SELECT any_value(data_note) FROM stage.alerts WHERE month = ? AND data_note <> ''", params=[month]).fetchall()[0][0]
+    note = con.sql("SELECT any_value(data_note) FROM months.alerts WHERE month = ? AND data_note <> ''", params=[month]).fetchall()[0][0]
     if note:
         return note
-    if not con.sql("select count(*) from duckdb_tables() where schema_name = 'stage' and table_name = 'source_coverage'").fetchall()[0][0]:
+    if not con.sql("select count(*) from duckdb_tables() where schema_name = 'months' and table_name = 'source_coverage'").fetchall()[0][0]:
         return ""
     return con.sql("""SELECT coalesce(string_agg(department || CASE coverage WHEN 'missing' THEN '本月未报送' ELSE '本月报送文件被拒收' END
                                                  || '：' || withheld_note, '；' ORDER BY source_order) || '。', '')
-                      FROM stage.source_coverage WHERE month = ? AND coverage <> 'delivered' AND counted""", params=[month]).fetchall()[0][0]
+                      FROM months.source_coverage WHERE month = ? AND coverage <> 'delivered' AND counted""", params=[month]).fetchall()[0][0]
 
 
 def answers_used(con, month: str) -> dict:
@@ -280,9 +280,9 @@ def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict,
     row count of every workbook (for the manifest)."""
     alerts = town_alerts(con, month)
     resolved = resolved_rows(con, month)
-    counts = dict(con.sql("""SELECT 'suppressed', count(*) FILTER (WHERE suppressed) FROM stage.alerts WHERE month = ?""",
+    counts = dict(con.sql("""SELECT 'suppressed', count(*) FILTER (WHERE suppressed) FROM months.alerts WHERE month = ?""",
                           params=[month]).fetchall())
-    suppressed_by_town = dict(con.sql("SELECT town_code, count(*) FROM stage.alerts WHERE month = ? AND suppressed GROUP BY 1",
+    suppressed_by_town = dict(con.sql("SELECT town_code, count(*) FROM months.alerts WHERE month = ? AND suppressed GROUP BY 1",
                                       params=[month]).fetchall())
     data_note = month_data_note(con, month)
     by_town: dict[str, list] = {t: [] for t in town_files}

@@ -12,7 +12,7 @@ opens from disk on a laptop or a phone. Sections, top to bottom:
   (Great Expectations results with links to the Data Docs copied beside the report),
   9. notes: history months missing from the 12-month window, codes absent from the policy file.
 
-Month M is read from the `stage` schema (publish has not swapped it yet), earlier months from
+Month M is read from the `months` schema (months.<t>) (publish has not swapped it yet), earlier months from
 `main`. Trends stop at M, and nothing in the file depends on the clock or the run, so a rerun
 of the same month with the same inputs writes the same bytes.
 """
@@ -192,13 +192,13 @@ def legend(labels: list[str]) -> str:
 # data
 # --------------------------------------------------------------------------------------------
 def _history(con, table: str, select: str, month: str, where: str = "TRUE", group: str = "") -> list[tuple]:
-    """`select` over main.<table> for months before M plus stage.<table> for M."""
+    """`select` over main.<table> for months before M plus months.<table> for M."""
     parts, params = [], []
     if _exists(con, "main", table):
         parts.append(f"SELECT {select} FROM main.{table} WHERE month < ? AND {where} {group}")
         params.append(month)
-    if _exists(con, "stage", table):
-        parts.append(f"SELECT {select} FROM stage.{table} WHERE month = ? AND {where} {group}")
+    if _exists(con, "months", table):
+        parts.append(f"SELECT {select} FROM months.{table} WHERE month = ? AND {where} {group}")
         params.append(month)
     if not parts:
         return []
@@ -206,7 +206,7 @@ def _history(con, table: str, select: str, month: str, where: str = "TRUE", grou
 
 
 def unknown_codes(con, month: str, policy) -> tuple[list[str], list[str]]:
-    """Town and village codes met in month M's data (its households and alerts, stage schema)
+    """Town and village codes met in month M's data (its households and alerts, months schema)
     that the policy file does not name: shown by their code, reported once per run
     (interface.md). Villages only for counties whose policy lists villages at all (the list is
     optional; without it every village is shown by its code and that is no news)."""
@@ -215,8 +215,8 @@ def unknown_codes(con, month: str, policy) -> tuple[list[str], list[str]]:
     with_villages = {code for code, c in policy.counties.items() if c.villages}
     seen = set()
     for table in ("households_monthly", "alerts"):
-        if _exists(con, "stage", table):
-            seen |= set(_one(con, f"SELECT DISTINCT town_code, village_code FROM stage.{table} WHERE month = ?", [month]))
+        if _exists(con, "months", table):
+            seen |= set(_one(con, f"SELECT DISTINCT town_code, village_code FROM months.{table} WHERE month = ?", [month]))
     unknown_towns = sorted({t for t, _ in seen if t and t not in towns})
     unknown_villages = sorted({v for _, v in seen if v and v not in villages and v[:6] in with_villages})
     return unknown_towns, unknown_villages
@@ -228,9 +228,9 @@ def _one(con, q: str, params: list):
 
 def copy_data_docs(con, month: str, folder: Path) -> bool:
     """Copy the month's GX Data Docs (built in the staging folder) to <folder>/data_docs."""
-    if not _exists(con, "stage", "quality_results"):
+    if not _exists(con, "months", "quality_results"):
         return False
-    dirs = [r[0] for r in _one(con, "SELECT DISTINCT docs_built_in FROM stage.quality_results WHERE month = ? ORDER BY 1", [month]) if r[0]]
+    dirs = [r[0] for r in _one(con, "SELECT DISTINCT docs_built_in FROM months.quality_results WHERE month = ? ORDER BY 1", [month]) if r[0]]
     for d in dirs:
         if Path(d).is_dir():
             target = folder / "data_docs"
@@ -250,7 +250,7 @@ def loop_section(con, month: str, towns: dict, names: dict) -> str:
     核查日期, the share confirmed 属实 (the answer that counts per alert: latest 核查日期, then latest
     import) — how often each rule is right on the ground —; and M's overdue and suppressed alerts.
     Only answers stored for alerts of months before M are read, as for the lists themselves."""
-    if not (_exists(con, "main", "alert_dispositions") and _exists(con, "stage", "alerts")):
+    if not (_exists(con, "main", "alert_dispositions") and _exists(con, "months", "alerts")):
         return "<p class='note'>（无核查反馈数据）</p>"
     first = shift(month, -12)
     stats = _one(con, """
@@ -271,7 +271,7 @@ def loop_section(con, month: str, towns: dict, names: dict) -> str:
         GROUP BY GROUPING SETS ((i.town_code), (i.alert_type))""", [first, month, first, month])
     now = _one(con, """SELECT GROUPING(town_code), coalesce(town_code, alert_type), count(*) FILTER (WHERE overdue),
                               count(*) FILTER (WHERE suppressed)
-                       FROM stage.alerts WHERE month = ? GROUP BY GROUPING SETS ((town_code), (alert_type))""", [month])
+                       FROM months.alerts WHERE month = ? GROUP BY GROUPING SETS ((town_code), (alert_type))""", [month])
     by = {(g, k): (n, a, med, c) for g, k, n, a, med, c in stats}
     cur = {(g, k): (o, s) for g, k, o, s in now}
 
@@ -352,7 +352,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     by_type_hist = _history(con, "alerts", "month, alert_type, count(*)", month, group="GROUP BY 1, 2")
     by_town_hist = _history(con, "alerts", "month, town_code, count(*)", month, group="GROUP BY 1, 2")
     cur = _one(con, """SELECT alert_type, count(*), count(*) FILTER (WHERE priority = '高'), count(*) FILTER (WHERE status = '新增')
-                       FROM stage.alerts WHERE month = ? GROUP BY 1""", [month]) if _exists(con, "stage", "alerts") else []
+                       FROM months.alerts WHERE month = ? GROUP BY 1""", [month]) if _exists(con, "months", "alerts") else []
     cur = {r[0]: r[1:] for r in cur}
     order = [t for t in ALERT_ORDER if t in names] + sorted(t for t in names if t not in ALERT_ORDER)
     type_counts = {(m, t): n for m, t, n in by_type_hist}
@@ -389,8 +389,8 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
                            where="household_source = 'civil_affairs'", group="GROUP BY 1, 2")
     roster = {(m, t): n for m, t, n in roster_hist}
     rtypes = ROSTER_TYPES + sorted({t for _, t in roster if t not in ROSTER_TYPES and t is not None})
-    roster_town = _one(con, """SELECT town_code, roster_type, count(*) FROM stage.households_monthly
-                               WHERE household_source = 'civil_affairs' GROUP BY 1, 2""", []) if _exists(con, "stage", "households_monthly") else []
+    roster_town = _one(con, """SELECT town_code, roster_type, count(*) FROM months.households_monthly
+                               WHERE household_source = 'civil_affairs' GROUP BY 1, 2""", []) if _exists(con, "months", "households_monthly") else []
     rt = {(a, b): n for a, b, n in roster_town}
     roster_towns = sorted({a for a, _ in rt})
     roster_rows = [[esc(towns.get(tc, tc))] + [num(rt.get((tc, t), 0)) for t in rtypes] + [num(sum(rt.get((tc, t), 0) for t in rtypes))]
@@ -398,15 +398,15 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     roster_total = ["合计"] + [num(roster.get((month, t), 0)) for t in rtypes] + [num(sum(roster.get((month, t), 0) for t in rtypes))]
     roster_chart = line_chart(months, [(t, [roster.get((m, t), 0) for m in months]) for t in rtypes],
                               "在册家庭数趋势（按救助类别）", width=640, height=220, css_class="chart wide")
-    det = _one(con, "SELECT category, count(*) FROM stage.determinations WHERE month = ? GROUP BY 1", [month]) \
-        if _exists(con, "stage", "determinations") else []
+    det = _one(con, "SELECT category, count(*) FROM months.determinations WHERE month = ? GROUP BY 1", [month]) \
+        if _exists(con, "months", "determinations") else []
     det = dict(det)
 
     # ---- targeting accuracy -----------------------------------------------------------------
     tm_cols = ("eligible, eligible_not_in_roster, roster_assessed, roster_failing, roster_wrongful, cash_eligible, "
                "cash_eligible_receiving, entitled_amount, paid_to_eligible")
     tm_rows, tm_total, tm_chart = [], None, "<p class='note'>（无瞄准精度数据）</p>"
-    if _exists(con, "stage", "targeting_metrics"):
+    if _exists(con, "months", "targeting_metrics"):
         def ratios(r):
             e, x, ra, rf, rw, ce, cr, ea, pa = r
             return [x / e if e else None, rf / ra if ra else None, cr / ce if ce else None, float(pa) / float(ea) if ea else None]
@@ -418,7 +418,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
                     f"{pct(inc)} <span class='note'>({num(rf)}/{num(ra)})</span>", num(rw),
                     f"{pct(tc)} <span class='note'>({num(cr)}/{num(ce)})</span>",
                     f"{pct(ta)} <span class='note'>({num(pa)}/{num(ea)} 元)</span>"]
-        for r in _one(con, f"SELECT town_code, {tm_cols} FROM stage.targeting_metrics WHERE month = ? ORDER BY town_code", [month]):
+        for r in _one(con, f"SELECT town_code, {tm_cols} FROM months.targeting_metrics WHERE month = ? ORDER BY town_code", [month]):
             tm_rows.append(fmt(esc(towns.get(r[0], r[0])), esc(r[0]), r[1:]))
         hist = _history(con, "targeting_metrics", "month, " + ", ".join(f"sum({c.strip()})" for c in tm_cols.split(",")),
                         month, group="GROUP BY 1")
@@ -433,11 +433,11 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
 
     # ---- sources ----------------------------------------------------------------------------
     loads = {r[0]: r[1:] for r in _one(con, """SELECT source, status, coalesce(file, ''), rows_in, rows_accepted, rows_duplicate,
-                                                      rows_quarantined, coalesce(message, '') FROM stage.load_log WHERE month = ?""", [month])}
+                                                      rows_quarantined, coalesce(message, '') FROM months.load_log WHERE month = ?""", [month])}
     src_rows, missing = [], []
     # one read of the month's coverage: likely resends, and optional sources the county never delivered
     coverage = _one(con, "SELECT source, same_file_as_previous_month, coverage = 'missing' AND NOT counted "
-                         "FROM stage.source_coverage WHERE month = ?", [month]) if _exists(con, "stage", "source_coverage") else []
+                         "FROM months.source_coverage WHERE month = ?", [month]) if _exists(con, "months", "source_coverage") else []
     resent = {src for src, same, _ in coverage if same}
     never = {src for src, _, unseen in coverage if unseen}
     for s in SOURCES:
@@ -452,23 +452,23 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
             msg = (msg + "；" if msg else "") + "文件与上月完全相同，疑为重复报送上月文件"
         src_rows.append([esc(c.department), f"<span class='{cls}'>{esc(STATUS_NAMES.get(st, st))}</span>", esc(file),
                          num(rin), num(acc), num(dup), num(q), pct(q / rin if rin else None), esc(msg)])
-    reasons = _one(con, """SELECT source, reason_code, count(*) FROM stage.quarantine WHERE month = ?
-                           GROUP BY 1, 2 ORDER BY 1, 2""", [month]) if _exists(con, "stage", "quarantine") else []
+    reasons = _one(con, """SELECT source, reason_code, count(*) FROM months.quarantine WHERE month = ?
+                           GROUP BY 1, 2 ORDER BY 1, 2""", [month]) if _exists(con, "months", "quarantine") else []
     reason_rows = [[esc(load_contract(s).department), f"<code>{esc(rc)}</code>", num(n)] for s, rc, n in reasons]
 
     # ---- data quality (GX) --------------------------------------------------------------------
     q_rows, q_fail_rows = [], []
-    if _exists(con, "stage", "quality_results"):
+    if _exists(con, "months", "quality_results"):
         for s, n, ok, ferr, fwarn, page in _one(con, """
                 SELECT source, count(*), count(*) FILTER (WHERE success),
                        count(*) FILTER (WHERE NOT success AND severity = 'error'),
                        count(*) FILTER (WHERE NOT success AND severity = 'warning'), any_value(data_docs_page)
-                FROM stage.quality_results WHERE month = ? GROUP BY 1""", [month]):
+                FROM months.quality_results WHERE month = ? GROUP BY 1""", [month]):
             state = "<span class='errc'>错误</span>" if ferr else ("<span class='warnc'>警告</span>" if fwarn else "<span class='pass'>通过</span>")
             link = f"<a href='{esc(page)}'>Data Docs</a>" if page and has_docs else "—"
             q_rows.append((SOURCES.index(s), [esc(load_contract(s).department), state, num(n), num(ok), num(ferr), num(fwarn), link]))
         for s, rule, sev, unexpected, elements, observed in _one(con, """
-                SELECT source, rule, severity, unexpected_count, element_count, observed_value FROM stage.quality_results
+                SELECT source, rule, severity, unexpected_count, element_count, observed_value FROM months.quality_results
                 WHERE month = ? AND NOT success ORDER BY source, severity, rule""", [month]):
             detail = f"{num(unexpected)}/{num(elements)} 行不符" if unexpected is not None else f"实际：{observed}"
             q_fail_rows.append([esc(load_contract(s).department), esc(rule),
@@ -479,25 +479,25 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     window = [shift(month, -k) for k in range(11, 0, -1)]
     missing_history = [m for m in window if m not in months]
     unknown_towns, unknown_villages = unknown_codes(con, month, policy)
-    no_policy = _one(con, """SELECT county_code, count(*) FROM stage.households_monthly
-                             WHERE county_code NOT IN (SELECT county_code FROM stage.month_parameters WHERE month = ?)
+    no_policy = _one(con, """SELECT county_code, count(*) FROM months.households_monthly
+                             WHERE county_code NOT IN (SELECT county_code FROM months.month_parameters WHERE month = ?)
                              GROUP BY 1 ORDER BY 1""", [month]) \
-        if _exists(con, "stage", "households_monthly") and _exists(con, "stage", "month_parameters") else []
+        if _exists(con, "months", "households_monthly") and _exists(con, "months", "month_parameters") else []
 
     # rules-variants.md r7: a county samples rejected applications but M's decisions file is undelivered
-    rejections_unsampled = _one(con, """SELECT p.county_name FROM stage.month_parameters p
+    rejections_unsampled = _one(con, """SELECT p.county_name FROM months.month_parameters p
                                         WHERE p.month = ? AND p.name = 'audit_include_rejected' AND p.value = 1
-                                          AND NOT EXISTS (SELECT 1 FROM stage.source_coverage c WHERE c.month = p.month
+                                          AND NOT EXISTS (SELECT 1 FROM months.source_coverage c WHERE c.month = p.month
                                                           AND c.source = 'civil_affairs_decisions' AND c.coverage = 'delivered')
                                         ORDER BY p.county_code""", [month]) \
-        if _exists(con, "stage", "month_parameters") and _exists(con, "stage", "source_coverage") else []
+        if _exists(con, "months", "month_parameters") and _exists(con, "months", "source_coverage") else []
 
     # ---- incomplete month (rules.md "Incomplete months") ----------------------------------------
-    undelivered = _one(con, """SELECT department, source, coverage FROM stage.source_coverage
+    undelivered = _one(con, """SELECT department, source, coverage FROM months.source_coverage
                                WHERE month = ? AND counted AND coverage <> 'delivered' ORDER BY source_order""", [month]) \
-        if _exists(con, "stage", "source_coverage") else []
-    withheld = _one(con, """SELECT alert_type, town_code, missing_sources, count(*) FROM stage.withheld_evaluations
-                            WHERE month = ? GROUP BY ALL""", [month]) if _exists(con, "stage", "withheld_evaluations") else []
+        if _exists(con, "months", "source_coverage") else []
+    withheld = _one(con, """SELECT alert_type, town_code, missing_sources, count(*) FROM months.withheld_evaluations
+                            WHERE month = ? GROUP BY ALL""", [month]) if _exists(con, "months", "withheld_evaluations") else []
     withheld_by_type: dict[str, int] = {}
     withheld_sources: dict[str, set] = {}
     withheld_by_town: dict[str, int] = {}
@@ -580,5 +580,5 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
             f"<h1>{esc(title)}</h1><p class='sub'>{esc('、'.join(county_names))} · 数据月份 {esc(month)}</p>"
             f"<div class='verdict {verdict[0]}' id='verdict'>{verdict[1]}</div>{kpi_html}{nav}{body}"
-            "<footer>本报告由月度数据管道生成，可离线打开；数字来自数据仓库（本月 stage，往月 main）。</footer>"
+            "<footer>本报告由月度数据管道生成，可离线打开；数字来自数据仓库（本月 months，往月 main）。</footer>"
             "</main></body></html>\n")

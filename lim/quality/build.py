@@ -1,14 +1,14 @@
 """Data quality and targeting accuracy for month M.
 
 * `quality_results` — the Great Expectations suites of lim/quality/expectations.py, run once per
-  source on its staged (raw-normalized) rows; results into stage.quality_results, Data Docs
+  source on its staged (raw-normalized) rows; results into months.quality_results, Data Docs
   (static HTML) into <staged>/<M>/data_docs/. The report copies them to <out>/<M>/data_docs/.
   The validation itself usually happens earlier, beside the DuckDB steps: each ingest asset
   submits its staged file to the run's GX worker (QualityResource, lim/quality/worker.py);
   this asset runs at the lowest priority and takes the worker's results when they are of exactly
   its files, else validates here (in a child process for a big month).
 * `targeting_metrics` — exclusion error, inclusion error and take-up per town
-  (sql/metrics/*.sql) into stage.targeting_metrics, with the counts behind each figure.
+  (sql/metrics/*.sql) into months.targeting_metrics, with the counts behind each figure.
 
 Both are upstream of `published_month`, so their month is swapped into main with the rest.
 """
@@ -46,7 +46,7 @@ def submit_for_validation(quality, staging, month: str, source: str, load: dict)
 
 
 def build_quality_results(con, month: str, staging, quality=None, log=None) -> dict:
-    """Run the suites of every delivered source and write stage.quality_results for M (or take
+    """Run the suites of every delivered source and write months.quality_results for M (or take
     the results the background worker made of exactly these files, see QualityResource)."""
     # Great Expectations is imported here, not at start-up (~4 s): a run whose worker validated does not need it
     from lim.quality.expectations import run_suites_from_files, run_suites_in_child
@@ -73,7 +73,7 @@ def build_quality_results(con, month: str, staging, quality=None, log=None) -> d
         validations = run(month, staged, docs_dir, id_validity=cfg.id_validity_min) if staged else {}
     seconds = time.perf_counter() - started
 
-    con.execute(f"CREATE TABLE IF NOT EXISTS stage.quality_results ({QUALITY_COLUMNS})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS months.quality_results ({QUALITY_COLUMNS})")
     wh.replace_stage_month(con, "quality_results", month)
     rows = []
     for source, v in validations.items():
@@ -90,7 +90,7 @@ def build_quality_results(con, month: str, staging, quality=None, log=None) -> d
         names = [c.split()[0] for c in QUALITY_COLUMNS.replace("\n", " ").split(", ")]
         batch = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
         con.register("quality_batch", batch)
-        con.execute("INSERT INTO stage.quality_results BY NAME SELECT * FROM quality_batch")
+        con.execute("INSERT INTO months.quality_results BY NAME SELECT * FROM quality_batch")
         con.unregister("quality_batch")
     failed = {s: sorted({r["severity"] for r in v.results if not r["success"]}) for s, v in validations.items() if not v.success}
     return {"validated": sorted(validations), "not_validated": sorted(set(SOURCES) - set(validations)),
@@ -101,4 +101,4 @@ def build_quality_results(con, month: str, staging, quality=None, log=None) -> d
 def build_targeting_metrics(con, month: str) -> list[tuple]:
     wh.run_sql_dir(con, SQL_DIR / "metrics", shared=True, **month_variables(month))
     return con.sql("""SELECT sum(eligible), sum(eligible_not_in_roster), sum(roster_assessed), sum(roster_failing)
-                      FROM stage.targeting_metrics WHERE month = ?""", params=[month]).fetchall()
+                      FROM months.targeting_metrics WHERE month = ?""", params=[month]).fetchall()

@@ -5,7 +5,7 @@ checks/asset_checks.py.
 
 Every check is *blocking*: it runs before the assets downstream of the asset it checks, and
 when it fails at ERROR severity those assets — `published_month` among them — are not
-materialized: the month is computed in the warehouse's stage schema but nothing is published
+materialized: the month is computed in the warehouse's months schema but nothing is published
 and the previous good month stays in place. A WARN failure is shown (Dagster UI, log, report)
 and publishing goes on.
 
@@ -110,7 +110,7 @@ def _name(source: str) -> str:
 # the judgements, as plain functions of (con, month, cfg) -> (errors, warnings, ok text, metadata)
 # --------------------------------------------------------------------------------------------
 def judge_sources(con, month: str, cfg: QualityConfig):
-    cur, prev = _loads(con, "stage", month), _loads(con, "main", shift(month, -1))
+    cur, prev = _loads(con, "months", month), _loads(con, "main", shift(month, -1))
     errors, warns, status = [], [], {}
     for s in SOURCES:
         st = cur.get(s, {"status": "missing"})["status"]
@@ -149,7 +149,7 @@ def _latest_accepted(con, month: str) -> dict[str, tuple[str, int]]:
 
 
 def judge_volume(con, month: str, cfg: QualityConfig):
-    cur, prev = _loads(con, "stage", month), _latest_accepted(con, month)
+    cur, prev = _loads(con, "months", month), _latest_accepted(con, month)
     errors, warns, changes = [], [], {}
     for s in SOURCES:
         c, p = cur.get(s), prev.get(s)
@@ -171,7 +171,7 @@ def judge_volume(con, month: str, cfg: QualityConfig):
 
 def judge_quarantine(con, month: str, cfg: QualityConfig):
     errors, warns, shares = [], [], {}
-    for s, l in sorted(_loads(con, "stage", month).items()):
+    for s, l in sorted(_loads(con, "months", month).items()):
         if l["status"] != "accepted" or l["rows_in"] < cfg.quarantine_min_rows:
             continue
         share = l["rows_quarantined"] / l["rows_in"]
@@ -189,12 +189,12 @@ def judge_members(con, month: str, cfg: QualityConfig):
     members, orphans, sample = con.sql("""
         SELECT count(*), count(*) FILTER (WHERE h.household_id IS NULL),
                list(DISTINCT m.household_id ORDER BY m.household_id) FILTER (WHERE h.household_id IS NULL)[1:5]
-        FROM stage.src_civil_affairs_members m
-        LEFT JOIN (SELECT DISTINCT household_id FROM stage.src_civil_affairs_households WHERE month = ?) h USING (household_id)
+        FROM months.src_civil_affairs_members m
+        LEFT JOIN (SELECT DISTINCT household_id FROM months.src_civil_affairs_households WHERE month = ?) h USING (household_id)
         WHERE m.month = ?""", params=[month, month]).fetchall()[0]
     errors, warns = [], []
     share = orphans / members if members else 0.0
-    loads = _loads(con, "stage", month)
+    loads = _loads(con, "months", month)
     both = all(loads.get(s, {}).get("status") == "accepted" for s in ("civil_affairs_households", "civil_affairs_members"))
     if orphans:
         text = (f"民政局 家庭成员 中 {orphans}/{members} 行（{share:.1%}）的家庭编号不在救助家庭台账中"
@@ -210,7 +210,7 @@ def judge_members(con, month: str, cfg: QualityConfig):
 
 def judge_determinations(con, month: str, cfg: QualityConfig):
     total, dups, sample = con.sql("""
-        WITH k AS (SELECT household_source, household_id, count(*) AS n FROM stage.determinations
+        WITH k AS (SELECT household_source, household_id, count(*) AS n FROM months.determinations
                    WHERE month = ? GROUP BY ALL)
         SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE n > 1),
                list(household_source || ':' || household_id ORDER BY household_source, household_id) FILTER (WHERE n > 1)[1:5]
@@ -223,9 +223,9 @@ def judge_alerts(con, month: str, cfg: QualityConfig):
     """Each type against the latest earlier month in which it was evaluated in full (no evaluation
     of it withheld: rules.md "Incomplete months"); a type withheld for some households in M is not
     compared (the report counts what was withheld)."""
-    cur = dict(con.sql("SELECT alert_type, count(*) FROM stage.alerts WHERE month = ? GROUP BY 1", params=[month]).fetchall())
-    withheld_now = dict(con.sql("SELECT alert_type, count(*) FROM stage.withheld_evaluations WHERE month = ? GROUP BY 1",
-                                params=[month]).fetchall()) if relation_exists(con, "stage", "withheld_evaluations") else {}
+    cur = dict(con.sql("SELECT alert_type, count(*) FROM months.alerts WHERE month = ? GROUP BY 1", params=[month]).fetchall())
+    withheld_now = dict(con.sql("SELECT alert_type, count(*) FROM months.withheld_evaluations WHERE month = ? GROUP BY 1",
+                                params=[month]).fetchall()) if relation_exists(con, "months", "withheld_evaluations") else {}
     run_months = [m for (m,) in con.sql("SELECT DISTINCT month FROM main.load_log WHERE month < ? ORDER BY month DESC",
                                         params=[month]).fetchall()]
     if not run_months:
@@ -266,13 +266,13 @@ def judge_alerts(con, month: str, cfg: QualityConfig):
 
 
 def judge_expectations(con, month: str, cfg: QualityConfig):
-    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'stage' AND table_name = 'quality_results'").fetchall()[0][0]
+    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'months' AND table_name = 'quality_results'").fetchall()[0][0]
     if not exists:
         return [], [], "本月没有可验证的来源", {}
     rows = con.sql("""SELECT source, severity, rule, unexpected_count, element_count, observed_value
-                      FROM stage.quality_results WHERE month = ? AND NOT success
+                      FROM months.quality_results WHERE month = ? AND NOT success
                       ORDER BY source, severity, rule""", params=[month]).fetchall()
-    total = con.sql("SELECT count(*), count(DISTINCT source) FROM stage.quality_results WHERE month = ?", params=[month]).fetchall()[0]
+    total = con.sql("SELECT count(*), count(DISTINCT source) FROM months.quality_results WHERE month = ?", params=[month]).fetchall()[0]
     errors, warns = [], []
     for source, severity, rule, unexpected, elements, observed in rows:
         detail = f"{unexpected}/{elements} 行不符" if unexpected is not None else f"实际 {observed}"

@@ -1,7 +1,7 @@
 """Stage 2 — reconciliation (sql/reconcile/*.sql): identities, persons, households for month M.
 
 `source_records` loads the staged Parquet of every source, resolves check-digit failures to
-known persons (or quarantines them), and writes stage.src_<source>, quarantine, id_links and
+known persons (or quarantines them), and writes months.src_<source>, quarantine, id_links and
 load_log for M. `persons_monthly` and `households_monthly` build the reconciled view of every
 department, looking back on the months already published for M-1 and M-11..M.
 """
@@ -62,7 +62,7 @@ def _load_staged(con, month: str, staging) -> dict[str, dict]:
 
 
 def build_source_records(con, month: str, staging) -> dict:
-    """Everything of month M's landing, linked and counted, in the stage schema."""
+    """Everything of month M's landing, linked and counted, in the months schema (months.<t>)."""
     variables = month_variables(month)
     for t in ["load_log", "quarantine", "id_links"]:
         wh.replace_stage_month(con, t, month, added_columns={"id_number": "VARCHAR"} if t == "quarantine" else None)
@@ -88,12 +88,12 @@ def build_source_records(con, month: str, staging) -> dict:
             # the row's valid ID, where it had one: the evidence of an alert names a member whose row
             # in a source it reads was quarantined (sql/rules/90_alerts_finish.sql)
             id_col = "id_number" if "id_number" in _parquet(con, q)[1] else "NULL::VARCHAR AS id_number"
-            con.execute(f"""INSERT INTO stage.quarantine BY NAME
+            con.execute(f"""INSERT INTO months.quarantine BY NAME
                            SELECT ? AS month, ? AS source, ? AS file, row_number, reason_code,
                                   reason_code || '：' || reason AS reason,
                                   "column" AS column_name, raw, {id_col} FROM read_parquet(?)""",
                         [month, source, load["file"], str(q)])
-    link_q = dict(con.sql("SELECT source, count(*) FROM stage.quarantine WHERE month = ? AND reason_code IN ('id_unlinked','id_ambiguous') GROUP BY ALL",
+    link_q = dict(con.sql("SELECT source, count(*) FROM months.quarantine WHERE month = ? AND reason_code IN ('id_unlinked','id_ambiguous') GROUP BY ALL",
                           params=[month]).fetchall())
     rows = []
     for source, load in loads.items():
@@ -102,7 +102,7 @@ def build_source_records(con, month: str, staging) -> dict:
                      load["rows_in"] - quarantined if load["status"] == "accepted" else 0, load["duplicates"],
                      quarantined if load["status"] == "accepted" else 0, load["sha256"],
                      ",".join(load.get("ignored_files") or []) or None))
-    con.executemany("INSERT INTO stage.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO months.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return {s: l["status"] for s, l in loads.items()}
 
 
@@ -118,7 +118,7 @@ class RosterNotDelivered(RuntimeError):
 def roster_problem(con, month: str) -> str | None:
     """One line naming the roster file of M and its problem, or None when both were delivered."""
     rows = con.sql("""SELECT source, file, status, message, rows_in, rows_accepted - coalesce(rows_duplicate, 0)
-                       FROM stage.load_log WHERE month = ? AND source IN ? ORDER BY source""",
+                       FROM months.load_log WHERE month = ? AND source IN ? ORDER BY source""",
                    params=[month, list(ROSTER_SOURCES)]).fetchall()
     problems = []
     for source, file, status, message, rows_in, accepted in rows:
@@ -145,7 +145,7 @@ MAX_PERSONS_BUCKETS = 64
 def persons_buckets(con, month: str, bucket_rows: int = PERSONS_BUCKET_ROWS) -> int:
     """How many hash buckets persons_monthly is built in: one per `bucket_rows` rows that month's
     person-level sources hold (1 for a county or a prefecture, 5 for a 5 M-household province)."""
-    rows = sum(con.sql(f"SELECT count(*) FROM stage.src_{s} WHERE month = ?", params=[month]).fetchall()[0][0]
+    rows = sum(con.sql(f"SELECT count(*) FROM months.src_{s} WHERE month = ?", params=[month]).fetchall()[0][0]
                for s in SOURCES if s != "civil_affairs_households")
     return max(1, min(MAX_PERSONS_BUCKETS, math.ceil(rows / max(1, bucket_rows))))
 
@@ -159,18 +159,18 @@ def hr_delivered(con, month: str) -> bool:
 
 
 def build_persons(con, month: str, buckets: int | None = None) -> int:
-    """stage.persons_monthly of `month`, written bucket by bucket; returns the number of buckets."""
+    """months.persons_monthly of `month`, written bucket by bucket; returns the number of buckets."""
     prev = month_variables(month)["prev_month"]
     landed = hr_delivered(con, prev)
     buckets = buckets or persons_buckets(con, month)
     wh.run_sql(con, SQL_DIR / "reconcile" / "40_persons.sql", prev_hr_landed=bool(landed), buckets=buckets, bucket=0,
                **month_variables(month))
-    # No transaction needed: a run that stops half-way leaves a stage table that the next run of
-    # this asset replaces, and nothing in stage is published before every asset has succeeded.
-    wh.run_statement(con, "CREATE OR REPLACE TABLE stage.persons_monthly AS SELECT * FROM persons_bucket", "40_persons.sql")
+    # No transaction needed: a run that stops half-way leaves a months.<t> table that the next run of
+    # this asset replaces, and no months.<t> is published before every asset has succeeded.
+    wh.run_statement(con, "CREATE OR REPLACE TABLE months.persons_monthly AS SELECT * FROM persons_bucket", "40_persons.sql")
     for b in range(1, buckets):
         con.execute("SET VARIABLE bucket = ?", [b])
-        wh.run_statement(con, "INSERT INTO stage.persons_monthly SELECT * FROM persons_bucket", "40_persons.sql")
+        wh.run_statement(con, "INSERT INTO months.persons_monthly SELECT * FROM persons_bucket", "40_persons.sql")
     return buckets
 
 

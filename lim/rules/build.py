@@ -1,6 +1,6 @@
 """Stage 3 — rules (sql/rules/*.sql), the library part (the asset is assets/rules.py): parameters → determinations → alerts → audit sample.
 
-Python only loads the policy period in force for M into stage.month_parameters; every number a
+Python only loads the policy period in force for M into months.month_parameters; every number a
 caseworker sees is computed by the SQL files, read in order.
 """
 
@@ -12,11 +12,11 @@ from lim.warehouse import warehouse as wh
 
 
 def load_month_parameters(con, month: str, policy: Policy) -> list[str]:
-    """stage.month_parameters for M; returns the counties without a period covering M."""
-    con.execute("CREATE TABLE IF NOT EXISTS stage.month_parameters (month VARCHAR, county_code VARCHAR, county_name VARCHAR, effective_from VARCHAR, name VARCHAR, value DOUBLE, text_value VARCHAR)")
+    """months.month_parameters for M; returns the counties without a period covering M."""
+    con.execute("CREATE TABLE IF NOT EXISTS months.month_parameters (month VARCHAR, county_code VARCHAR, county_name VARCHAR, effective_from VARCHAR, name VARCHAR, value DOUBLE, text_value VARCHAR)")
     # text_value (rules-variants.md B.1: flags, null, dibao_benefit_basis): absent from an older warehouse's table
-    con.execute("ALTER TABLE stage.month_parameters ADD COLUMN IF NOT EXISTS text_value VARCHAR")
-    con.execute("DELETE FROM stage.month_parameters WHERE month = ?", [month])
+    con.execute("ALTER TABLE months.month_parameters ADD COLUMN IF NOT EXISTS text_value VARCHAR")
+    con.execute("DELETE FROM months.month_parameters WHERE month = ?", [month])
     rows, uncovered = [], []
     for code, county in sorted(policy.counties.items()):
         period = policy.period_for(code, month)
@@ -29,7 +29,7 @@ def load_month_parameters(con, month: str, policy: Policy) -> list[str]:
         rows += [(month, code, county.name, period["effective_from"], f"response_days.{t}", float(d), None)
                  for t, d in sorted(period_response_days(period).items())]
     if rows:  # (lim run refuses a month no period covers before it starts: runner.preflight)
-        con.executemany("INSERT INTO stage.month_parameters (month, county_code, county_name, effective_from, name, value, text_value) "
+        con.executemany("INSERT INTO months.month_parameters (month, county_code, county_name, effective_from, name, value, text_value) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     return uncovered
 

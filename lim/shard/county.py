@@ -1,7 +1,7 @@
 """One county shard of month M: persons, households and rules of the county, computed by the same
 SQL models as the whole month (sql/reconcile/40, 50; sql/rules/) in a DuckDB file of the shard's
 own, from the rows sql/shard/10_plan.sql routed to it. The warehouse is attached read-only as `wh`:
-the shard reads M's linked rows (stage.src_*, as views filtered to the county:
+the shard reads M's linked rows (months.src_*, as views filtered to the county:
 sql/shard/20_county_inputs.sql) and every published month (main.*, unfiltered: a person's history
 follows them across counties). Nothing is written to the warehouse, so shards run in parallel."""
 
@@ -57,7 +57,7 @@ def open_shard(path: Path, warehouse_path: str, county: str, memory_limit: str =
     con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}; "
                 f"SET temp_directory = {_quote(tmp.as_posix())}; SET preserve_insertion_order = false;")
     con.execute(f"ATTACH {_quote(warehouse_path)} AS wh (READ_ONLY)")
-    con.execute("CREATE SCHEMA stage")
+    con.execute("CREATE SCHEMA months")
     # the published months and the non-monthly tables, as the analysts see them
     for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'main' "
                            "UNION SELECT view_name FROM duckdb_views() WHERE database_name = 'wh' AND schema_name = 'main' "
@@ -66,7 +66,7 @@ def open_shard(path: Path, warehouse_path: str, county: str, memory_limit: str =
     for source, statement in input_statements(county).items():
         con.execute(statement)
     for table in WHOLE:
-        con.execute(f"CREATE VIEW stage.{table} AS SELECT * FROM wh.stage.{table}")
+        con.execute(f"CREATE VIEW months.{table} AS SELECT * FROM wh.months.{table}")
     return con
 
 
@@ -78,8 +78,8 @@ def build_county_shard(path: Path, warehouse_path: str, county: str, month: str,
         buckets = build_persons(con, month)
         build_households(con, month)
         info = build_rules(con, month, policy)
-        counts = dict(con.sql("SELECT 'households', count(*) FROM stage.households_monthly WHERE county_code = ? "
-                              "UNION ALL SELECT 'alerts', count(*) FROM stage.alerts WHERE month = ? AND county_code = ?",
+        counts = dict(con.sql("SELECT 'households', count(*) FROM months.households_monthly WHERE county_code = ? "
+                              "UNION ALL SELECT 'alerts', count(*) FROM months.alerts WHERE month = ? AND county_code = ?",
                               params=[county, month, county]).fetchall())
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")

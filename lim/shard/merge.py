@@ -41,7 +41,7 @@ def _quote(path) -> str:
 
 
 def _shard_has(con, alias: str, table: str) -> bool:
-    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'stage' AND table_name = ?",
+    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'months' AND table_name = ?",
                    params=[alias, table]).fetchall()[0][0] > 0
 
 
@@ -50,7 +50,7 @@ def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dic
     statements = _statements()
     counties = sorted(shards)
     load_month_parameters(con, month, policy)
-    for table in MONTH_ROWS:  # the warehouse's stage table without M's rows (before the shards are
+    for table in MONTH_ROWS:  # the warehouse's months table without M's rows (before the shards are
         # attached: relation_exists looks in every attached database)
         wh.replace_stage_month(con, table, month, added_columns={"data_note": "VARCHAR", **wh.ADDED_ALERT_COLUMNS})
     for county in counties:
@@ -59,23 +59,23 @@ def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dic
         con.execute(f"ATTACH {_quote(shards[county])} AS shard_{county} (READ_ONLY)")
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE owned_households AS " + " UNION ALL ".join(
-            f"SELECT '{c}' AS shard, household_source, household_id FROM shard_{c}.stage.households_monthly "
+            f"SELECT '{c}' AS shard, household_source, household_id FROM shard_{c}.months.households_monthly "
             f"WHERE county_code = '{c}'" for c in counties))
         first = counties[0]
         for table in SAME_IN_EVERY_SHARD:
-            con.execute(f"CREATE OR REPLACE TABLE stage.{table} AS SELECT * FROM shard_{first}.stage.{table}")
+            con.execute(f"CREATE OR REPLACE TABLE months.{table} AS SELECT * FROM shard_{first}.months.{table}")
         merged = {}
         for table, kind in TABLES.items():
             present = [c for c in counties if _shard_has(con, f"shard_{c}", table)]
             if not present:
                 continue
             if table not in MONTH_ROWS:  # the first shard's columns, in its order (each shard ran the same SQL)
-                con.execute(f"CREATE OR REPLACE TABLE stage.{table} AS SELECT * FROM shard_{present[0]}.stage.{table} WITH NO DATA")
+                con.execute(f"CREATE OR REPLACE TABLE months.{table} AS SELECT * FROM shard_{present[0]}.months.{table} WITH NO DATA")
             for county in present:
                 con.execute(statements[kind].replace("{table}", table).replace("{county}", county))
-            merged[table] = con.sql(f"SELECT count(*) FROM stage.{table}").fetchall()[0][0]
-        con.execute("DROP TABLE IF EXISTS stage.shard_persons")
-        con.execute("DROP TABLE IF EXISTS stage.shard_counties")
+            merged[table] = con.sql(f"SELECT count(*) FROM months.{table}").fetchall()[0][0]
+        con.execute("DROP TABLE IF EXISTS months.shard_persons")
+        con.execute("DROP TABLE IF EXISTS months.shard_counties")
     finally:
         for county in counties:
             con.execute(f"DETACH DATABASE IF EXISTS shard_{county}")

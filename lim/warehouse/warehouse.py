@@ -1,12 +1,12 @@
 """DuckDB warehouse: connection, schema bootstrap, SQL files, and the atomic month swap.
 
-Each asset writes its month into the `stage` schema; the publish step swaps every table's
+Each asset writes its month into the `months` schema (`months.<t>`); the publish step swaps every table's
 month into place in one transaction, so analysts never see half a month.
 
 Every monthly table `t` (MONTHLY_TABLES and src_<source>) is kept as one table per month,
-`stage.t__YYYY_MM`, beside an empty `stage.t__template` that carries its columns, and analysts
+`months.t__YYYY_MM`, beside an empty `months.t__template` that carries its columns, and analysts
 read `main.t`: a view of the template and every month's table (UNION ALL BY NAME). Publishing
-month M renames the finished `stage.t` to `stage.t__YYYY_MM` (dropping the old one of a rerun)
+month M renames the finished `months.t` to `months.t__YYYY_MM` (dropping the old one of a rerun)
 and re-creates the view — no row is copied: a copy of the month into one big table was 90 % of
 the publish step (DuckDB 2.0 cannot move a table between schemas; it can rename one in a schema).
 """
@@ -44,6 +44,14 @@ ADDED_ALERT_COLUMNS = {
 }
 
 
+# The schema of the month tables: the month being built (months.<t>) and every published month
+# (months.<t>__YYYY_MM, with the empty months.<t>__template); an older release called it `stage`
+# (convert_stage_schema). schema_version: 1 = `stage`, 2 = `months`.
+MONTHS = "months"
+OLD_MONTHS_SCHEMA = "stage"
+SCHEMA_VERSION = 2
+
+
 class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened or used; the message says what to fix."""
 
@@ -67,36 +75,110 @@ def connect(path: str, memory_limit: str = "6GB", threads: int = 2, temp_dir: st
 def ensure_schema(con) -> None:
     exists = con.sql("select count(*) from duckdb_tables() where schema_name='main' and table_name='schema_version'").fetchall()[0][0]
     if not exists:
+        # A new file is made in its final shape, in one transaction: schema `months` with each
+        # monthly table's template, the views main.<t> over it, the other tables in main.
         con.execute("BEGIN")
-        run_sql(con, SQL_DIR / "warehouse" / "schema.sql")
-        for source in SOURCES:
-            con.execute(source_table_ddl(load_contract(source)))
-        con.execute("COMMIT")
+        try:
+            run_sql(con, SQL_DIR / "warehouse" / "schema.sql")
+            run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
+            for source in SOURCES:
+                con.execute(source_table_ddl(load_contract(source)))
+            _convert_to_month_tables(con)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        return
+    convert_stage_schema(con)  # a warehouse of an older release: schema `stage` → `months`
     if any(not relation_exists(con, "main", t) for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
         run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
     for source in SOURCES:  # a source added after the warehouse was made (civil_affairs_decisions)
         if not relation_exists(con, "main", f"src_{source}"):
             con.execute(source_table_ddl(load_contract(source)))
-    con.execute("CREATE SCHEMA IF NOT EXISTS stage")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {MONTHS}")
     if _month_tables_to_convert(con):
         convert_to_month_tables(con)
     add_alert_columns(con)
+
+
+def schema_exists(con, schema: str) -> bool:
+    return con.sql("select count(*) from duckdb_schemas() where database_name = current_database() and schema_name = ?",
+                   params=[schema]).fetchall()[0][0] > 0
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_table(con, old: str, new: str, table: str) -> None:
+    """old.<table> → new.<table>: the same statement that made it (column types, NOT NULL, defaults),
+    its rows, and its comments (table and columns)."""
+    ddl, comment = con.sql("select sql, comment from duckdb_tables() where database_name = current_database() "
+                           "and schema_name = ? and table_name = ?", params=[old, table]).fetchall()[0]
+    head = re.match(rf'CREATE TABLE "?{re.escape(old)}"?\."?{re.escape(table)}"?\(', ddl or "")
+    if head:  # DuckDB quotes a schema name that is a keyword: CREATE TABLE "months".t(…)
+        con.execute(f'CREATE TABLE {new}."{table}"(' + ddl[head.end():])
+        con.execute(f"INSERT INTO {new}.{table} SELECT * FROM {old}.{table}")
+    else:  # a name DuckDB quotes: the columns and their types are kept
+        con.execute(f'CREATE TABLE {new}."{table}" AS FROM {old}."{table}"')
+    if comment:
+        con.execute(f'COMMENT ON TABLE {new}."{table}" IS {_sql_literal(comment)}')
+    for col, col_comment in con.sql("select column_name, comment from duckdb_columns() where database_name = current_database() "
+                                    "and schema_name = ? and table_name = ? and comment is not null and comment <> '' "
+                                    "order by column_index", params=[old, table]).fetchall():
+        con.execute(f'COMMENT ON COLUMN {new}."{table}"."{col}" IS {_sql_literal(col_comment)}')
+
+
+def convert_stage_schema(con) -> list[str]:
+    """A warehouse of an older release keeps its month tables in schema `stage` (DuckDB 2.0 can
+    neither rename a schema nor move a table to another): every table of `stage` is copied to
+    `months` (same DDL, rows and comments), the views main.<t> re-created over `months`, `stage`
+    dropped and schema_version 2 recorded — all in one transaction, so a crash midway leaves the
+    old shape as it was and the next open converts again. Nothing to do without a `stage` schema
+    (a new warehouse, or one converted already). Returns the tables copied."""
+    if not schema_exists(con, OLD_MONTHS_SCHEMA):
+        return []
+    tables = [r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database() "
+                                    "and schema_name = ? order by 1", params=[OLD_MONTHS_SCHEMA]).fetchall()]
+    log.info("warehouse: schema %s → %s (%d tables, once)", OLD_MONTHS_SCHEMA, MONTHS, len(tables))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {MONTHS}")
+        both = [t for t in tables if _base_table_exists(con, MONTHS, t)]
+        if both:
+            raise WarehouseError(f"数据仓库同时有 {OLD_MONTHS_SCHEMA}.{both[0]} 与 {MONTHS}.{both[0]}（共 {len(both)} 张表），"
+                                 f"无法自动转换：请保留正确的一份后重试")
+        for t in tables:
+            _copy_table(con, OLD_MONTHS_SCHEMA, MONTHS, t)
+        for t in monthly_tables(con):
+            if _base_table_exists(con, MONTHS, template_table(t)):
+                refresh_view(con, t)
+        for t in tables:
+            con.execute(f'DROP TABLE {OLD_MONTHS_SCHEMA}."{t}"')
+        con.execute(f"DROP SCHEMA {OLD_MONTHS_SCHEMA}")
+        con.execute(f"INSERT INTO schema_version VALUES ({SCHEMA_VERSION}, now()::TIMESTAMP)")
+        apply_comments(con)  # a re-created view has lost its comments
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return tables
 
 
 def add_alert_columns(con) -> None:
     """ADDED_ALERT_COLUMNS on an older warehouse's alerts (the template of the monthly tables, then
     the view re-created), so that SQL reading earlier months' alerts finds them (NULL there)."""
     template = template_table("alerts")
-    if not _base_table_exists(con, "stage", template):
+    if not _base_table_exists(con, "months", template):
         return
-    have = {c for c, _ in _columns(con, "stage", template)}
+    have = {c for c, _ in _columns(con, "months", template)}
     missing = {c: t for c, t in ADDED_ALERT_COLUMNS.items() if c not in have}
     if not missing:
         return
     con.execute("BEGIN TRANSACTION")
     try:
         for col, typ in missing.items():
-            con.execute(f'ALTER TABLE stage.{template} ADD COLUMN "{col}" {typ}')
+            con.execute(f'ALTER TABLE months.{template} ADD COLUMN "{col}" {typ}')
         refresh_view(con, "alerts")
         apply_comments(con)
         con.execute("COMMIT")
@@ -201,22 +283,22 @@ def _columns(con, schema: str, table: str) -> list[tuple[str, str]]:
 
 
 def stage_table(con, table: str) -> None:
-    """Create stage.<table> with main.<table>'s columns if it does not exist yet."""
-    if not relation_exists(con, "stage", table) and relation_exists(con, "main", table):
-        con.execute(f"CREATE TABLE stage.{table} AS SELECT * FROM main.{table} WITH NO DATA")
+    """Create months.<table> with main.<table>'s columns if it does not exist yet."""
+    if not relation_exists(con, "months", table) and relation_exists(con, "main", table):
+        con.execute(f"CREATE TABLE months.{table} AS SELECT * FROM main.{table} WITH NO DATA")
 
 
 def replace_stage_month(con, table: str, month: str, added_columns: dict[str, str] | None = None) -> None:
-    """stage.<table> without month M's rows; `added_columns` (name → type), columns a newer release
-    writes, are added to a stage table made from an older warehouse's main.<table>."""
+    """months.<table> without month M's rows; `added_columns` (name → type), columns a newer release
+    writes, are added to a months.<table> made from an older warehouse's main.<table>."""
     stage_table(con, table)
     for col, typ in (added_columns or {}).items():
-        con.execute(f'ALTER TABLE stage.{table} ADD COLUMN IF NOT EXISTS "{col}" {typ}')
-    con.execute(f"DELETE FROM stage.{table} WHERE month = ?", [month])
+        con.execute(f'ALTER TABLE months.{table} ADD COLUMN IF NOT EXISTS "{col}" {typ}')
+    con.execute(f"DELETE FROM months.{table} WHERE month = ?", [month])
 
 
 def month_table(table: str, month: str) -> str:
-    """The name of month M's table of `table` in the stage schema: alerts, 2026-06 → alerts__2026_06."""
+    """The name of month M's table of `table` in the months schema: alerts, 2026-06 → alerts__2026_06."""
     if not re.fullmatch(r"\d{4}-\d{2}", month):
         raise ValueError(f"not a month: {month!r}")
     return f"{table}__{month.replace('-', '_')}"
@@ -227,8 +309,8 @@ def template_table(table: str) -> str:
 
 
 def published_months(con, table: str) -> list[str]:
-    """The months of `table` published so far (its tables stage.t__YYYY_MM), in order."""
-    names = con.sql("select table_name from duckdb_tables() where schema_name = 'stage' and starts_with(table_name, ?)",
+    """The months of `table` published so far (its tables months.t__YYYY_MM), in order."""
+    names = con.sql("select table_name from duckdb_tables() where schema_name = 'months' and starts_with(table_name, ?)",
                     params=[f"{table}__"]).fetchall()
     found = (re.fullmatch(re.escape(table) + r"__(\d{4})_(\d{2})", n) for (n,) in names)
     return sorted(f"{m.group(1)}-{m.group(2)}" for m in found if m)
@@ -237,8 +319,8 @@ def published_months(con, table: str) -> list[str]:
 def refresh_view(con, table: str) -> None:
     """main.<table> = its template and every published month's table, by column name (a month
     published by an older release lacks a column added later: NULL there)."""
-    parts = [f"SELECT * FROM stage.{template_table(table)}"]
-    parts += [f"SELECT * FROM stage.{month_table(table, m)}" for m in published_months(con, table)]
+    parts = [f"SELECT * FROM months.{template_table(table)}"]
+    parts += [f"SELECT * FROM months.{month_table(table, m)}" for m in published_months(con, table)]
     con.execute(f"CREATE OR REPLACE VIEW main.{table} AS " + "\nUNION ALL BY NAME ".join(parts))
 
 
@@ -248,29 +330,36 @@ def _month_tables_to_convert(con) -> list[str]:
 
 
 def convert_to_month_tables(con) -> None:
-    """main.<t> (one table of every month) → stage.t__template, one stage.t__YYYY_MM per month and
-    the view main.<t>, in one transaction. Run once by ensure_schema (schema.sql creates the tables;
-    a warehouse of an older release has its history in them)."""
+    """main.<t> (one table of every month) → months.t__template, one months.t__YYYY_MM per month and
+    the view main.<t>, in one transaction. Run once by ensure_schema for a warehouse of an older
+    release that has its history in one table per kind (a new file: _convert_to_month_tables inside
+    the transaction that makes it)."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for t in _month_tables_to_convert(con):
-            con.execute(f"CREATE TABLE IF NOT EXISTS stage.{template_table(t)} AS SELECT * FROM main.{t} WITH NO DATA")
-            for (m,) in con.sql(f"SELECT DISTINCT month FROM main.{t} WHERE month IS NOT NULL ORDER BY 1").fetchall():
-                name = month_table(t, str(m)[:7])
-                con.execute(f"DROP TABLE IF EXISTS stage.{name}")
-                con.execute(f"CREATE TABLE stage.{name} AS SELECT * FROM main.{t} WHERE month = ?", [m])
-            con.execute(f"DROP TABLE main.{t}")
-            refresh_view(con, t)
-        apply_comments(con)
+        _convert_to_month_tables(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
 
 
+def _convert_to_month_tables(con) -> None:
+    """convert_to_month_tables inside the caller's transaction (a new file: its empty tables)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {MONTHS}")
+    for t in _month_tables_to_convert(con):
+        con.execute(f"CREATE TABLE IF NOT EXISTS months.{template_table(t)} AS SELECT * FROM main.{t} WITH NO DATA")
+        for (m,) in con.sql(f"SELECT DISTINCT month FROM main.{t} WHERE month IS NOT NULL ORDER BY 1").fetchall():
+            name = month_table(t, str(m)[:7])
+            con.execute(f"DROP TABLE IF EXISTS months.{name}")
+            con.execute(f"CREATE TABLE months.{name} AS SELECT * FROM main.{t} WHERE month = ?", [m])
+        con.execute(f"DROP TABLE main.{t}")
+        refresh_view(con, t)
+    apply_comments(con)
+
+
 def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, int]:
-    """Put stage's month M of every table in place, in one transaction: stage.<t> becomes
-    stage.t__YYYY_MM (replacing a previous run's) and main.<t> is re-created over the months.
+    """Put month M of every table (months.<t>) in place, in one transaction: months.<t> becomes
+    months.t__YYYY_MM (replacing a previous run's) and main.<t> is re-created over the months.
     `also(con)`, if given, runs inside the same transaction (policy tables, run audit)."""
     counts = {}
     con.execute("BEGIN TRANSACTION")
@@ -278,23 +367,23 @@ def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, in
         if also is not None:
             also(con)
         for t in tables:
-            if not _base_table_exists(con, "stage", t):
+            if not _base_table_exists(con, "months", t):
                 continue
             template = template_table(t)
-            if not _base_table_exists(con, "stage", template):
-                con.execute(f"CREATE TABLE stage.{template} AS SELECT * FROM stage.{t} WITH NO DATA")
-            have = {c for c, _ in _columns(con, "stage", template)}
-            for col, typ in _columns(con, "stage", t):  # a newer release may add columns
+            if not _base_table_exists(con, "months", template):
+                con.execute(f"CREATE TABLE months.{template} AS SELECT * FROM months.{t} WITH NO DATA")
+            have = {c for c, _ in _columns(con, "months", template)}
+            for col, typ in _columns(con, "months", t):  # a newer release may add columns
                 if col not in have:
-                    con.execute(f'ALTER TABLE stage.{template} ADD COLUMN "{col}" {typ}')
-            # stage.<t> holds month M (a run of another month that died before its publish may
+                    con.execute(f'ALTER TABLE months.{template} ADD COLUMN "{col}" {typ}')
+            # months.<t> holds month M (a run of another month that died before its publish may
             # have left its rows: they are not M's)
-            con.execute(f"DELETE FROM stage.{t} WHERE month IS DISTINCT FROM ?", [month])
+            con.execute(f"DELETE FROM months.{t} WHERE month IS DISTINCT FROM ?", [month])
             name = month_table(t, month)
-            con.execute(f"DROP TABLE IF EXISTS stage.{name}")
-            con.execute(f"ALTER TABLE stage.{t} RENAME TO {name}")
+            con.execute(f"DROP TABLE IF EXISTS months.{name}")
+            con.execute(f"ALTER TABLE months.{t} RENAME TO {name}")
             refresh_view(con, t)
-            counts[t] = con.sql(f"SELECT count(*) FROM stage.{name}").fetchall()[0][0]
+            counts[t] = con.sql(f"SELECT count(*) FROM months.{name}").fetchall()[0][0]
         apply_comments(con)  # a re-created view has lost its comments
         con.execute("COMMIT")
     except Exception:

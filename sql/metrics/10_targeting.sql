@@ -1,6 +1,6 @@
--- reads: params, stage.households_monthly, stage.determinations, stage.alerts
+-- reads: params, months.households_monthly, months.determinations, months.alerts
 -- Targeting accuracy per town and month (issue #6; seed 004 安徽 "精准认定、应保尽保、应退尽退";
--- the World Bank's exclusion / inclusion error and take-up). Reads month M's stage tables:
+-- the World Bank's exclusion / inclusion error and take-up). Reads month M's tables in schema months:
 -- determinations (rules.md "Determination"), households_monthly, alerts, and the parameter table
 -- of M (params, sql/shared/10_parameters.sql) that the rules read.
 --
@@ -40,13 +40,13 @@ SELECT h.household_source, h.household_id, h.county_code, h.town_code,
            WHEN 'TEKUN' THEN tekun_entitlement(p.tekun_multiplier, d.standard, d.household_size)
            WHEN 'DIBAO' THEN dibao_entitlement(d.standard, d.household_size, d.household_income, p.min_topup_per_person)
        END::DECIMAL(18,2) AS entitlement,
-       EXISTS (SELECT 1 FROM stage.alerts a WHERE a.month = getvariable('month') AND a.alert_type = 'WRONGFUL_INCLUSION'
+       EXISTS (SELECT 1 FROM months.alerts a WHERE a.month = getvariable('month') AND a.alert_type = 'WRONGFUL_INCLUSION'
                  AND a.household_source = h.household_source AND a.household_id = h.household_id) AS wrongful_alert
-FROM stage.households_monthly h
-LEFT JOIN stage.determinations d USING (household_source, household_id)
+FROM months.households_monthly h
+LEFT JOIN months.determinations d USING (household_source, household_id)
 LEFT JOIN params p ON p.county_code = h.county_code;
 
-CREATE OR REPLACE TABLE stage.targeting_metrics AS
+CREATE OR REPLACE TABLE months.targeting_metrics AS
 WITH c AS (
     SELECT county_code, town_code,
            count(*) FILTER (WHERE category IS NOT NULL AND category <> 'PENDING') AS households_assessed,

@@ -1,9 +1,9 @@
--- Accepted rows of one source for month M → stage.src_{source} (template: {source}, {columns}).
+-- Accepted rows of one source for month M → months.src_{source} (template: {source}, {columns}).
 -- Every row keeps its file and spreadsheet row number, the ID as delivered (id_raw) and how the
 -- final ID was obtained (link_method: exact / upgraded_15 / typo_1 / transposition / same_birth).
 -- Rows whose bad ID could not be linked are not here: they are in quarantine (30_quarantine.sql).
 
-INSERT INTO stage.src_{source} BY NAME
+INSERT INTO months.src_{source} BY NAME
 SELECT getvariable('month') AS month,
        getvariable('file_{source}') AS file,
        i._row_number AS row_number,

@@ -2,7 +2,7 @@
 -- (10_identity.sql) are quarantined with the reason a data clerk can act on (reason = code：text); every link and
 -- every 15-digit upgrade is written to id_links so analysts can audit how IDs were obtained.
 
-INSERT INTO stage.quarantine BY NAME
+INSERT INTO months.quarantine BY NAME
 SELECT getvariable('month') AS month, r.source, f.file, r.row_number,
        r.method AS reason_code,
        r.method || '：' || CASE r.method
@@ -14,7 +14,7 @@ SELECT getvariable('month') AS month, r.source, f.file, r.row_number,
 FROM id_resolution r JOIN in_files f USING (source)
 WHERE r.id_number IS NULL;
 
-INSERT INTO stage.id_links BY NAME
+INSERT INTO months.id_links BY NAME
 SELECT getvariable('month') AS month, r.source, f.file, r.row_number, r.name,
        r.id_raw, r.id_number, r.method, r.candidates::INTEGER AS candidates
 FROM id_resolution r JOIN in_files f USING (source);
@@ -22,7 +22,7 @@ FROM id_resolution r JOIN in_files f USING (source);
 -- 15-digit upgrades (staging inserted 19 and computed the check digit). Fix (issue #4): these were
 -- announced above and in comments.sql but never written. id_raw is the legacy 15-digit form
 -- (normalized), candidates is NULL: no search, the upgrade is mechanical.
-INSERT INTO stage.id_links BY NAME
+INSERT INTO months.id_links BY NAME
 SELECT getvariable('month') AS month, u.source, f.file, u.row_number, u.name,
        left(u.id_number, 6) || substr(u.id_number, 9, 9) AS id_raw, u.id_number,
        'upgraded_15' AS method, NULL::INTEGER AS candidates

@@ -1,34 +1,34 @@
 -- persons_monthly: one row per person seen in month M by any department, with every
 -- department's facts for M (rules.md "Income, assets, rigid expenditure"; interface.md).
 -- History: M-1 (job loss) and M-11..M (out-of-pocket, serious illness, deaths) come from the
--- months already published in main.src_*; month M itself from stage.src_* (this run).
+-- months already published in main.src_*; month M itself from months.src_* (this run).
 -- Identical records after ID linking are counted once (DISTINCT on the content columns).
 --
 -- Everything here is per person, so the persons can be split into buckets by a hash of the ID
 -- number: the view persons_bucket is the rows of bucket getvariable('bucket') of
--- getvariable('buckets'), and assets/reconcile.py writes stage.persons_monthly bucket by bucket
+-- getvariable('buckets'), and assets/reconcile.py writes months.persons_monthly bucket by bucket
 -- (one bucket up to 8 M source rows: a county, a prefecture). Same rows; a bucket's aggregates
 -- and joins fit in DuckDB's memory instead of spilling to disk (bench/PERF.md: the 5 M-household
 -- month, 35 M rows, 154 s in one piece, 77-86 s in 4-8 buckets).
 
 CREATE OR REPLACE TEMP MACRO in_bucket(id) AS hash(id) % getvariable('buckets') = getvariable('bucket');
 
-CREATE OR REPLACE TEMP VIEW cur_members AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_civil_affairs_members WHERE month = getvariable('month') AND in_bucket(id_number);
-CREATE OR REPLACE TEMP VIEW cur_register AS SELECT * FROM stage.src_household_registration WHERE month = getvariable('month') AND in_bucket(id_number);
-CREATE OR REPLACE TEMP VIEW cur_rr AS SELECT * FROM stage.src_rural_revitalization WHERE month = getvariable('month') AND in_bucket(id_number);
-CREATE OR REPLACE TEMP VIEW cur_hr AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_hr WHERE month = getvariable('month') AND in_bucket(id_number);
-CREATE OR REPLACE TEMP VIEW cur_housing AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_housing WHERE month = getvariable('month') AND in_bucket(id_number);
-CREATE OR REPLACE TEMP VIEW cur_education AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_education WHERE month = getvariable('month') AND in_bucket(id_number);
-CREATE OR REPLACE TEMP VIEW cur_emergency AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM stage.src_emergency WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_members AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM months.src_civil_affairs_members WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_register AS SELECT * FROM months.src_household_registration WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_rr AS SELECT * FROM months.src_rural_revitalization WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_hr AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM months.src_hr WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_housing AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM months.src_housing WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_education AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM months.src_education WHERE month = getvariable('month') AND in_bucket(id_number);
+CREATE OR REPLACE TEMP VIEW cur_emergency AS SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM months.src_emergency WHERE month = getvariable('month') AND in_bucket(id_number);
 -- health and medical insurance up to M (history + this month)
 CREATE OR REPLACE TEMP VIEW hist_health AS
     SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM (
         SELECT * FROM main.src_health WHERE month < getvariable('month') AND in_bucket(id_number)
-        UNION ALL BY NAME SELECT * FROM stage.src_health WHERE month = getvariable('month') AND in_bucket(id_number));
+        UNION ALL BY NAME SELECT * FROM months.src_health WHERE month = getvariable('month') AND in_bucket(id_number));
 CREATE OR REPLACE TEMP VIEW hist_medical AS
     SELECT DISTINCT * EXCLUDE (file, row_number, raw, id_raw, link_method) FROM (
         SELECT * FROM main.src_medical_insurance WHERE month >= getvariable('window_start') AND month < getvariable('month') AND in_bucket(id_number)
-        UNION ALL BY NAME SELECT * FROM stage.src_medical_insurance WHERE month = getvariable('month') AND in_bucket(id_number));
+        UNION ALL BY NAME SELECT * FROM months.src_medical_insurance WHERE month = getvariable('month') AND in_bucket(id_number));
 
 CREATE OR REPLACE TEMP VIEW persons_bucket AS
 WITH ids AS (

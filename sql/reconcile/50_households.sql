@@ -10,12 +10,12 @@
 CREATE OR REPLACE TEMP TABLE roster_households AS
 SELECT * EXCLUDE (rn) FROM (
     SELECT *, row_number() OVER (PARTITION BY household_id ORDER BY row_number) AS rn
-    FROM stage.src_civil_affairs_households WHERE month = getvariable('month')) WHERE rn = 1;
+    FROM months.src_civil_affairs_households WHERE month = getvariable('month')) WHERE rn = 1;
 
 CREATE OR REPLACE TEMP TABLE roster_member_rows AS
 SELECT * EXCLUDE (rn) FROM (
     SELECT m.*, row_number() OVER (PARTITION BY m.household_id, m.id_number ORDER BY m.row_number) AS rn
-    FROM stage.src_civil_affairs_members m
+    FROM months.src_civil_affairs_members m
     WHERE m.month = getvariable('month')
       AND m.household_id IN (SELECT household_id FROM roster_households)) WHERE rn = 1;
 
@@ -24,7 +24,7 @@ SELECT * EXCLUDE (rn) FROM (
 CREATE OR REPLACE TEMP TABLE rr_member_rows AS
 SELECT * EXCLUDE (rn) FROM (
     SELECT r.*, row_number() OVER (PARTITION BY r.rr_household_id, r.id_number ORDER BY r.row_number) AS rn
-    FROM stage.src_rural_revitalization r WHERE r.month = getvariable('month')) WHERE rn = 1;
+    FROM months.src_rural_revitalization r WHERE r.month = getvariable('month')) WHERE rn = 1;
 
 CREATE OR REPLACE TEMP TABLE rr_households AS
 SELECT * EXCLUDE (rn) FROM (
@@ -43,13 +43,13 @@ WITH taken AS (
     SELECT id_number FROM roster_member_rows
     UNION SELECT id_number FROM rr_member_rows WHERE rr_household_id IN (SELECT rr_household_id FROM rr_households)
 ), reg AS (
-    SELECT * FROM stage.src_household_registration WHERE month = getvariable('month')
+    SELECT * FROM months.src_household_registration WHERE month = getvariable('month')
 ), eligible AS (
     SELECT hukou_id FROM reg GROUP BY hukou_id
     HAVING NOT bool_or(id_number IN (SELECT id_number FROM taken))
        AND bool_or(status = '正常')
 ), signalled AS (
-    SELECT DISTINCT r.hukou_id FROM reg r JOIN stage.persons_monthly p USING (id_number)
+    SELECT DISTINCT r.hukou_id FROM reg r JOIN months.persons_monthly p USING (id_number)
     WHERE r.status = '正常' AND p.has_signal AND r.hukou_id IN (SELECT hukou_id FROM eligible)
 )
 SELECT * EXCLUDE (rn) FROM (
@@ -58,7 +58,7 @@ SELECT * EXCLUDE (rn) FROM (
     FROM reg WHERE status = '正常' AND hukou_id IN (SELECT hukou_id FROM signalled)) WHERE rn = 1;
 
 -- Members of every considered household (a person in two roster households is in both).
-CREATE OR REPLACE TABLE stage.household_members_monthly AS
+CREATE OR REPLACE TABLE months.household_members_monthly AS
 WITH m AS (
     SELECT 'civil_affairs' AS household_source, household_id, id_number, name, relation,
            disability_type, disability_level, labor_capacity,
@@ -69,7 +69,7 @@ WITH m AS (
     FROM rr_member_rows WHERE rr_household_id IN (SELECT rr_household_id FROM rr_households)
     UNION ALL
     SELECT 'household_registration', hukou_id, id_number, name, relation, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-    FROM stage.src_household_registration
+    FROM months.src_household_registration
     WHERE month = getvariable('month') AND status = '正常' AND hukou_id IN (SELECT hukou_id FROM register_households)
 )
 SELECT getvariable('month') AS month, m.household_source, m.household_id, m.id_number, m.name, m.relation,
@@ -88,12 +88,12 @@ SELECT getvariable('month') AS month, m.household_source, m.household_id, m.id_n
              OR (m.disability_type IN ('智力', '精神') AND m.disability_level IN ('一级', '二级', '三级'))
              OR (m.disability_type = '多重' AND m.disability_level IN ('一级', '二级'))
              OR m.labor_capacity = '无', false) AS no_labor_capacity
-FROM m LEFT JOIN stage.persons_monthly p USING (id_number);
+FROM m LEFT JOIN months.persons_monthly p USING (id_number);
 
 -- Household facts: the household's own columns and its members' department facts.
 -- Sums over members use living members only; shocks other than MEDICAL_COST look at every
 -- listed member (rules.md "Income, assets, rigid expenditure").
-CREATE OR REPLACE TABLE stage.households_monthly AS
+CREATE OR REPLACE TABLE months.households_monthly AS
 WITH hh AS (
     SELECT 'civil_affairs' AS household_source, household_id, region_code, urban_rural,
            assistance_type AS roster_type, since_month, gradual_exit_since, monthly_benefit,
@@ -113,7 +113,7 @@ WITH hh AS (
     FROM register_households
 ), mem AS (
     SELECT hm.*, p.* EXCLUDE (month, id_number, name, age)
-    FROM stage.household_members_monthly hm LEFT JOIN stage.persons_monthly p USING (id_number)
+    FROM months.household_members_monthly hm LEFT JOIN months.persons_monthly p USING (id_number)
 ), agg AS (
     SELECT household_source, household_id,
            count(*) AS n_listed,

@@ -1,4 +1,4 @@
--- reads: stage.load_log, main.load_log, seeds/sources.csv
+-- reads: months.load_log, main.load_log, seeds/sources.csv
 -- Coverage of month M: which department delivered its file (rules.md "Incomplete months:
 -- absence of a file is not absence of income"; extracts.md "Landing layout").
 --   delivered    the file for M was accepted and at least one of its rows was accepted (a header
@@ -13,9 +13,9 @@ CREATE OR REPLACE TEMP TABLE source_catalogue AS
 SELECT source, ord::INTEGER AS ord, department, optional::BOOLEAN AS optional, coalesce(withheld_note, '') AS withheld_note
 FROM read_csv(getvariable('seed_dir') || '/sources.csv', header = true, all_varchar = true);
 
-CREATE OR REPLACE TABLE stage.source_coverage AS
+CREATE OR REPLACE TABLE months.source_coverage AS
 WITH m AS (
-    SELECT * FROM stage.load_log WHERE month = getvariable('month')
+    SELECT * FROM months.load_log WHERE month = getvariable('month')
 ), previous AS (
     SELECT source, sha256 FROM main.load_log WHERE month = getvariable('prev_month') AND sha256 IS NOT NULL
 ), delivered_before AS (
@@ -43,7 +43,7 @@ LEFT JOIN delivered_before b USING (source);
 
 -- The sources whose absence withholds conclusions in M.
 CREATE OR REPLACE TEMP TABLE undelivered AS
-SELECT source, department, coverage, source_order FROM stage.source_coverage
+SELECT source, department, coverage, source_order FROM months.source_coverage
 WHERE coverage <> 'delivered' AND counted;
 
 -- (read by the macros delivered() and undelivered_of() of sql/shared/00_macros.sql)
@@ -53,5 +53,5 @@ SET VARIABLE undelivered_sources = (SELECT coalesce(list(source ORDER BY source)
 CREATE OR REPLACE TEMP TABLE month_data_note AS
 SELECT coalesce(string_agg(c.department || CASE c.coverage WHEN 'missing' THEN '本月未报送' ELSE '本月报送文件被拒收' END
                            || '：' || c.withheld_note, '；' ORDER BY c.source_order) || '。', '') AS data_note
-FROM stage.source_coverage c
+FROM months.source_coverage c
 WHERE c.coverage <> 'delivered' AND c.counted;

@@ -1,4 +1,4 @@
--- reads: params, stage.households_monthly, stage.household_members_monthly, stage.persons_monthly
+-- reads: params, months.households_monthly, months.household_members_monthly, months.persons_monthly
 -- Household income, per-capita income, assets and rigid expenditure
 -- (rules.md "Income, assets, rigid expenditure"; seeds 002 哈尔滨 / 003 织金 / 004 安徽: 就业成本扣减;
 -- 001 蛟河: 家庭经济状况核对 incl. 金融资产; 000 高青 / 001 / 002: 支出型困难 刚性支出).
@@ -26,9 +26,9 @@ CREATE OR REPLACE TEMP TABLE hh_income AS
 WITH deductions AS (
     SELECT hm.household_source, hm.household_id,
            sum(least(p.monthly_wage, pr.employment_cost_deduction)) AS wage_deductions
-    FROM stage.household_members_monthly hm
-    JOIN stage.persons_monthly p USING (id_number)
-    JOIN stage.households_monthly h USING (household_source, household_id)
+    FROM months.household_members_monthly hm
+    JOIN months.persons_monthly p USING (id_number)
+    JOIN months.households_monthly h USING (household_source, household_id)
     JOIN params pr ON pr.county_code = h.county_code
     WHERE hm.is_living AND p.monthly_wage > 0
     GROUP BY ALL
@@ -43,7 +43,7 @@ SELECT h.*,
        (h.person_income_total + h.other_income - sd.support_income_disregarded - coalesce(d.wage_deductions, 0))::DECIMAL(18,2) AS household_income,
        h.out_of_pocket_12m + h.education_net_cost AS rigid_expenditure_12m,
        pr.county_code IS NOT NULL AS has_policy
-FROM stage.households_monthly h
+FROM months.households_monthly h
 LEFT JOIN params pr ON pr.county_code = h.county_code
 LEFT JOIN deductions d USING (household_source, household_id)
 CROSS JOIN LATERAL (

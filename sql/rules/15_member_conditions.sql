@@ -1,5 +1,5 @@
--- reads: params, stage.household_members_monthly, stage.households_monthly, stage.persons_monthly,
---        main.src_medical_insurance, stage.src_medical_insurance
+-- reads: params, months.household_members_monthly, months.households_monthly, months.persons_monthly,
+--        main.src_medical_insurance, months.src_medical_insurance
 -- Conditions of living members that the single-person and supplement rules share
 -- (rules-variants.md B.3 r3, r4, r1; seeds cited per column). One definition, read by
 -- 35_alerts/omission.sql (SINGLE_PERSON_DIBAO) and 25_expected_benefit.sql (supplements, care).
@@ -29,13 +29,13 @@ WITH s AS (
     SELECT id_number, settlement_date, critical_illness_paid FROM main.src_medical_insurance
     WHERE getvariable('critical_claim_wanted') AND month < getvariable('month') AND critical_illness_paid > 0
     UNION ALL
-    SELECT id_number, settlement_date, critical_illness_paid FROM stage.src_medical_insurance
+    SELECT id_number, settlement_date, critical_illness_paid FROM months.src_medical_insurance
     WHERE getvariable('critical_claim_wanted') AND month = getvariable('month') AND critical_illness_paid > 0
 )
 SELECT id_number, max(settlement_date) AS latest_claim_date,
        arg_max(critical_illness_paid, (settlement_date, critical_illness_paid)) AS latest_claim_amount
 FROM s
-WHERE id_number IN (SELECT id_number FROM stage.household_members_monthly WHERE is_living)
+WHERE id_number IN (SELECT id_number FROM months.household_members_monthly WHERE is_living)
 GROUP BY id_number;
 
 CREATE OR REPLACE TEMP VIEW member_conditions AS
@@ -55,9 +55,9 @@ SELECT hm.household_source, hm.household_id, hm.id_number, hm.name, hm.age, hm.i
                           WHEN '全护理' THEN pr.tekun_care_full ELSE 0 END AS care_amount,
        list_extract(['一级', '二级', '三级', '四级', '五级', '六级', '七级', '八级', '九级', '十级'],
                     hm.veteran_disability_grade) AS veteran_grade_name
-FROM stage.household_members_monthly hm
-JOIN stage.households_monthly h USING (household_source, household_id)
+FROM months.household_members_monthly hm
+JOIN months.households_monthly h USING (household_source, household_id)
 JOIN params pr ON pr.county_code = h.county_code
-LEFT JOIN stage.persons_monthly p USING (id_number)
+LEFT JOIN months.persons_monthly p USING (id_number)
 LEFT JOIN critical_illness_claims c USING (id_number)
 WHERE hm.is_living;

@@ -49,7 +49,7 @@ SELECT t.*,
             ELSE pending_sources_expenditure END AS pending_candidates
 FROM determination_tests t;
 
-CREATE OR REPLACE TABLE stage.determinations AS
+CREATE OR REPLACE TABLE months.determinations AS
 SELECT getvariable('month') AS month, f.household_id, f.household_source, f.category,
        CASE f.category
             WHEN 'PENDING' THEN array_to_string(list_transform(f.pending_candidates, lambda s: 'SOURCE_NOT_DELIVERED:' || s), ',')

@@ -1,4 +1,4 @@
--- reads: hh_facts, stage.household_members_monthly, stage.persons_monthly, seeds/alert_catalogue.csv
+-- reads: hh_facts, months.household_members_monthly, months.persons_monthly, seeds/alert_catalogue.csv
 -- Alert catalogue and shared evidence (rules.md "Alerts"). Each alert family is one model in
 -- 35_alerts/ (a view alert_hits_<family>: which household (and member), the reason codes, a
 -- plain-Chinese reason and the evidence (which department said what)); 37_alert_hits.sql unions
@@ -27,7 +27,7 @@ WITH inc AS (
                    CASE WHEN p.monthly_pension > 0 THEN '月养老金 ' || yuan(p.monthly_pension) || ' 元' END,
                    CASE WHEN p.monthly_unemployment_benefit > 0 THEN '月失业保险金 ' || yuan(p.monthly_unemployment_benefit) || ' 元' END),
                '；' ORDER BY hm.id_number) FILTER (WHERE p.person_income > 0) AS income_parts
-    FROM stage.household_members_monthly hm JOIN stage.persons_monthly p USING (id_number)
+    FROM months.household_members_monthly hm JOIN months.persons_monthly p USING (id_number)
     WHERE hm.is_living GROUP BY ALL
 )
 -- An undelivered department is named as such, never as "no record" (rules.md "Incomplete months").

@@ -1,4 +1,4 @@
--- reads: stage.determinations, hh_facts, alert_types, benefit_roster_only
+-- reads: months.determinations, hh_facts, alert_types, benefit_roster_only
 -- The evaluations of month M withheld for lack of a source the alert type needs (rules.md
 -- "Incomplete months: absence of a file is not absence of income"; sql/seeds/alert_catalogue.csv
 -- needs_scope, needs_delivered), (a)–(c) and (e) of 38_withheld.sql. The alert hits of these
@@ -7,7 +7,7 @@
 
 CREATE OR REPLACE TEMP TABLE withheld_needs AS
 SELECT d.household_source, d.household_id, t.alert_type, d.pending_sources AS missing_sources, 'needs' AS withheld_because
-FROM stage.determinations d CROSS JOIN alert_types t
+FROM months.determinations d CROSS JOIN alert_types t
 WHERE d.category = 'PENDING' AND t.needs_scope = 'pending'
 UNION ALL
 SELECT f.household_source, f.household_id, t.alert_type, array_to_string(undelivered_of(t.needs_delivered), ','), 'needs'

@@ -1,5 +1,5 @@
 -- reads: withheld_needs, alert_hits, alert_types, main.withheld_evaluations, main.alerts,
---        stage.households_monthly
+--        months.households_monthly
 -- Withheld evaluations of month M (rules.md "Incomplete months: absence of a file is not absence
 -- of income"). A conclusion that rests on the absence of a record is drawn only when the
 -- department that would hold the record delivered its file for M. Which sources each type needs
@@ -70,7 +70,7 @@ WHERE t.withheld_when_alive AND len(undelivered_of(t.reads)) > 0
                   WHERE h.household_source = p.household_source AND h.household_id = p.household_id
                     AND h.alert_type = p.alert_type AND coalesce(h.member_id_number, '') = p.member_key);
 
-CREATE OR REPLACE TABLE stage.withheld_evaluations AS
+CREATE OR REPLACE TABLE months.withheld_evaluations AS
 WITH w AS (
     SELECT * FROM withheld_needs
     UNION ALL
@@ -85,6 +85,6 @@ SELECT getvariable('month') AS month, w.household_source, w.household_id, w.aler
        coalesce(h.town_code, p.town_code, left(p.region_code, 9)) AS town_code,
        coalesce(h.county_code, left(p.region_code, 6)) AS county_code
 FROM w JOIN alert_types t USING (alert_type)
-LEFT JOIN stage.households_monthly h USING (household_source, household_id)
+LEFT JOIN months.households_monthly h USING (household_source, household_id)
 LEFT JOIN (SELECT household_source, household_id, alert_type, any_value(region_code) AS region_code, any_value(town_code) AS town_code
            FROM prior_alive GROUP BY ALL) p USING (household_source, household_id, alert_type);

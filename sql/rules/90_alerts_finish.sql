@@ -1,5 +1,5 @@
 -- reads: alert_hits, alert_types, hh_facts, month_data_note, prior_alive, source_catalogue,
---        stage.determinations, stage.household_members_monthly, stage.households_monthly, stage.quarantine
+--        months.determinations, months.household_members_monthly, months.households_monthly, months.quarantine
 -- Finishing every alert (rules.md "Priority", "持续/新增", member-level types):
 --   priority 高: TEKUN_CANDIDATE, DIBAO_OMISSION, DECEASED_RECIPIENT, DISASTER_AFFECTED, and
 --               RELAPSE_RISK with ≥ 2 shocks or determination DIBAO/TEKUN;
@@ -22,8 +22,8 @@ WITH q AS (
            left(CASE WHEN strpos(q.reason, '：') > 0 THEN substr(q.reason, strpos(q.reason, '：') + 1) ELSE q.reason END, 60) AS why
     FROM alert_hits a
     JOIN alert_types t USING (alert_type)
-    JOIN stage.household_members_monthly hm USING (household_source, household_id)
-    JOIN stage.quarantine q ON q.month = getvariable('month') AND q.id_number = hm.id_number AND list_contains(t.reads, q.source)
+    JOIN months.household_members_monthly hm USING (household_source, household_id)
+    JOIN months.quarantine q ON q.month = getvariable('month') AND q.id_number = hm.id_number AND list_contains(t.reads, q.source)
     JOIN source_catalogue c ON c.source = q.source
 )
 SELECT household_source, household_id, alert_type, member_key,
@@ -31,7 +31,7 @@ SELECT household_source, household_id, alert_type, member_key,
                               ORDER BY ord, id_number, why) AS note
 FROM q GROUP BY ALL;
 
-INSERT INTO stage.alerts BY NAME
+INSERT INTO months.alerts BY NAME
 SELECT getvariable('month') AS month,
        'YJ' || replace(getvariable('month'), '-', '') || '-' ||
            upper(left(sha256(concat_ws('|', getvariable('month'), a.household_source, a.household_id, a.alert_type, coalesce(a.member_id_number, ''))), 8)) AS alert_id,
@@ -50,9 +50,9 @@ FROM alert_hits a
 JOIN alert_types t USING (alert_type)
 CROSS JOIN LATERAL (SELECT CASE WHEN a.priority_raised AND t.raised_priority <> '' THEN t.raised_priority
                                 ELSE t.base_priority END AS priority) p
-JOIN stage.households_monthly h USING (household_source, household_id)
+JOIN months.households_monthly h USING (household_source, household_id)
 LEFT JOIN hh_facts f USING (household_source, household_id)
-LEFT JOIN stage.determinations d USING (household_source, household_id)
+LEFT JOIN months.determinations d USING (household_source, household_id)
 LEFT JOIN prior_alive prev ON prev.household_source = a.household_source AND prev.household_id = a.household_id
               AND prev.alert_type = a.alert_type AND prev.member_key = coalesce(a.member_id_number, '')
 LEFT JOIN quarantine_notes qn ON qn.household_source = a.household_source AND qn.household_id = a.household_id

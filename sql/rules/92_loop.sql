@@ -1,11 +1,11 @@
--- reads: alert_types, hh_facts, prior_alive, undelivered, stage.alerts, stage.determinations,
---        stage.household_members_monthly, stage.households_monthly, stage.persons_monthly,
---        stage.month_parameters, stage.src_emergency, stage.src_health, stage.withheld_evaluations,
+-- reads: alert_types, hh_facts, prior_alive, undelivered, months.alerts, months.determinations,
+--        months.household_members_monthly, months.households_monthly, months.persons_monthly,
+--        months.month_parameters, months.src_emergency, months.src_health, months.withheld_evaluations,
 --        main.alert_dispositions, main.alerts, main.src_household_registration, main.src_rural_revitalization
 -- Closing the loop with town staff (interface.md "Closing the loop with town staff"; seed 004:
 -- 动态监测、及时预警、闭环管理). An alert's key is (household_source, household_id, alert_type,
--- member_id_number). Runs after 90_alerts_finish.sql (stage.alerts of M) and 38_withheld.sql
--- (prior_alive, stage.withheld_evaluations); reads only main's alerts of months before M and the
+-- member_id_number). Runs after 90_alerts_finish.sql (months.alerts of M) and 38_withheld.sql
+-- (prior_alive, months.withheld_evaluations); reads only main's alerts of months before M and the
 -- answers stored for them (main.alert_dispositions), so a rerun of M gives the same result while
 -- the landing files, the policy and those answers are unchanged.
 --
@@ -53,10 +53,10 @@
 CREATE OR REPLACE TEMP VIEW loop_catalogue AS
 SELECT alert_type, family, response_days AS default_days FROM alert_types;
 
--- Days per county and type in force in M (stage.month_parameters rows `response_days.<TYPE>`).
+-- Days per county and type in force in M (months.month_parameters rows `response_days.<TYPE>`).
 CREATE OR REPLACE TEMP TABLE loop_response_days AS
 SELECT county_code, substr(name, length('response_days.') + 1) AS alert_type, CAST(value AS INTEGER) AS days
-FROM stage.month_parameters
+FROM months.month_parameters
 WHERE month = getvariable('month') AND starts_with(name, 'response_days.');
 
 CREATE OR REPLACE TEMP MACRO loop_category_name(c) AS
@@ -72,16 +72,16 @@ CREATE OR REPLACE TEMP TABLE loop_person_events AS
 SELECT id_number, string_agg(ev, ';' ORDER BY ev) AS events
 FROM (
     SELECT id_number, 'health:' || loop_v(event_type) || '@' || loop_v(event_date) AS ev
-    FROM stage.src_health WHERE month = getvariable('month') AND id_number IS NOT NULL
+    FROM months.src_health WHERE month = getvariable('month') AND id_number IS NOT NULL
     UNION ALL
     SELECT id_number, 'emergency:' || loop_v(disaster_type) || '/' || loop_v(house_damage) || '/' || loop_v(direct_loss) || '@' || loop_v(disaster_date)
-    FROM stage.src_emergency WHERE month = getvariable('month') AND id_number IS NOT NULL
+    FROM months.src_emergency WHERE month = getvariable('month') AND id_number IS NOT NULL
 )
 GROUP BY id_number;
 
 -- Only the households with an alert in M (a province has millions of households, a few % alerted).
 CREATE OR REPLACE TEMP TABLE loop_alerted AS
-SELECT DISTINCT household_source, household_id FROM stage.alerts WHERE month = getvariable('month');
+SELECT DISTINCT household_source, household_id FROM months.alerts WHERE month = getvariable('month');
 
 CREATE OR REPLACE TEMP TABLE loop_household_values AS
 WITH m AS (
@@ -96,9 +96,9 @@ WITH m AS (
            string_agg(loop_v(p.dangerous_house_grade), ';' ORDER BY hm.id_number) FILTER (WHERE hm.is_living AND p.dangerous_house_grade IS NOT NULL) AS houses,
            string_agg(e.events, ';' ORDER BY hm.id_number) FILTER (WHERE e.events IS NOT NULL) AS events,
            string_agg(e.events, ';' ORDER BY hm.id_number) FILTER (WHERE hm.is_living AND e.events LIKE '%emergency:%') AS living_emergency
-    FROM stage.household_members_monthly hm
+    FROM months.household_members_monthly hm
     JOIN loop_alerted USING (household_source, household_id)
-    JOIN stage.persons_monthly p USING (id_number)
+    JOIN months.persons_monthly p USING (id_number)
     LEFT JOIN loop_person_events e USING (id_number)
     GROUP BY ALL
 )
@@ -114,7 +114,7 @@ FROM hh_facts f JOIN loop_alerted USING (household_source, household_id) LEFT JO
 CREATE OR REPLACE TEMP TABLE loop_fingerprints AS
 WITH dup AS (
     SELECT id_number, string_agg(DISTINCT household_id, ',' ORDER BY household_id) AS households
-    FROM stage.household_members_monthly WHERE household_source = 'civil_affairs' GROUP BY id_number
+    FROM months.household_members_monthly WHERE household_source = 'civil_affairs' GROUP BY id_number
 ), v AS (
     SELECT a.household_source, a.household_id, a.alert_type, coalesce(a.member_id_number, '') AS member_key, a.reasons,
            CASE
@@ -153,11 +153,11 @@ WITH dup AS (
                WHEN a.alert_type = 'DUPLICATE_ASSISTANCE' THEN 'households=' || loop_v(dup.households)
                ELSE h.income
            END AS evidence_values
-    FROM stage.alerts a
+    FROM months.alerts a
     LEFT JOIN loop_household_values h USING (household_source, household_id)
-    LEFT JOIN stage.household_members_monthly hm
+    LEFT JOIN months.household_members_monthly hm
            ON hm.household_source = a.household_source AND hm.household_id = a.household_id AND hm.id_number = a.member_id_number
-    LEFT JOIN stage.persons_monthly p ON p.id_number = a.member_id_number
+    LEFT JOIN months.persons_monthly p ON p.id_number = a.member_id_number
     LEFT JOIN dup ON dup.id_number = a.member_id_number
     WHERE a.month = getvariable('month')
 )
@@ -182,7 +182,7 @@ SELECT * EXCLUDE (rn) FROM (
 WHERE rn = 1;
 
 -- --- due date, fingerprint, last answer, suppression ------------------------------------------
-UPDATE stage.alerts AS a SET
+UPDATE months.alerts AS a SET
     due_date = x.due_date, evidence_fingerprint = x.evidence_fingerprint,
     last_answer_id = x.last_answer_id, last_conclusion = x.last_conclusion, last_check_date = x.last_check_date,
     suppressed = x.suppressed, overdue = false, list_priority = a.priority
@@ -192,7 +192,7 @@ FROM (
            f.evidence_fingerprint,
            l.disposition_id AS last_answer_id, l.conclusion AS last_conclusion, l.check_date AS last_check_date,
            coalesce(l.conclusion = '不属实' AND l.answered_fingerprint = f.evidence_fingerprint, false) AS suppressed
-    FROM stage.alerts a
+    FROM months.alerts a
     LEFT JOIN loop_response_days r ON r.county_code = a.county_code AND r.alert_type = a.alert_type
     LEFT JOIN loop_catalogue c ON c.alert_type = a.alert_type
     LEFT JOIN loop_fingerprints f ON f.household_source = a.household_source AND f.household_id = a.household_id
@@ -222,7 +222,7 @@ SELECT household_source, household_id, alert_type, member_key,
        arg_min(alert_id, due_date) AS overdue_alert_id, min(due_date) AS overdue_due_date
 FROM unanswered GROUP BY ALL;
 
-UPDATE stage.alerts AS a SET
+UPDATE months.alerts AS a SET
     overdue = true, overdue_alert_id = o.overdue_alert_id, overdue_due_date = o.overdue_due_date,
     list_priority = CASE a.priority WHEN '低' THEN '中' ELSE '高' END
 FROM loop_overdue o
@@ -231,14 +231,14 @@ WHERE a.month = getvariable('month') AND NOT a.suppressed
   AND o.alert_type = a.alert_type AND o.member_key = coalesce(a.member_id_number, '');
 
 -- --- 解除: alive before M, neither raised nor withheld in M --------------------------------------
-CREATE OR REPLACE TABLE stage.resolved_alerts AS
+CREATE OR REPLACE TABLE months.resolved_alerts AS
 WITH gone AS (
     SELECT p.* FROM prior_alive p
-    WHERE NOT EXISTS (SELECT 1 FROM stage.alerts a
+    WHERE NOT EXISTS (SELECT 1 FROM months.alerts a
                       WHERE a.month = getvariable('month') AND a.household_source = p.household_source
                         AND a.household_id = p.household_id AND a.alert_type = p.alert_type
                         AND coalesce(a.member_id_number, '') = p.member_key)
-      AND NOT EXISTS (SELECT 1 FROM stage.withheld_evaluations w
+      AND NOT EXISTS (SELECT 1 FROM months.withheld_evaluations w
                       WHERE w.month = getvariable('month') AND w.household_source = p.household_source
                         AND w.household_id = p.household_id AND w.alert_type = p.alert_type)
 ), last AS (  -- the key's last alert (of the month it was alive in)
@@ -257,8 +257,8 @@ WITH gone AS (
           UNION ALL
           SELECT month, 'household_registration', hukou_id, id_number FROM main.src_household_registration) old
       ON old.month = l.last_alert_month AND old.household_source = l.household_source AND old.household_id = l.household_id
-    JOIN stage.household_members_monthly now_m ON now_m.id_number = old.id_number AND now_m.household_source = 'civil_affairs'
-    JOIN stage.households_monthly now_hh ON now_hh.household_source = 'civil_affairs' AND now_hh.household_id = now_m.household_id
+    JOIN months.household_members_monthly now_m ON now_m.id_number = old.id_number AND now_m.household_source = 'civil_affairs'
+    JOIN months.households_monthly now_hh ON now_hh.household_source = 'civil_affairs' AND now_hh.household_id = now_m.household_id
     WHERE l.household_source <> 'civil_affairs'
     GROUP BY ALL
 )
@@ -281,8 +281,8 @@ SELECT getvariable('month') AS month, a.household_source, a.household_id, a.aler
        coalesce(h.head_name, a.head_name) AS head_name, coalesce(h.head_id_number, a.head_id_number) AS head_id_number
 FROM last l
 JOIN main.alerts a ON a.month = l.last_alert_month AND a.alert_id = l.last_alert_id
-LEFT JOIN stage.households_monthly h ON h.household_source = l.household_source AND h.household_id = l.household_id
-LEFT JOIN stage.determinations d ON d.household_source = l.household_source AND d.household_id = l.household_id
+LEFT JOIN months.households_monthly h ON h.household_source = l.household_source AND h.household_id = l.household_id
+LEFT JOIN months.determinations d ON d.household_source = l.household_source AND d.household_id = l.household_id
 LEFT JOIN loop_catalogue c ON c.alert_type = l.alert_type
 LEFT JOIN joined_roster jr ON jr.household_source = l.household_source AND jr.household_id = l.household_id
       AND jr.alert_type = l.alert_type AND jr.member_key = l.member_key

@@ -1,4 +1,4 @@
--- reads: params, stage.households_monthly, stage.src_civil_affairs_decisions
+-- reads: params, months.households_monthly, months.src_civil_affairs_decisions
 -- 新增审批抽查 audit sample (rules.md "Audit sample"; rules-variants.md B.3 r7; seed 004:51
 -- 「县（市、区）民政部门要加强监督指导，对乡镇（街道）审核确认（含申请未通过）的救助对象按照不低于30%的比例进行抽查」).
 --   Population P  the roster households whose 保障开始月份 is M (source approved, region of M's roster).
@@ -15,16 +15,16 @@
 -- Reproducible and independent of row order. The rate is a county parameter (0 < rate ≤ 1; 004:51's
 -- floor of 0.30 is the deployment's to keep).
 
-CREATE OR REPLACE TABLE stage.audit_sample AS
+CREATE OR REPLACE TABLE months.audit_sample AS
 WITH approved AS (
     SELECT h.household_id, h.county_code, h.town_code, h.region_code, h.roster_type,
            'approved' AS source, NULL::VARCHAR AS applied_type
-    FROM stage.households_monthly h
+    FROM months.households_monthly h
     WHERE h.household_source = 'civil_affairs' AND h.since_month = getvariable('month')
 ), decided_rejected AS (
     SELECT household_id, arg_max(region_code, (decision_date, row_number)) AS decision_region,
            arg_max(applied_type, (decision_date, row_number)) AS applied_type
-    FROM stage.src_civil_affairs_decisions
+    FROM months.src_civil_affairs_decisions
     WHERE month = getvariable('month') AND decision = '未通过'
     GROUP BY household_id
 ), rejected AS (
@@ -33,7 +33,7 @@ WITH approved AS (
            coalesce(h.region_code, r.decision_region) AS region_code, h.roster_type,
            'rejected' AS source, r.applied_type
     FROM decided_rejected r
-    LEFT JOIN stage.households_monthly h ON h.household_source = 'civil_affairs' AND h.household_id = r.household_id
+    LEFT JOIN months.households_monthly h ON h.household_source = 'civil_affairs' AND h.household_id = r.household_id
     WHERE r.household_id NOT IN (SELECT household_id FROM approved)
 ), population AS (
     SELECT a.*, p.audit_per_town, p.audit_sample_rate FROM approved a JOIN params p USING (county_code)

@@ -1,4 +1,4 @@
--- reads: stage.src_household_registration, stage.src_civil_affairs_households, stage.src_civil_affairs_members, stage.src_rural_revitalization, stage.src_civil_affairs_decisions
+-- reads: months.src_household_registration, months.src_civil_affairs_households, months.src_civil_affairs_members, months.src_rural_revitalization, months.src_civil_affairs_decisions
 -- County shards of month M (issue #19; docs/architecture.md "County shards").
 -- A household, its members and its alerts live in one county: the county of its region code
 -- (first six digits of 行政区划代码). Each county's persons, households and rules are computed in
@@ -15,26 +15,26 @@
 -- ID linking (sql/reconcile/10_identity.sql) ran before, on the whole month: against the known
 -- persons of every county. History (M-1, M-11..M) is read by each shard from the published months.
 
-CREATE OR REPLACE TABLE stage.shard_persons AS
+CREATE OR REPLACE TABLE months.shard_persons AS
 WITH listed AS (
-    SELECT id_number, left(region_code, 6) AS county_code FROM stage.src_household_registration
+    SELECT id_number, left(region_code, 6) AS county_code FROM months.src_household_registration
     WHERE month = getvariable('month') AND id_number IS NOT NULL AND region_code IS NOT NULL
     UNION
-    SELECT m.id_number, left(h.region_code, 6) FROM stage.src_civil_affairs_members m
-    JOIN stage.src_civil_affairs_households h ON h.month = m.month AND h.household_id = m.household_id
+    SELECT m.id_number, left(h.region_code, 6) FROM months.src_civil_affairs_members m
+    JOIN months.src_civil_affairs_households h ON h.month = m.month AND h.household_id = m.household_id
     WHERE m.month = getvariable('month') AND m.id_number IS NOT NULL AND h.region_code IS NOT NULL
     UNION
-    SELECT id_number, left(region_code, 6) FROM stage.src_rural_revitalization
+    SELECT id_number, left(region_code, 6) FROM months.src_rural_revitalization
     WHERE month = getvariable('month') AND id_number IS NOT NULL AND region_code IS NOT NULL
 )
 SELECT id_number, county_code, county_code = min(county_code) OVER (PARTITION BY id_number) AS owner
 FROM listed;
 
 -- The shards: every county of a household-level row of M.
-CREATE OR REPLACE TABLE stage.shard_counties AS
+CREATE OR REPLACE TABLE months.shard_counties AS
 SELECT DISTINCT county_code FROM (
-    SELECT left(region_code, 6) AS county_code FROM stage.src_civil_affairs_households WHERE month = getvariable('month')
-    UNION ALL SELECT left(region_code, 6) FROM stage.src_household_registration WHERE month = getvariable('month')
-    UNION ALL SELECT left(region_code, 6) FROM stage.src_rural_revitalization WHERE month = getvariable('month')
-    UNION ALL SELECT left(region_code, 6) FROM stage.src_civil_affairs_decisions WHERE month = getvariable('month')
+    SELECT left(region_code, 6) AS county_code FROM months.src_civil_affairs_households WHERE month = getvariable('month')
+    UNION ALL SELECT left(region_code, 6) FROM months.src_household_registration WHERE month = getvariable('month')
+    UNION ALL SELECT left(region_code, 6) FROM months.src_rural_revitalization WHERE month = getvariable('month')
+    UNION ALL SELECT left(region_code, 6) FROM months.src_civil_affairs_decisions WHERE month = getvariable('month')
 ) WHERE county_code IS NOT NULL AND regexp_full_match(county_code, '[0-9]{6}');

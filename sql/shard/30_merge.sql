@@ -1,4 +1,4 @@
--- reads: shard_{county}.stage.*, owned_households, stage.shard_persons
+-- reads: shard_{county}.months.*, owned_households, months.shard_persons
 -- Merge county shard {county} (attached read-only as shard_{county}) into the warehouse's month
 -- (lim/shard/merge.py runs this once per shard, after `owned_households` lists the households
 -- each shard owns: those of its county, in its own households_monthly). A shard also computed a
@@ -12,24 +12,24 @@
 -- {table} is the table; the statement marked with its kind runs.
 
 -- kind: persons
-INSERT INTO stage.{table} BY NAME
-SELECT * FROM shard_{county}.stage.{table} s
-WHERE s.id_number IN (SELECT id_number FROM stage.shard_persons WHERE county_code = '{county}' AND owner)
-   OR NOT EXISTS (SELECT 1 FROM stage.shard_persons p WHERE p.id_number = s.id_number);
+INSERT INTO months.{table} BY NAME
+SELECT * FROM shard_{county}.months.{table} s
+WHERE s.id_number IN (SELECT id_number FROM months.shard_persons WHERE county_code = '{county}' AND owner)
+   OR NOT EXISTS (SELECT 1 FROM months.shard_persons p WHERE p.id_number = s.id_number);
 
 -- kind: households
-INSERT INTO stage.{table} BY NAME
-SELECT * FROM shard_{county}.stage.{table} WHERE county_code = '{county}';
+INSERT INTO months.{table} BY NAME
+SELECT * FROM shard_{county}.months.{table} WHERE county_code = '{county}';
 
 -- kind: members
-INSERT INTO stage.{table} BY NAME
-SELECT s.* FROM shard_{county}.stage.{table} s
+INSERT INTO months.{table} BY NAME
+SELECT s.* FROM shard_{county}.months.{table} s
 WHERE EXISTS (SELECT 1 FROM owned_households o WHERE o.shard = '{county}'
               AND o.household_source = s.household_source AND o.household_id = s.household_id);
 
 -- kind: per_household
-INSERT INTO stage.{table} BY NAME
-SELECT s.* FROM shard_{county}.stage.{table} s
+INSERT INTO months.{table} BY NAME
+SELECT s.* FROM shard_{county}.months.{table} s
 WHERE EXISTS (SELECT 1 FROM owned_households o WHERE o.shard = '{county}'
               AND o.household_source = s.household_source AND o.household_id = s.household_id)
    OR (s.county_code = '{county}'
@@ -37,8 +37,8 @@ WHERE EXISTS (SELECT 1 FROM owned_households o WHERE o.shard = '{county}'
                        WHERE o.household_source = s.household_source AND o.household_id = s.household_id));
 
 -- kind: roster_household (the audit sample: roster households and rejected applications, no household_source)
-INSERT INTO stage.{table} BY NAME
-SELECT s.* FROM shard_{county}.stage.{table} s
+INSERT INTO months.{table} BY NAME
+SELECT s.* FROM shard_{county}.months.{table} s
 WHERE EXISTS (SELECT 1 FROM owned_households o WHERE o.shard = '{county}'
               AND o.household_source = 'civil_affairs' AND o.household_id = s.household_id)
    OR (s.county_code = '{county}'

@@ -1,8 +1,8 @@
--- reads: stage.month_parameters
+-- reads: months.month_parameters
 -- Parameters in force in month M, one row per county (rules.md "Parameters": per county code
 -- and effective month; the run for M uses the period that contains M; rules-variants.md B.1 for
 -- the optional ones: flags are stored as 1/0, dibao_benefit_basis as text_value). Loaded from the policy
--- YAML into stage.month_parameters by the rules asset; kept exact as DECIMAL so that
+-- YAML into months.month_parameters by the rules asset; kept exact as DECIMAL so that
 -- thresholds such as 1.5·S compare exactly. The one parameter table of M: read by the rules
 -- (sql/rules/) and the metrics (sql/metrics/) alike.
 
@@ -55,6 +55,6 @@ SELECT county_code, any_value(effective_from) AS effective_from,
     coalesce(max(text_value) FILTER (WHERE name = 'dibao_benefit_basis'), 'current_month') AS dibao_benefit_basis,      -- 002:26
     coalesce(max(value) FILTER (WHERE name = 'audit_per_town') = 1, false)             AS audit_per_town,                -- 004:51
     coalesce(max(value) FILTER (WHERE name = 'audit_include_rejected') = 1, false)     AS audit_include_rejected         -- 004:51
-FROM stage.month_parameters
+FROM months.month_parameters
 WHERE month = getvariable('month')
 GROUP BY county_code;

@@ -238,9 +238,9 @@ COMMENT ON COLUMN run_audit.inputs IS '输入文件（JSON：来源、文件、�
 COMMENT ON COLUMN run_audit.outputs_manifest_sha256 IS '本月 manifest.json 的 SHA-256（成功运行）';
 COMMENT ON COLUMN run_audit.full_ids IS '工作人员 CSV 是否写出完整身份证号';
 COMMENT ON COLUMN run_audit.message IS '摘要：成功时预警条数，失败时失败的步骤名';
-COMMENT ON TABLE schema_version IS '数据仓库结构版本';
-COMMENT ON COLUMN schema_version.version IS '结构版本号';
-COMMENT ON COLUMN schema_version.created_at IS '数据仓库创建时间';
+COMMENT ON TABLE schema_version IS '数据仓库结构版本：每个版本一行（创建或升级时写入）';
+COMMENT ON COLUMN schema_version.version IS '结构版本号：1 月份表在 schema stage（旧版），2 月份表在 schema months';
+COMMENT ON COLUMN schema_version.created_at IS '数据仓库创建或升级到该版本的时间';
 COMMENT ON COLUMN quality_results.expectation IS 'Great Expectations 期望类名（由数据契约 checks/contracts 生成）';
 COMMENT ON COLUMN quality_results.column_name IS '所检查的列（多列时逗号分隔；表级期望为空）';
 COMMENT ON COLUMN quality_results.rule IS '所检查的规则（中文）';

@@ -4,7 +4,9 @@
 -- is sql/warehouse/comments.sql. src_<source> tables are generated from checks/contracts.
 
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, created_at TIMESTAMP);
-INSERT INTO schema_version SELECT 1, now()::TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+-- 2: the month tables in schema `months` (lim/warehouse/warehouse.py SCHEMA_VERSION); a warehouse made as 1
+-- (schema `stage`) gets a row 2 when it is converted on opening (convert_stage_schema).
+INSERT INTO schema_version SELECT 2, now()::TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 
 -- Policy file as loaded on the last run (all counties, all periods), and towns/villages names.
 CREATE TABLE IF NOT EXISTS policy_parameters (

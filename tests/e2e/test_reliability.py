@@ -41,7 +41,7 @@ KILL_POINTS = [*STEPS[:STEPS.index("published_month") + 1], "published_month:bef
 INGEST = [p for p in KILL_POINTS if p.startswith("staged_")]
 AFTER_PUBLISH = KILL_POINTS[KILL_POINTS.index("published_month:before_swap") + 1:]
 # Every kill is checked to leave the previous month intact. The rerun (the costly part) follows the
-# last kill of each kind of leftover: ingest (staged files), warehouse stage schema (reconcile,
+# last kill of each kind of leftover: ingest (staged files), warehouse months schema (reconcile,
 # rules, quality), the folder written aside (publish), and each step after publishing; the kills
 # in between pile their leftovers up for it. LIM_KILL_MATRIX=full reruns after every single kill
 # and SIGKILLs at every point (docs/reliability.md).

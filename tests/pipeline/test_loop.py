@@ -436,9 +436,9 @@ def test_response_days_from_the_policy(tmp_path):
     assert periods[0]["response_days"]["DECEASED_RECIPIENT"] == 5 and periods[0]["response_days"]["TEKUN_CANDIDATE"] == 30
     assert periods[1]["response_days"]["DISASTER_AFFECTED"] == 1, "not carried over to the next period"
     con = duckdb.connect()
-    con.execute("CREATE SCHEMA stage")
+    con.execute("CREATE SCHEMA months")
     load_month_parameters(con, "2026-06", pol)
-    got = dict(con.sql("select name, value from stage.month_parameters where name like 'response_days.%'").fetchall())
+    got = dict(con.sql("select name, value from months.month_parameters where name like 'response_days.%'").fetchall())
     assert got["response_days.DISASTER_AFFECTED"] == 2 and len(got) == 18
     for bad, what in (("          FLOOD: 3\n", "FLOOD"), ("          REVIEW_DUE: -1\n", "REVIEW_DUE"),
                       ("          REVIEW_DUE: 2.5\n", "REVIEW_DUE")):

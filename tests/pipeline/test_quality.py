@@ -1,7 +1,7 @@
 """Checks of issue #6: each check fails on data made to fail it and passes on good data.
 
 The judgements (checks/asset_checks.py) are plain functions of a warehouse connection, tested
-here on small hand-made stage/main tables; the expectation suites (lim/quality/expectations.py) on
+here on small hand-made months/main tables; the expectation suites (lim/quality/expectations.py) on
 hand-made frames through Great Expectations; and one real pipeline month shows that an ERROR
 check blocks publishing with a clear message (tests/pipeline/test_quality_county.py)."""
 from __future__ import annotations
@@ -24,20 +24,20 @@ CFG = ac.QualityConfig()
 @pytest.fixture
 def con(tmp_path):
     c = wh.connect(str(tmp_path / "w.duckdb"))
-    c.execute("CREATE TABLE stage.load_log AS SELECT * FROM main.load_log WITH NO DATA")
+    c.execute("CREATE TABLE months.load_log AS SELECT * FROM main.load_log WITH NO DATA")
     yield c
     c.close()
 
 
 def _into(con, schema: str, table: str, month: str) -> str:
-    """Where a hand-made row of `month` goes: stage.<table>, or for an earlier month already
+    """Where a hand-made row of `month` goes: months.<table>, or for an earlier month already
     published ("main") that month's table under the view main.<table> (lim/warehouse/warehouse.py)."""
     if schema != "main":
         return f"{schema}.{table}"
     name = wh.month_table(table, month)
-    con.execute(f"CREATE TABLE IF NOT EXISTS stage.{name} AS SELECT * FROM stage.{wh.template_table(table)} WITH NO DATA")
+    con.execute(f"CREATE TABLE IF NOT EXISTS months.{name} AS SELECT * FROM months.{wh.template_table(table)} WITH NO DATA")
     wh.refresh_view(con, table)
-    return f"stage.{name}"
+    return f"months.{name}"
 
 
 def load(con, schema, month, source, status="accepted", rows_in=100, quarantined=0):
@@ -45,7 +45,7 @@ def load(con, schema, month, source, status="accepted", rows_in=100, quarantined
                 [month, source, status, rows_in, rows_in - quarantined, quarantined])
 
 
-def all_delivered(con, schema="stage", month=M, rows=100, **over):
+def all_delivered(con, schema="months", month=M, rows=100, **over):
     for s in SOURCES:
         load(con, schema, month, s, **({"rows_in": rows} | over.get(s, {})))
 
@@ -59,12 +59,12 @@ def verdict(judge, con, cfg=CFG):
 def test_sources_delivered(con):
     all_delivered(con)
     assert verdict(ac.judge_sources, con) == "pass"
-    con.execute("DELETE FROM stage.load_log WHERE source = 'household_registration'")
-    load(con, "stage", M, "household_registration", status="missing", rows_in=0)
+    con.execute("DELETE FROM months.load_log WHERE source = 'household_registration'")
+    load(con, "months", M, "household_registration", status="missing", rows_in=0)
     assert verdict(ac.judge_sources, con) == "pass"  # optional register: normal
-    con.execute("UPDATE stage.load_log SET status = 'unreadable' WHERE source = 'education'")
+    con.execute("UPDATE months.load_log SET status = 'unreadable' WHERE source = 'education'")
     assert verdict(ac.judge_sources, con) == "warn"
-    con.execute("UPDATE stage.load_log SET status = 'missing' WHERE source = 'civil_affairs_members'")
+    con.execute("UPDATE months.load_log SET status = 'missing' WHERE source = 'civil_affairs_members'")
     load(con, "main", PREV, "civil_affairs_members")
     assert verdict(ac.judge_sources, con) == "warn"  # the run goes on with what is there (extracts.md)
     critical = ac.QualityConfig(critical_sources=("civil_affairs_members",))
@@ -103,27 +103,27 @@ def test_quarantine_share(con, q, expected):
 # ---- members_have_household ---------------------------------------------------------------------
 @pytest.mark.parametrize("orphans,expected", [(0, "pass"), (1, "warn"), (6, "error")])
 def test_members_have_household(con, orphans, expected):
-    con.execute("CREATE TABLE stage.src_civil_affairs_households AS SELECT * FROM main.src_civil_affairs_households WITH NO DATA")
-    con.execute("CREATE TABLE stage.src_civil_affairs_members AS SELECT * FROM main.src_civil_affairs_members WITH NO DATA")
-    con.execute("INSERT INTO stage.src_civil_affairs_households (month, household_id) VALUES (?, 'H1')", [M])
+    con.execute("CREATE TABLE months.src_civil_affairs_households AS SELECT * FROM main.src_civil_affairs_households WITH NO DATA")
+    con.execute("CREATE TABLE months.src_civil_affairs_members AS SELECT * FROM main.src_civil_affairs_members WITH NO DATA")
+    con.execute("INSERT INTO months.src_civil_affairs_households (month, household_id) VALUES (?, 'H1')", [M])
     all_delivered(con)
     for i in range(10):
-        con.execute("INSERT INTO stage.src_civil_affairs_members (month, household_id, id_number) VALUES (?, ?, ?)",
+        con.execute("INSERT INTO months.src_civil_affairs_members (month, household_id, id_number) VALUES (?, ?, ?)",
                     [M, "H9" if i < orphans else "H1", f"P{i}"])
     errors, warns, _, md = ac.judge_members(con, M, CFG)
     assert verdict(ac.judge_members, con) == expected
     assert md["orphan_rows"] == orphans
-    con.execute("UPDATE stage.load_log SET status = 'unreadable' WHERE source = 'civil_affairs_households'")
+    con.execute("UPDATE months.load_log SET status = 'unreadable' WHERE source = 'civil_affairs_households'")
     assert verdict(ac.judge_members, con) == ("pass" if orphans == 0 else "warn")  # refused file: only warn
 
 
 # ---- one_determination_per_household ---------------------------------------------------------------
 def test_one_determination_per_household(con):
-    con.execute("CREATE TABLE stage.determinations (month VARCHAR, household_id VARCHAR, household_source VARCHAR, category VARCHAR)")
-    con.execute("INSERT INTO stage.determinations VALUES (?, 'H1', 'civil_affairs', 'DIBAO'), (?, 'H2', 'civil_affairs', 'TEKUN'),"
+    con.execute("CREATE TABLE months.determinations (month VARCHAR, household_id VARCHAR, household_source VARCHAR, category VARCHAR)")
+    con.execute("INSERT INTO months.determinations VALUES (?, 'H1', 'civil_affairs', 'DIBAO'), (?, 'H2', 'civil_affairs', 'TEKUN'),"
                 " (?, 'H1', 'rural_revitalization', 'DIBAO')", [M, M, M])
     assert verdict(ac.judge_determinations, con) == "pass"
-    con.execute("INSERT INTO stage.determinations VALUES (?, 'H1', 'civil_affairs', 'MARGINAL')", [M])
+    con.execute("INSERT INTO months.determinations VALUES (?, 'H1', 'civil_affairs', 'MARGINAL')", [M])
     errors, _, _, _ = ac.judge_determinations(con, M, CFG)
     assert errors and "civil_affairs:H1" in errors[0]
 
@@ -136,30 +136,30 @@ def _alerts(con, schema, month, counts):
 
 @pytest.mark.parametrize("cur,expected", [(120, "pass"), (40, "warn"), (200, "warn"), (500, "error")])
 def test_alert_counts(con, cur, expected):
-    con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
+    con.execute("CREATE TABLE months.alerts AS SELECT * FROM main.alerts WITH NO DATA")
     all_delivered(con, "main", PREV)
     _alerts(con, "main", PREV, {"REVIEW_DUE": 100, "DIBAO_OMISSION": 5})
-    _alerts(con, "stage", M, {"REVIEW_DUE": cur, "DIBAO_OMISSION": 15})  # 5 → 15: too few to judge
+    _alerts(con, "months", M, {"REVIEW_DUE": cur, "DIBAO_OMISSION": 15})  # 5 → 15: too few to judge
     assert verdict(ac.judge_alerts, con) == expected
 
 
 def test_alert_counts_jump_from_a_small_base_only_warns(con):
     """6 → 31 (+417 %): last month had too few of the type to call the jump a defect (a generated
     county's second month: GRADUAL_EXIT_REVERT needs history). 20 → 90 (+350 %) still blocks."""
-    con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
+    con.execute("CREATE TABLE months.alerts AS SELECT * FROM main.alerts WITH NO DATA")
     all_delivered(con, "main", PREV)
     _alerts(con, "main", PREV, {"GRADUAL_EXIT_REVERT": 6})
-    _alerts(con, "stage", M, {"GRADUAL_EXIT_REVERT": 31})
+    _alerts(con, "months", M, {"GRADUAL_EXIT_REVERT": 31})
     assert verdict(ac.judge_alerts, con) == "warn"
-    con.execute(f"DELETE FROM {_into(con, 'main', 'alerts', PREV)}; DELETE FROM stage.alerts")
+    con.execute(f"DELETE FROM {_into(con, 'main', 'alerts', PREV)}; DELETE FROM months.alerts")
     _alerts(con, "main", PREV, {"GRADUAL_EXIT_REVERT": 20})
-    _alerts(con, "stage", M, {"GRADUAL_EXIT_REVERT": 90})
+    _alerts(con, "months", M, {"GRADUAL_EXIT_REVERT": 90})
     assert verdict(ac.judge_alerts, con) == "error"
 
 
 def test_alert_counts_new_type_warns_and_first_month_passes(con):
-    con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
-    _alerts(con, "stage", M, {"RELAPSE_RISK": 50})
+    con.execute("CREATE TABLE months.alerts AS SELECT * FROM main.alerts WITH NO DATA")
+    _alerts(con, "months", M, {"RELAPSE_RISK": 50})
     assert verdict(ac.judge_alerts, con) == "pass"  # M-1 never run
     all_delivered(con, "main", PREV)
     assert verdict(ac.judge_alerts, con) == "warn"  # a type that did not exist last month
@@ -169,10 +169,10 @@ def test_alert_counts_new_type_warns_and_first_month_passes(con):
 @pytest.mark.parametrize("failures,expected", [([], "pass"), (["warning"], "warn"), (["warning", "error"], "error")])
 def test_expectations_pass(con, failures, expected):
     from lim.quality.build import QUALITY_COLUMNS
-    con.execute(f"CREATE TABLE stage.quality_results ({QUALITY_COLUMNS})")
-    con.execute("INSERT INTO stage.quality_results (month, source, rule, severity, success) VALUES (?, 'hr', 'ok', 'error', true)", [M])
+    con.execute(f"CREATE TABLE months.quality_results ({QUALITY_COLUMNS})")
+    con.execute("INSERT INTO months.quality_results (month, source, rule, severity, success) VALUES (?, 'hr', 'ok', 'error', true)", [M])
     for sev in failures:
-        con.execute("INSERT INTO stage.quality_results (month, source, rule, severity, success, unexpected_count, element_count)"
+        con.execute("INSERT INTO months.quality_results (month, source, rule, severity, success, unexpected_count, element_count)"
                     " VALUES (?, 'hr', 'x', ?, false, 3, 10)", [M, sev])
     assert verdict(ac.judge_expectations, con) == expected
 

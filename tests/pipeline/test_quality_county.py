@@ -136,7 +136,7 @@ def _quality_of(con_path: Path, month: str, staging, quality=None) -> tuple:
     con = wh.connect(str(con_path), "1GB", 2)
     try:
         info = build_quality_results(con, month, staging, quality)
-        rows = con.sql("SELECT * EXCLUDE (docs_built_in) FROM stage.quality_results ORDER BY ALL").fetchall()
+        rows = con.sql("SELECT * EXCLUDE (docs_built_in) FROM months.quality_results ORDER BY ALL").fetchall()
     finally:
         con.close()
     docs = staging.data_docs_dir(month)

@@ -32,7 +32,7 @@ def run_order() -> list[Path]:
 
 
 def reads(path: Path) -> set[str]:
-    """The relations of the model's header `-- reads: a, b, stage.c` (continued on lines `--  …`)."""
+    """The relations of the model's header `-- reads: a, b, months.c` (continued on lines `--  …`)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("-- reads:"), f"{path.relative_to(ROOT)}: the first line must be `-- reads: …`"
     text = lines[0][len("-- reads:"):]
@@ -58,11 +58,11 @@ def temp_names() -> set[str]:
 
 
 def referenced(path: Path) -> set[str]:
-    """Temp relations of other models and warehouse tables (stage.x, main.x) the model's SQL reads
+    """Temp relations of other models and warehouse tables (months.x, main.x) the model's SQL reads
     (a table it only writes into, INSERT INTO / UPDATE, is not read)."""
     sql = re.sub(r"\b(?:INSERT\s+INTO|UPDATE)\s+[\w.]+", "", code(path), flags=re.I)
     temps = {n for n in temp_names() if re.search(rf"(?<![\w.]){n}(?!\w)", sql)}
-    tables = set(re.findall(r"\b((?:stage|main)\.\w+)", sql))
+    tables = set(re.findall(r"\b((?:months|main)\.\w+)", sql))
     return (temps | tables) - creates(path)
 
 
@@ -90,7 +90,7 @@ def test_the_run_order_agrees_with_what_each_model_reads():
 def test_metrics_read_the_rules_parameter_table():
     for path in wh.sql_models(SQL_DIR / "metrics"):
         assert reads(path) == referenced(path)
-        assert "stage.month_parameters" not in reads(path), "the metrics read params (sql/shared/10_parameters.sql)"
+        assert "months.month_parameters" not in reads(path), "the metrics read params (sql/shared/10_parameters.sql)"
     assert "params" in reads(SQL_DIR / "metrics" / "10_targeting.sql")
 
 
@@ -135,7 +135,7 @@ def test_every_catalogue_code_has_exactly_one_model_and_every_model_code_is_in_t
 @pytest.fixture(scope="module")
 def full_run(county, tmp_path_factory):
     """Month M of the scenario county (tests/scenario.py) run once more through the rules on a copy
-    of its published warehouse — M's scratch tables (stage.x) made again from the published month,
+    of its published warehouse — M's scratch tables (months.x) made again from the published month,
     the ones the rules' headers say they read — and every relation a family model reads saved into
     a fixture database."""
     from lim.rules.build import build_rules
@@ -146,12 +146,12 @@ def full_run(county, tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     shutil.copy(county["warehouse"], root / "warehouse.duckdb")
     con = duckdb.connect(str(root / "warehouse.duckdb"))
-    made = set().union(*(creates(p) for p in run_order())) | {"stage.alerts", "stage.month_parameters"}  # (assets/rules.py)
-    for table in sorted({r for p in run_order() for r in reads(p) if r.startswith("stage.")} - made):
+    made = set().union(*(creates(p) for p in run_order())) | {"months.alerts", "months.month_parameters"}  # (assets/rules.py)
+    for table in sorted({r for p in run_order() for r in reads(p) if r.startswith("months.")} - made):
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM main.{table.split('.')[1]} WHERE month = ?", [scenario.M])
     build_rules(con, scenario.M, load_policy(TEST_POLICY))
     by_type = "SELECT alert_type, count(*) FROM {} WHERE month = ? GROUP BY 1 ORDER BY 1"
-    assert (con.sql(by_type.format("stage.alerts"), params=[scenario.M]).fetchall()
+    assert (con.sql(by_type.format("months.alerts"), params=[scenario.M]).fetchall()
             == con.sql(by_type.format("main.alerts"), params=[scenario.M]).fetchall()), "the rerun gives the published alerts"
     needed = set().union(*(reads(p) | creates(p) for p in standalone_models())) | {"alert_hits"}
     con.execute(f"ATTACH '{root / 'fixture.duckdb'}' AS fx")
@@ -165,7 +165,7 @@ def full_run(county, tmp_path_factory):
 
 def standalone_models() -> list[Path]:
     """The rules' models that make relations from what they read (not 90_alerts_finish.sql and
-    92_loop.sql, which add to and update stage.alerts), and the parameter table."""
+    92_loop.sql, which add to and update months.alerts), and the parameter table."""
     return [p for p in run_order() if reads(p)
             and not re.search(r"\b(?:INSERT\s+INTO|UPDATE)\b", code(p), re.I)]
 
@@ -177,7 +177,7 @@ def run_alone(full_run, path: Path):
     con.execute(f"ATTACH '{full_run['fixture']}' AS fx (READ_ONLY)")
     for name, value, typ in full_run["variables"]:
         con.execute(f"SET VARIABLE {name} = CAST(? AS {typ})", [value])
-    con.execute("CREATE SCHEMA IF NOT EXISTS stage")
+    con.execute("CREATE SCHEMA IF NOT EXISTS months")
     for name in reads(path) - {r for r in reads(path) if r.startswith("seeds/")}:
         con.execute(f'CREATE {"TABLE" if "." in name else "TEMP TABLE"} {name} AS SELECT * FROM fx."{name}"')
     for macros in wh.sql_models(SQL_DIR / "shared"):

@@ -79,12 +79,12 @@ def test_other_errors_are_not_retried(con, tmp_path):
 
 # --- the monthly tables: one table per month under a view (lim/warehouse/warehouse.py) -----------------
 def _stage_month(con, month: str, rows: list[tuple], extra: bool = False) -> None:
-    con.execute("DROP TABLE IF EXISTS stage.alerts")
-    con.execute("CREATE TABLE stage.alerts AS SELECT * FROM main.alerts WITH NO DATA")
+    con.execute("DROP TABLE IF EXISTS months.alerts")
+    con.execute("CREATE TABLE months.alerts AS SELECT * FROM main.alerts WITH NO DATA")
     if extra:  # a newer release adds a column
-        con.execute("ALTER TABLE stage.alerts ADD COLUMN new_flag BOOLEAN")
+        con.execute("ALTER TABLE months.alerts ADD COLUMN new_flag BOOLEAN")
     for alert_id, household_id in rows:
-        con.execute("INSERT INTO stage.alerts (month, alert_id, household_id) VALUES (?, ?, ?)", [month, alert_id, household_id])
+        con.execute("INSERT INTO months.alerts (month, alert_id, household_id) VALUES (?, ?, ?)", [month, alert_id, household_id])
 
 
 def test_publish_swaps_whole_months_without_copying_rows(tmp_path):
@@ -97,13 +97,13 @@ def test_publish_swaps_whole_months_without_copying_rows(tmp_path):
     _stage_month(con, "2026-01", [("A1", "H1"), ("A2", "H2")])
     assert wh.publish_month(con, "2026-01", ["alerts"]) == {"alerts": 2}
     _stage_month(con, "2026-02", [("A3", "H1")], extra=True)
-    # a month of another run that died before its publish left a row in stage: it is not published
-    con.execute("INSERT INTO stage.alerts (month, alert_id) VALUES ('2026-05', 'stray')")
+    # a month of another run that died before its publish left a row in months.alerts: it is not published
+    con.execute("INSERT INTO months.alerts (month, alert_id) VALUES ('2026-05', 'stray')")
     wh.publish_month(con, "2026-02", ["alerts"])
     rows = con.sql("select month, alert_id, new_flag from alerts order by alert_id").fetchall()
     assert rows == [("2026-01", "A1", None), ("2026-01", "A2", None), ("2026-02", "A3", None)]
     assert wh.published_months(con, "alerts") == ["2026-01", "2026-02"]
-    assert not wh.relation_exists(con, "stage", "alerts")  # renamed into place, nothing left to drop
+    assert not wh.relation_exists(con, "months", "alerts")  # renamed into place, nothing left to drop
 
     # a rerun of 2026-01 replaces that month and only it; the view keeps its documentation
     _stage_month(con, "2026-01", [("A9", "H9")])

@@ -1,4 +1,4 @@
--- reads: hh_facts, stage.household_members_monthly, stage.persons_monthly
+-- reads: hh_facts, months.household_members_monthly, months.persons_monthly
 -- Life events that need a caseworker (rules.md ZERO_EMPLOYMENT, STUDENT_DROPOUT, DANGEROUS_HOUSE,
 -- DISASTER_AFFECTED; seeds 000–003: 零就业家庭就业援助; 001 蛟河 / 003 织金: 控辍保学、危房改造;
 -- 000–003: 受灾人员救助). Members are living members.
@@ -19,7 +19,7 @@ UNION ALL
 SELECT hm.household_source, hm.household_id, 'STUDENT_DROPOUT' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'DROPOUT' AS reasons,
        hm.name || '（' || coalesce(hm.age::VARCHAR, '?') || ' 岁）学籍状态为辍学' AS reason_text,
        '教育局：' || coalesce(p.school, '') || ' ' || coalesce(p.school_stage, '') || ' 辍学' AS evidence, false AS priority_raised
-FROM stage.household_members_monthly hm JOIN stage.persons_monthly p USING (id_number)
+FROM months.household_members_monthly hm JOIN months.persons_monthly p USING (id_number)
 JOIN hh_facts f USING (household_source, household_id)
 WHERE f.n_living > 0 AND hm.is_living AND p.dropout AND hm.household_source IN ('civil_affairs', 'rural_revitalization')
 UNION ALL
@@ -32,7 +32,7 @@ UNION ALL
 SELECT f.household_source, f.household_id, 'DISASTER_AFFECTED' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name, 'HOUSE_DAMAGED' AS reasons,
        '家庭本月受灾，房屋倒塌或严重损坏' AS reason_text,
        '应急局：' || coalesce((SELECT string_agg(p.name || ' ' || p.disasters || '，直接经济损失 ' || yuan(p.max_direct_loss) || ' 元', '；' ORDER BY p.id_number)
-                                FROM stage.household_members_monthly hm JOIN stage.persons_monthly p USING (id_number)
+                                FROM months.household_members_monthly hm JOIN months.persons_monthly p USING (id_number)
                                 WHERE hm.household_source = f.household_source AND hm.household_id = f.household_id
                                   AND hm.is_living AND p.emergency_records_m > 0), '') AS evidence, false AS priority_raised
 FROM hh_facts f

@@ -1,4 +1,4 @@
--- reads: stage.determinations, hh_evidence, hh_facts, member_conditions
+-- reads: months.determinations, hh_evidence, hh_facts, member_conditions
 -- Omission alerts: households that look eligible but receive nothing (or less than they should).
 -- rules.md: TEKUN_CANDIDATE, DIBAO_OMISSION, MARGINAL_OMISSION, EXPENDITURE_HARDSHIP,
 -- SINGLE_PERSON_DIBAO (rules-variants.md r3). Seeds: 004 安徽 (对低保边缘家庭中的重度残疾人、重病患者“单人户”纳入低保;
@@ -7,7 +7,7 @@
 CREATE OR REPLACE TEMP VIEW alert_hits_omission AS
 WITH c AS (
     SELECT d.household_source, d.household_id, d.per_capita_income, d.marginal_line, d.financial_assets_known, m.*
-    FROM stage.determinations d
+    FROM months.determinations d
     JOIN member_conditions m USING (household_source, household_id)
     WHERE d.category = 'MARGINAL' AND d.roster_type IS DISTINCT FROM '低保' AND d.roster_type IS DISTINCT FROM '特困'
       AND (m.severe_disability OR m.serious_illness_to_m OR m.critical_illness_claim
@@ -18,7 +18,7 @@ SELECT d.household_source, d.household_id, 'TEKUN_CANDIDATE' AS alert_type, NULL
        '家庭 ' || d.household_size || ' 名在世成员均为 60 岁以上老人、未满 18 周岁或无劳动能力的重度残疾人，且家庭无任何收入，符合特困条件'
        || CASE WHEN d.roster_type IS NOT NULL THEN '，现为' || d.roster_type ELSE '，尚未纳入救助' END AS reason_text,
        e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
-FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
+FROM months.determinations d JOIN hh_evidence e USING (household_source, household_id)
 WHERE d.category = 'TEKUN' AND d.roster_type IS DISTINCT FROM '特困'
 UNION ALL
 -- 疑似漏保（低保）: determination DIBAO, not roster 低保 or 特困.
@@ -27,7 +27,7 @@ SELECT d.household_source, d.household_id, 'DIBAO_OMISSION' AS alert_type, NULL:
        || CASE WHEN d.roster_type IS NOT NULL THEN '，现仅为' || d.roster_type ELSE '，未纳入低保' END
        || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END AS reason_text,
        e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
-FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
+FROM months.determinations d JOIN hh_evidence e USING (household_source, household_id)
 WHERE d.category = 'DIBAO' AND d.roster_type IS DISTINCT FROM '低保' AND d.roster_type IS DISTINCT FROM '特困'
 UNION ALL
 -- 疑似漏保（低保边缘）: determination MARGINAL, not in roster.
@@ -36,7 +36,7 @@ SELECT d.household_source, d.household_id, 'MARGINAL_OMISSION' AS alert_type, NU
        || ' 元但低于低保边缘标准 ' || yuan(d.marginal_line) || ' 元，未纳入救助'
        || CASE WHEN NOT d.financial_assets_known THEN '（金融资产未申报，需核实）' ELSE '' END AS reason_text,
        e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
-FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
+FROM months.determinations d JOIN hh_evidence e USING (household_source, household_id)
 WHERE d.category = 'MARGINAL' AND d.household_source <> 'civil_affairs'
 UNION ALL
 -- 支出型困难: determination EXPENDITURE, not in roster.
@@ -49,7 +49,7 @@ SELECT d.household_source, d.household_id, 'EXPENDITURE_HARDSHIP' AS alert_type,
        || CASE WHEN delivered('education') THEN '；教育局：在读学生学年费用扣除资助后 ' || yuan(f.education_net_cost) || ' 元'
                ELSE '；教育局：本月数据未报送' END
        || '；' || e.income_evidence || '；' || e.assets_evidence AS evidence, false AS priority_raised
-FROM stage.determinations d JOIN hh_evidence e USING (household_source, household_id)
+FROM months.determinations d JOIN hh_evidence e USING (household_source, household_id)
 JOIN hh_facts f USING (household_source, household_id)
 WHERE d.category = 'EXPENDITURE' AND d.household_source <> 'civil_affairs'
 UNION ALL

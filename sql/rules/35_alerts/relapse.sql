@@ -1,4 +1,4 @@
--- reads: hh_facts, params, stage.determinations
+-- reads: hh_facts, params, months.determinations
 -- 返贫致贫风险 RELAPSE_RISK (rules.md; seeds 004 安徽 (民政与乡村振兴部门 监测帮扶 衔接) and
 -- 000 高青县 (低保边缘、支出型困难家庭 监测预警)). A monitored household — rural revitalization: every 脱贫户 whatever
 -- 风险已消除, other categories only with 风险已消除 否; or roster 低保边缘 / 支出型困难 — with at
@@ -26,7 +26,7 @@ WITH s AS (
            p.relapse_income_threshold, p.medical_shock_12m,
            coalesce(f.rr_category, f.roster_type) AS monitored_as, d.category
     FROM hh_facts f JOIN params p ON p.county_code = f.county_code
-    LEFT JOIN stage.determinations d USING (household_source, household_id)
+    LEFT JOIN months.determinations d USING (household_source, household_id)
     WHERE f.n_living > 0
       AND ((f.household_source = 'rural_revitalization' AND (f.rr_category = '脱贫户' OR f.rr_risk_eliminated = '否'))
            OR (f.household_source = 'civil_affairs' AND f.roster_type IN ('低保边缘', '支出型困难')))

@@ -1,4 +1,4 @@
--- reads: hh_facts, params, hh_evidence, stage.household_members_monthly, stage.persons_monthly
+-- reads: hh_facts, params, hh_evidence, months.household_members_monthly, months.persons_monthly
 -- Households that receive what they no longer qualify for (rules.md WRONGFUL_INCLUSION,
 -- DECEASED_RECIPIENT, DUPLICATE_ASSISTANCE; seed 004 安徽: 避免“错保”“漏保”，部门信息比对;
 -- seed 001 蛟河: 跨部门核对户籍等信息; seed 002 哈尔滨: 动态管理、退出).
@@ -23,7 +23,7 @@ WITH w AS (
 ),
 dup AS (
     SELECT id_number, count(DISTINCT household_id) AS n, string_agg(DISTINCT household_id, '、' ORDER BY household_id) AS households
-    FROM stage.household_members_monthly WHERE household_source = 'civil_affairs'
+    FROM months.household_members_monthly WHERE household_source = 'civil_affairs'
     GROUP BY id_number HAVING count(DISTINCT household_id) >= 2
 )
 SELECT w.household_source, w.household_id, 'WRONGFUL_INCLUSION' AS alert_type, NULL::VARCHAR AS member_id_number, NULL::VARCHAR AS member_name,
@@ -46,11 +46,11 @@ UNION ALL
 SELECT hm.household_source, hm.household_id, 'DECEASED_RECIPIENT' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'DECEASED' AS reasons,
        hm.name || '已于 ' || coalesce(strftime(p.death_date, '%Y-%m-%d'), getvariable('month') || ' 或之前') || ' 死亡，仍在救助家庭成员名单中' AS reason_text,
        p.death_evidence AS evidence, false AS priority_raised
-FROM stage.household_members_monthly hm JOIN stage.persons_monthly p USING (id_number)
+FROM months.household_members_monthly hm JOIN months.persons_monthly p USING (id_number)
 WHERE hm.household_source = 'civil_affairs' AND NOT hm.is_living
 UNION ALL
 SELECT hm.household_source, hm.household_id, 'DUPLICATE_ASSISTANCE' AS alert_type, hm.id_number AS member_id_number, hm.name AS member_name, 'LISTED_TWICE' AS reasons,
        hm.name || '同时是 ' || dup.n || ' 个救助家庭的成员（家庭编号 ' || dup.households || '）' AS reason_text,
        '民政局：家庭成员名单' AS evidence, false AS priority_raised
-FROM stage.household_members_monthly hm JOIN dup USING (id_number)
+FROM months.household_members_monthly hm JOIN dup USING (id_number)
 WHERE hm.household_source = 'civil_affairs';
