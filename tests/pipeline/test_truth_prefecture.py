@@ -20,19 +20,89 @@ from tests.truth import compare, read_truth, summary_lines
 MONTHS = ["2026-04", "2026-05", "2026-06"]
 
 
+# The month's tables compared between the whole and the sharded computation (issue #19 "Equal results").
+EQUAL_TABLES = ["alerts", "determinations", "quarantine", "audit_sample", "households_monthly",
+                "household_members_monthly", "persons_monthly", "resolved_alerts", "withheld_evaluations",
+                "load_log", "id_links", "source_coverage", "targeting_metrics", "month_parameters"]
+
+
 @pytest.fixture(scope="module")
-def prefecture(tmp_path_factory):
+def landing(tmp_path_factory):
     root = tmp_path_factory.mktemp("prefecture")
-    landing = root / "landing"
-    summary = generate(out=landing, households=300, months=len(MONTHS), start=MONTHS[0], seed=7, counties=3,
+    summary = generate(out=root / "landing", households=300, months=len(MONTHS), start=MONTHS[0], seed=7, counties=3,
                        messy_rate=0.02)
-    env = run_months(root, MONTHS, landing=landing, policy=str(landing / "policy.yaml"))
+    return root, summary
+
+
+def _run(landing, shards: str, monkeypatch_module) -> dict:
+    root, summary = landing
+    monkeypatch_module.setenv("LIM_SHARDS", shards)
+    env = run_months(root / shards, MONTHS, landing=root / "landing", policy=str(root / "landing" / "policy.yaml"))
+    monkeypatch_module.delenv("LIM_SHARDS")
+    return env
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def runs(landing, monkeypatch_module):
+    """The three months computed whole, and computed in county shards (LIM_SHARDS=county)."""
+    return {mode: _run(landing, mode, monkeypatch_module) for mode in ("none", "county")}
+
+
+@pytest.fixture(scope="module", params=["none", "county"], ids=["whole", "county_shards"])
+def prefecture(request, runs, landing):
+    """The truth comparison of one computation: every truth test runs on the whole and the sharded month."""
+    env = runs[request.param]
     con = duckdb.connect(str(env["warehouse"]), read_only=True)
-    result = compare(con, landing / "truth")
+    result = compare(con, landing[0] / "landing" / "truth")
     print("\n".join(summary_lines(result)))
-    result.update(con=con, truth=landing / "truth", summary=summary)
+    result.update(con=con, truth=landing[0] / "landing" / "truth", summary=landing[1], env=env)
     yield result
     con.close()
+
+
+def _sorted_rows(warehouse, table: str):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rel = con.sql(f"SELECT * FROM main.{table}")
+        return rel.columns, sorted(rel.fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("table", EQUAL_TABLES)
+def test_county_shards_equal_the_whole_month_table_by_table(runs, table):
+    whole, sharded = (_sorted_rows(runs[m]["warehouse"], table) for m in ("none", "county"))
+    assert whole[0] == sharded[0]                    # same columns, same order
+    assert len(whole[1]) > 0 or table in ("resolved_alerts", "withheld_evaluations")
+    only_whole = [r for r in whole[1] if r not in set(sharded[1])][:3]
+    only_sharded = [r for r in sharded[1] if r not in set(whole[1])][:3]
+    assert (only_whole, only_sharded, len(whole[1])) == ([], [], len(sharded[1]))
+
+
+def test_county_shards_publish_the_same_staff_files(runs):
+    """Every published file (town lists, workbooks, report, audit sample) byte for byte: the
+    manifests' checksums of each month, whole and sharded."""
+    import json
+    for m in MONTHS:
+        files = [{o["path"]: o["sha256"] for o in json.loads((runs[mode]["out"] / m / "manifest.json").read_text(encoding="utf-8"))["outputs"]}
+                 for mode in ("none", "county")]
+        assert files[0] == files[1] and len(files[0]) > 20, m
+
+
+def test_the_sharded_run_computed_each_county_in_its_own_step(runs, landing):
+    """One county_shard step per county (Dagster dynamic outputs), each month; the merge after them."""
+    instance = runs["county"]["instance"]
+    for outcome in runs["county"]["outcomes"]:
+        steps = {e.step_key for e in instance.all_logs(outcome.run_id) if e.is_dagster_event and e.dagster_event.event_type_value == "STEP_SUCCESS"}
+        shards = sorted(s for s in steps if s.startswith("county_shards.county_shard["))
+        assert shards == [f"county_shards.county_shard[{c}]" for c in sorted(c["code"] for c in landing[1]["counties"])], steps
+        assert "county_shards.merge_county_shards" in steps and "rules" not in steps
 
 
 def test_the_landing_holds_three_counties_of_one_prefecture(prefecture):
