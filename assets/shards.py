@@ -45,10 +45,10 @@ def shard_dir(staging: StagingResource, month: str) -> Path:
 @dg.op(out=dg.DynamicOut(str), ins={"after": dg.In(dg.Nothing)},
        description="按县划分本月：每人随其所在家庭的县（跨县者进入每个县），其余人员按身份证号的县。")
 @asset_guard
-def plan_county_shards(context: dg.OpExecutionContext, warehouse: WarehouseResource):
+def plan_county_shards(context: dg.OpExecutionContext, warehouse: WarehouseResource, policy: PolicyResource):
     month = Month.parse(context.partition_key)
     with warehouse.connect() as con:
-        counties = plan_shards(con, month)
+        counties = plan_shards(con, month, list(policy.load().counties))
     context.log.info(f"{month}：{len(counties)} 个县分片 {counties}")
     for county in counties:
         yield dg.DynamicOutput(county, mapping_key=county)

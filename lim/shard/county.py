@@ -36,7 +36,7 @@ def input_statements(county: str) -> dict[str, str]:
         kind = KIND.get(source) or ("person" if load_contract(source).id_column else None)
         if kind is None:
             raise ValueError(f"{source}: no shard routing for a source without ID numbers")
-        out[source] = kinds[kind].replace("{source}", source).replace("{county}", county)
+        out[source] = kinds[kind].replace("{source}", source).replace("{shard}", county)
     return out
 
 
@@ -80,7 +80,7 @@ def build_county_shard(path: Path, warehouse_path: str, county: str, month: str,
         info = build_rules(con, month, policy)
         counts = dict(con.sql("SELECT 'households', count(*) FROM months.households_monthly WHERE county_code = ? "
                               "UNION ALL SELECT 'alerts', count(*) FROM months.alerts WHERE month = ? AND county_code = ?",
-                              params=[county, month, county]).fetchall())
+                              params=[county, month, county]).fetchall())  # (its own county's; the merge decides)
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")
     finally:

@@ -47,6 +47,8 @@ def _shard_has(con, alias: str, table: str) -> bool:
 
 def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dict:
     """`shards`: county → shard file. Replaces the month's persons, households and rules tables."""
+    if not shards:
+        raise ValueError(f"{month}：没有可合并的县分片")
     statements = _statements()
     counties = sorted(shards)
     load_month_parameters(con, month, policy)
@@ -58,9 +60,11 @@ def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dic
             raise ValueError(f"not a county code: {county!r}")
         con.execute(f"ATTACH {_quote(shards[county])} AS shard_{county} (READ_ONLY)")
     try:
+        # a household belongs to the shard of its county (months.shard_counties; else the first shard)
         con.execute("CREATE OR REPLACE TEMP TABLE owned_households AS " + " UNION ALL ".join(
-            f"SELECT '{c}' AS shard, household_source, household_id FROM shard_{c}.months.households_monthly "
-            f"WHERE county_code = '{c}'" for c in counties))
+            f"SELECT '{c}' AS shard, h.household_source, h.household_id FROM shard_{c}.months.households_monthly h "
+            f"WHERE coalesce((SELECT s.shard FROM months.shard_counties s WHERE s.county_code = h.county_code), "
+            f"(SELECT min(shard) FROM months.shard_counties)) = '{c}'" for c in counties))
         first = counties[0]
         for table in SAME_IN_EVERY_SHARD:
             con.execute(f"CREATE OR REPLACE TABLE months.{table} AS SELECT * FROM shard_{first}.months.{table}")
@@ -72,7 +76,7 @@ def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dic
             if table not in MONTH_ROWS:  # the first shard's columns, in its order (each shard ran the same SQL)
                 con.execute(f"CREATE OR REPLACE TABLE months.{table} AS SELECT * FROM shard_{present[0]}.months.{table} WITH NO DATA")
             for county in present:
-                con.execute(statements[kind].replace("{table}", table).replace("{county}", county))
+                con.execute(statements[kind].replace("{table}", table).replace("{shard}", county))
             merged[table] = con.sql(f"SELECT count(*) FROM months.{table}").fetchall()[0][0]
         con.execute("DROP TABLE IF EXISTS months.shard_persons")
         con.execute("DROP TABLE IF EXISTS months.shard_counties")
