@@ -186,7 +186,7 @@ def ensure_landing(size: str, households: int, data: Path, reuse: str | None, me
 
 
 def landing_bytes(landing: Path) -> int:
-    return sum(p.stat().st_size for p in (landing / MONTH).iterdir() if p.is_file())
+    return sum(p.stat().st_size for p in (landing / MONTH).rglob("*") if p.is_file())  # county sub-folders too
 
 
 # ---------------------------------------------------------------------------------------------
