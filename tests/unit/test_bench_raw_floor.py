@@ -131,3 +131,21 @@ def test_mapped_steps_and_critical_path():
     assert result_name("prefecture") == "prefecture"
     assert result_name("prefecture", "county", "multiprocess") == "prefecture-county-shards-multiprocess"
     assert result_name("county", executor="multiprocess", counties=3) == "county-3-counties-multiprocess"
+
+
+def test_county_subfolders_read_together(landing, tmp_path):
+    """A landing with one sub-folder per county: each source's files read in one read_csv."""
+    month = tmp_path / "sharded" / MONTH
+    present = [s for s in SOURCES if landing_files(landing, s)]
+    for s in present:
+        rows = _rows(landing / f"{s}.csv")
+        half = (len(rows) + 1) // 2
+        for county, part in (("410523", rows[:half]), ("410524", rows[half:] or rows[:1])):
+            (month / county).mkdir(parents=True, exist_ok=True)
+            _write(month / county / f"{s}.csv", part)
+    res = run_raw_floor(month, memory="1GB", threads=1, workdir=tmp_path)
+    for s in present:
+        n = len(_rows(landing / f"{s}.csv"))
+        assert res["tables"][f"r_{s}"] == (n if n > 1 else 2), s
+        assert res["landing_files"][s] == [f"410523/{s}.csv", f"410524/{s}.csv"]
+    assert "union_by_name = true" in res["sql"]
