@@ -17,14 +17,16 @@ ORDER = ["county", "prefecture", "province"]
 SERIES = [("total_seconds", "total (end to end)", "#000000", 2.5), ("ingest", "ingest", "#1f77b4", 1.5),
           ("reconcile", "reconcile", "#ff7f0e", 1.5), ("rules", "rules", "#2ca02c", 1.5),
           ("quality", "quality (GX)", "#d62728", 1.5), ("publish", "publish", "#9467bd", 1.5),
-          ("floor_seconds", "floor (DuckDB alone)", "#7f7f7f", 2.0)]
+          ("floor_seconds", "floor (DuckDB alone)", "#7f7f7f", 2.0),
+          ("raw_floor_seconds", "raw floor (from the CSVs)", "#8c564b", 2.0)]
 
 
 def load(results: Path, extrapolate: bool = True) -> list[dict]:
     out = []
     for p in sorted(results.glob("*.json")):
         r = json.loads(p.read_text(encoding="utf-8"))
-        if "households" in r and "total_seconds" in r:
+        # the default choices only: a shards/executor/counties run has a suffixed name
+        if "households" in r and "total_seconds" in r and p.stem == r.get("size"):
             out.append(r)
     out.sort(key=lambda r: r["households"])
     if extrapolate and out and out[-1]["households"] < 5_000_000 and len(out) >= 2:
@@ -40,7 +42,9 @@ def extrapolated(r: dict, households: int) -> dict:
     e.update({"size": "province", "households": households, "extrapolated_from": r["size"], "extrapolated": True,
               "factor": round(k, 2),
               "total_seconds": r["total_seconds"] * k, "floor_seconds": r["floor_seconds"] * k if r["floor_seconds"] else None,
-              "ratio_to_floor": r["ratio_to_floor"], "cpu_seconds": r.get("cpu_seconds", 0) * k,
+              "ratio_to_floor": r["ratio_to_floor"],
+              "raw_floor_seconds": r["raw_floor_seconds"] * k if r.get("raw_floor_seconds") else None,
+              "total_over_raw_floor": r.get("total_over_raw_floor"), "cpu_seconds": r.get("cpu_seconds", 0) * k,
               "floor_cpu_seconds": (r.get("floor_cpu_seconds") or 0) * k,
               "stages": {s: v * k for s, v in r["stages"].items()},
               "stages_cpu_seconds": {s: v * k for s, v in r.get("stages_cpu_seconds", {}).items()},
@@ -100,7 +104,7 @@ def svg(rows: list[dict]) -> str:
         pts = [(px(r["households"]), py(value(r, key)), r.get("extrapolated")) for r in rows if value(r, key)]
         if not pts:
             continue
-        dash = ' stroke-dasharray="6,3"' if key == "floor_seconds" else ""
+        dash = ' stroke-dasharray="6,3"' if key in ("floor_seconds", "raw_floor_seconds") else ""
         measured = [(x, y) for x, y, ex in pts if not ex]
         e.append(f'<polyline fill="none" stroke="{color}" stroke-width="{width}"{dash} points="'
                  + " ".join(f"{x:.1f},{y:.1f}" for x, y in measured) + '"/>')
@@ -125,7 +129,8 @@ def svg(rows: list[dict]) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("| size | households | landing rows | total s | ingest | reconcile | rules | quality | checks | publish "
-            "| Dagster + imports | floor s | total / floor | CPU s (floor) | peak RSS | rows/s |")
+            "| Dagster + imports | floor s | total / floor | raw floor s | total / raw floor | CPU s (floor, raw floor) "
+            "| peak RSS | rows/s | load |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         st = r["stages"]
@@ -137,7 +142,12 @@ def table(rows: list[dict]) -> str:
             f"| {name} | {r['households']:,} | {r['counts']['landing_rows']:,} | **{r['total_seconds']:.0f}** "
             + "".join(f"| {st.get(k, 0):.1f} " for k in ("ingest", "reconcile", "rules", "quality", "checks", "publish"))
             + f"| {other:.1f} | {r['floor_seconds'] or float('nan'):.1f} | {r['ratio_to_floor'] or float('nan'):.1f}× "
-            f"| {r.get('cpu_seconds') or 0:.0f} ({r.get('floor_cpu_seconds') or 0:.1f}) | {mem} | {r['rows_per_second']:,} |")
+            + (f"| {r['raw_floor_seconds']:.1f} | **{r['total_over_raw_floor']:.1f}×** " if r.get("raw_floor_seconds")
+               else "| not measured | — ")
+            + f"| {r.get('cpu_seconds') or 0:.0f} ({r.get('floor_cpu_seconds') or 0:.1f}, "
+            + (f"{r['raw_floor_cpu_seconds']:.1f}" if r.get("raw_floor_cpu_seconds") else "—")
+            + f") | {mem} | {r['rows_per_second']:,} "
+            + ("| — |" if ex else f"| {r['load_average_before'][0]:.1f}→{r['load_average_after'][0]:.1f} |"))
     return "\n".join(lines)
 
 

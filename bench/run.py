@@ -2,6 +2,7 @@
 
     python -m bench.run --size county|prefecture|province [--households N] [--reuse DIR]
                         [--out bench/results] [--data bench/data] [--duckdb-memory 6GB]
+                        [--shards none|county] [--executor in_process|multiprocess] [--counties N]
 
 1. Landing data: `python -m generator --households N --months 1 --start 2026-06 --seed 1
    --no-truth` into <data>/<size>-<N>/ (git-ignored), reused when it is already there (or the
@@ -11,11 +12,19 @@
    in-process, recorded in a Dagster instance under the work folder) against a fresh warehouse.
    Per-stage wall time comes from the run's STEP_START/STEP_SUCCESS events; the total is the
    child's wall time from interpreter start to exit (imports, Dagster, everything).
-3. The floor (bench/floor.py), in the same benchmark run, on the month's staged Parquet.
+3. The floors (bench/floor.py), in the same benchmark run, each in a process of its own: the
+   floor on the month's staged Parquet (`floor_seconds`), and the raw floor on the month's landing
+   CSVs (`raw_floor_seconds`, issue #19's floor: parsing and ID normalization included).
 4. Peak memory: the child's ru_maxrss (wait4), and the sum of RSS over the child's process
    tree sampled every 0.2 s from /proc; the larger is reported.
 
-Results: <out>/<size>.json (small), and a one-line summary on stdout.
+County shards: `--shards` sets LIM_SHARDS and `--executor` LIM_EXECUTOR in the child's environment;
+`--counties N` has the generator write N counties (`python -m generator --counties N`) into a data
+folder of its own. A non-default choice gives the result file a suffix
+(`prefecture-county-shards-multiprocess.json`). Steps of a dynamic output keep their mapping key
+(`county_shard[360726]`) in `steps`; `critical_path` splits them from the global steps.
+
+Results: <out>/<size>[-suffix].json (small), and a one-line summary on stdout.
 """
 from __future__ import annotations
 
@@ -35,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"county": 50_000, "prefecture": 500_000, "province": 5_000_000}
 MONTH = "2026-06"
 SEED = 1
+SHARDS = ("none", "county")
+EXECUTORS = ("in_process", "multiprocess")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,13 +143,21 @@ def run_measured(cmd: list[str], env: dict | None = None, log: Path | None = Non
 # ---------------------------------------------------------------------------------------------
 # landing data
 # ---------------------------------------------------------------------------------------------
-def ensure_landing(size: str, households: int, data: Path, reuse: str | None, messy_rate: float) -> tuple[Path, dict]:
+def generator_takes(option: str) -> bool:
+    """Whether `python -m generator` knows `option` (from its --help)."""
+    out = subprocess.run([sys.executable, "-m", "generator", "--help"], cwd=ROOT, capture_output=True, text=True)
+    return option in out.stdout
+
+
+def ensure_landing(size: str, households: int, data: Path, reuse: str | None, messy_rate: float,
+                   counties: int | None = None) -> tuple[Path, dict]:
     if reuse:
         landing = Path(reuse)
         if not (landing / MONTH).is_dir():
             raise SystemExit(f"--reuse {landing}: no {MONTH}/ folder in it")
         return landing, {"generated": False, "reused": str(landing)}
-    name = f"{size}-{households}" + (f"-messy{messy_rate}" if messy_rate else "")
+    name = (f"{size}-{households}" + (f"-counties{counties}" if counties else "")
+            + (f"-messy{messy_rate}" if messy_rate else ""))
     landing = data / name
     marker = landing / ".complete"
     if marker.exists():
@@ -146,17 +165,85 @@ def ensure_landing(size: str, households: int, data: Path, reuse: str | None, me
     shutil.rmtree(landing, ignore_errors=True)
     cmd = [sys.executable, "-m", "generator", "--households", str(households), "--months", "1", "--start", MONTH,
            "--seed", str(SEED), "--out", str(landing), "--no-truth", "--messy-rate", str(messy_rate)]
+    if counties:
+        if not generator_takes("--counties"):
+            raise SystemExit(f"--counties {counties}: this generator does not take --counties yet (`python -m generator "
+                             "--help` lists no such option; it is being added). Run without --counties, or give "
+                             "a landing folder of several counties with --reuse.")
+        cmd += ["--counties", str(counties)]
     print(f"generating {households:,} households into {landing} ...", file=sys.stderr, flush=True)
     m = run_measured(cmd, log=data / f"{name}.generate.log")
     if m["returncode"] != 0:
-        raise SystemExit(f"generator failed, see {data / f'{name}.generate.log'}")
+        log = data / f"{name}.generate.log"
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        if counties and "--counties" in text and ("unrecognized" in text or "invalid" in text):
+            raise SystemExit(f"the generator rejected --counties {counties}: {text.strip().splitlines()[-1]} "
+                             f"(see {log})")
+        raise SystemExit(f"generator failed, see {log}")
     info = {"generate_seconds": m["seconds"], "generate_peak_rss_mb": m["peak_rss_mb"]}
     marker.write_text(json.dumps(info))
     return landing, {"generated": True, **info}
 
 
 def landing_bytes(landing: Path) -> int:
-    return sum(p.stat().st_size for p in (landing / MONTH).iterdir() if p.is_file())
+    return sum(p.stat().st_size for p in (landing / MONTH).rglob("*") if p.is_file())  # county sub-folders too
+
+
+# ---------------------------------------------------------------------------------------------
+# steps of dynamic outputs (county shards)
+# ---------------------------------------------------------------------------------------------
+def split_step_key(step_key: str) -> tuple[str, str | None]:
+    """`county_shard[360726]` → ("county_shard", "360726"); a step without a mapping key → (key, None)."""
+    if "[" in step_key and step_key.endswith("]"):
+        op, key = step_key.split("[", 1)
+        return op, key[:-1]
+    return step_key, None
+
+
+def critical_path(steps: dict) -> dict:
+    """The global steps (step keys without `[`) against the mapped ones (`op[key]`: the county
+    shards), from the `steps` of a result (each with `seconds`).
+
+    `serial_seconds` is every step one after another (the in-process executor); `critical_path_seconds`
+    is the global steps one after another plus the slowest mapping key (the sum of its steps), as
+    if the shards of different keys ran side by side; `global_share` is the global steps' part of
+    it. Per op: count, sum and max of its mapped steps."""
+    glob = {k: v["seconds"] for k, v in steps.items() if "[" not in k}
+    mapped = {k: v["seconds"] for k, v in steps.items() if "[" in k}
+    per_key: dict[str, float] = {}
+    per_op: dict[str, dict] = {}
+    for k, sec in mapped.items():
+        op, key = split_step_key(k)
+        per_key[key or k] = per_key.get(key or k, 0.0) + sec
+        o = per_op.setdefault(op, {"count": 0, "sum_seconds": 0.0, "max_seconds": 0.0, "max_key": None})
+        o["count"] += 1
+        o["sum_seconds"] += sec
+        if sec >= o["max_seconds"]:
+            o["max_seconds"], o["max_key"] = sec, key
+    g = sum(glob.values())
+    slowest = max(per_key, key=per_key.get) if per_key else None
+    shard_max = per_key[slowest] if slowest else 0.0
+    crit = g + shard_max
+    r3 = lambda x: round(x, 3)  # noqa: E731
+    return {"global_steps": len(glob), "global_seconds": r3(g),
+            "shard_steps": len(mapped), "shard_keys": len(per_key),
+            "shard_sum_seconds": r3(sum(mapped.values())), "shard_max_seconds": r3(shard_max),
+            "slowest_key": slowest, "serial_seconds": r3(g + sum(mapped.values())),
+            "critical_path_seconds": r3(crit), "global_share": round(g / crit, 3) if crit else None,
+            "by_op": {op: {**o, "sum_seconds": r3(o["sum_seconds"]), "max_seconds": r3(o["max_seconds"])}
+                      for op, o in sorted(per_op.items())}}
+
+
+def result_name(size: str, shards: str = "none", executor: str = "in_process", counties: int | None = None) -> str:
+    """<size>, with a suffix for each non-default choice: prefecture-county-shards-multiprocess."""
+    parts = [size]
+    if counties:
+        parts.append(f"{counties}-counties")
+    if shards != "none":
+        parts.append(f"{shards}-shards")
+    if executor != "in_process":
+        parts.append(executor.replace("_", "-"))
+    return "-".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,11 +309,14 @@ def child(cfg_path: str) -> int:
             starts[ev.step_key] = e.timestamp
         elif ev.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
             t0 = starts.get(ev.step_key, e.timestamp)
+            op, key = split_step_key(ev.step_key)
             steps[ev.step_key] = {"seconds": round(e.timestamp - t0, 3),
                                   "cpu_seconds": round(cpu_at(e.timestamp) - cpu_at(t0), 2),
                                   "peak_rss_mb": rss_between(t0, e.timestamp),
-                                  "group": groups.get(ev.step_key, "other"),
+                                  "group": groups.get(op, "other"),
                                   "ok": ev.event_type == dg.DagsterEventType.STEP_SUCCESS}
+            if key is not None:  # a dynamic output's step, kept per mapping key
+                steps[ev.step_key] |= {"op": op, "mapping_key": key}
     stages: dict[str, float] = {}
     stages_cpu: dict[str, float] = {}
     for s in steps.values():
@@ -259,11 +349,13 @@ STAGE_ORDER = ["ingest", "reconcile", "rules", "quality", "checks", "publish"]
 
 
 def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, memory: str | None,
-          keep: bool, messy_rate: float, skip_floor: bool) -> dict:
+          keep: bool, messy_rate: float, skip_floor: bool, shards: str = "none", executor: str = "in_process",
+          counties: int | None = None) -> dict:
     data.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    landing, gen = ensure_landing(size, households, data, reuse, messy_rate)
-    work = data / f"work-{size}-{households}"
+    landing, gen = ensure_landing(size, households, data, reuse, messy_rate, counties)
+    name = result_name(size if households == SIZES[size] else f"{households // 1000}k", shards, executor, counties)
+    work = data / f"work-{name}-{households}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     cfg = {"month": MONTH, "landing": str(landing), "warehouse": str(work / "wh" / "warehouse.duckdb"),
@@ -274,6 +366,8 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
     env.pop("LIM_FAULT", None)
     if memory:
         env["LIM_DUCKDB_MEMORY"] = memory
+    env["LIM_SHARDS"] = shards
+    env["LIM_EXECUTOR"] = executor
     load0 = os.getloadavg()
     print(f"running {MONTH} of {landing} (load {load0[0]:.1f}) ...", file=sys.stderr, flush=True)
     m = run_measured([sys.executable, "-m", "bench.run", "--_child", str(work / "cfg.json")], env=env,
@@ -289,6 +383,14 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
         floor = json.loads((work / "floor.json").read_text())
         floor["process_seconds"] = fl["seconds"]
         floor["process_peak_rss_mb"] = fl["peak_rss_mb"]
+        rf = run_measured([sys.executable, "-m", "bench.floor", "--landing", str(landing / MONTH),
+                           "--memory", memory or env.get("LIM_DUCKDB_MEMORY", "6GB"), "--workdir", str(work),
+                           "--json", str(work / "raw_floor.json")], env=env, log=work / "raw_floor.log")
+        if rf["returncode"] != 0 or not (work / "raw_floor.json").exists():
+            raise SystemExit(f"the raw floor failed, see {work / 'raw_floor.log'}")
+        raw = json.loads((work / "raw_floor.json").read_text())
+        raw["process_seconds"] = rf["seconds"]
+        raw["process_peak_rss_mb"] = rf["peak_rss_mb"]
     load1 = os.getloadavg()
     counts = child_res["counts"]
     total = m["seconds"]
@@ -296,11 +398,15 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
         "size": size, "households": households, "month": MONTH, "seed": SEED, "messy_rate": messy_rate,
         "command": " ".join(["python -m bench.run", "--size", size]
                             + (["--households", str(households)] if households != SIZES[size] else [])
-                            + (["--duckdb-memory", memory] if memory else [])),
+                            + (["--duckdb-memory", memory] if memory else [])
+                            + (["--shards", shards] if shards != "none" else [])
+                            + (["--executor", executor] if executor != "in_process" else [])
+                            + (["--counties", str(counties)] if counties else [])),
         "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(), "versions": versions(),
         "load_average_before": [round(x, 2) for x in load0], "load_average_after": [round(x, 2) for x in load1],
         "duckdb_memory_limit": memory or os.environ.get("LIM_DUCKDB_MEMORY", "6GB"), "duckdb_threads": 2,
+        "shards": shards, "executor": executor, "counties": counties,
         "landing": {"path": str(landing), "bytes": landing_bytes(landing), **gen},
         "success": child_res["success"], "message": child_res["message"],
         "total_seconds": total, "run_month_seconds": child_res["run_month_seconds"],
@@ -311,6 +417,7 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
         "cpu_seconds": round(m["user_cpu_s"] + m["sys_cpu_s"] + m["forkserver_cpu_s"], 1),
         "dagster_overhead_seconds": round(child_res["run_month_seconds"] - child_res["steps_sum_seconds"], 2),
         "steps": child_res["steps"],
+        "critical_path": critical_path(child_res["steps"]),
         "peak_rss_mb": m["peak_rss_mb"], "process": m,
         "counts": counts,
         "rows_per_second": round((counts["landing_rows"] or 0) / total) if total else None,
@@ -318,10 +425,18 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
         "floor_cpu_seconds": round(fl["user_cpu_s"] + fl["sys_cpu_s"], 1) if floor else None,
         "ratio_to_floor": round(total / floor["seconds"], 2) if floor and floor["seconds"] else None,
         "floor": {k: v for k, v in (floor or {}).items() if k != "sql"} or None,
+        "raw_floor_seconds": raw["seconds"] if floor else None,
+        "raw_floor_cpu_seconds": round(rf["user_cpu_s"] + rf["sys_cpu_s"], 1) if floor else None,
+        "total_over_raw_floor": round(total / raw["seconds"], 2) if floor and raw["seconds"] else None,
+        # CPU against CPU: on a shared machine the steadier ratio (the child's CPU includes the GX worker's)
+        "cpu_over_raw_floor_cpu": (round((m["user_cpu_s"] + m["sys_cpu_s"] + m["forkserver_cpu_s"])
+                                         / (rf["user_cpu_s"] + rf["sys_cpu_s"]), 2)
+                                   if floor and rf["user_cpu_s"] + rf["sys_cpu_s"] else None),
+        "raw_floor": {k: v for k, v in raw.items() if k != "sql"} if floor else None,
     }
     if households != SIZES[size]:  # a size of its own: named by its households
         res["size"] = f"{households // 1000}k"
-    (out / f"{res['size']}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / f"{name}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return res
@@ -329,13 +444,27 @@ def bench(size: str, households: int, data: Path, out: Path, reuse: str | None, 
 
 def summary(r: dict) -> str:
     st = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
-    fl = f"floor {r['floor_seconds']:.1f} s (x{r['ratio_to_floor']})" if r["floor_seconds"] else "floor not run"
+    fl = (f"floor {r['floor_seconds']:.1f} s (x{r['ratio_to_floor']}), raw floor {r['raw_floor_seconds']:.1f} s "
+          f"(x{r['total_over_raw_floor']}; CPU x{r.get('cpu_over_raw_floor_cpu')})" if r["floor_seconds"] else "floors not run")
     cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.get("stages_cpu_seconds", {}).items())
     return (f"{r['size']} {r['households']:,} households, {r['counts']['landing_rows']:,} landing rows: "
-            f"CPU {r.get('cpu_seconds')} s [{cpu}], floor CPU {r.get('floor_cpu_seconds')} s; "
+            f"CPU {r.get('cpu_seconds')} s [{cpu}], floor CPU {r.get('floor_cpu_seconds')} s, "
+            f"raw floor CPU {r.get('raw_floor_cpu_seconds')} s; "
             f"total {r['total_seconds']:.1f} s [{st}; dagster+imports "
             f"{r['total_seconds'] - sum(r['stages'].values()):.1f}], {fl}, peak RSS {r['peak_rss_mb']:,.0f} MB, "
-            f"{r['rows_per_second']:,} rows/s, success={r['success']}")
+            f"{r['rows_per_second']:,} rows/s, load {r['load_average_before'][0]:.1f}→{r['load_average_after'][0]:.1f}, "
+            f"success={r['success']}" + _shard_note(r))
+
+
+def _shard_note(r: dict) -> str:
+    cp = r.get("critical_path") or {}
+    choice = f"; shards={r.get('shards', 'none')}, executor={r.get('executor', 'in_process')}, counties={r.get('counties')}"
+    if not cp.get("shard_steps"):
+        return choice if (r.get("shards", "none") != "none" or r.get("executor", "in_process") != "in_process"
+                          or r.get("counties")) else ""
+    return (choice + f"; global steps {cp['global_seconds']:.1f} s, {cp['shard_steps']} shard steps over "
+            f"{cp['shard_keys']} keys: sum {cp['shard_sum_seconds']:.1f} s, max {cp['shard_max_seconds']:.1f} s "
+            f"({cp['slowest_key']}); global share {cp['global_share']}")
 
 
 def main(argv=None) -> int:
@@ -350,11 +479,17 @@ def main(argv=None) -> int:
     ap.add_argument("--duckdb-memory", default=None, help="DuckDB memory_limit (LIM_DUCKDB_MEMORY, default 6GB)")
     ap.add_argument("--messy-rate", type=float, default=0.0)
     ap.add_argument("--keep", action="store_true", help="keep the work folder (warehouse, staged, outputs)")
-    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--no-floor", action="store_true", help="run neither floor")
+    ap.add_argument("--shards", choices=SHARDS, default="none", help="LIM_SHARDS of the child (county shards)")
+    ap.add_argument("--executor", choices=EXECUTORS, default="in_process", help="LIM_EXECUTOR of the child")
+    ap.add_argument("--counties", type=int, default=None,
+                    help="generate N counties (python -m generator --counties N) into a data folder of their own")
     a = ap.parse_args(argv)
+    if a.counties is not None and a.counties < 1:
+        ap.error("--counties: at least 1")
     households = a.households or SIZES[a.size]
     r = bench(a.size, households, Path(a.data), Path(a.out), a.reuse, a.duckdb_memory, a.keep, a.messy_rate,
-              a.no_floor)
+              a.no_floor, a.shards, a.executor, a.counties)
     print(summary(r))
     return 0 if r["success"] else 1
 
