@@ -18,6 +18,15 @@ from lim.quality.build import gx_child_rows
 from lim.warehouse import warehouse
 
 
+# The steps that open the warehouse (every asset but the ingest ones `staged_<source>`, which only
+# write Parquet under the staging folder, and every asset check) carry these tags: DuckDB allows one
+# writer per file, so whatever the executor at most one of them runs at a time (pipelines/executors.py):
+# the multiprocess executor limits the tag `lim/writer` to one step, and the Celery executor sends
+# them to the queue `lim_warehouse`, which one worker of concurrency 1 consumes (docs/deploy.md).
+WAREHOUSE_QUEUE = "lim_warehouse"
+WAREHOUSE_STEP_TAGS = {"lim/writer": "warehouse", "dagster-celery/queue": WAREHOUSE_QUEUE}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file. Heavy joins run here; a big month spills to temp_dir."""
 

@@ -19,7 +19,7 @@ from assets.rules import rules_assets
 from checks.asset_checks import asset_checks
 from lim.core import settings
 from lim.core.settings import Settings
-from pipelines.jobs import feedback_job, monthly_job
+from pipelines.jobs import feedback_job, make_monthly_job, monthly_job
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import feedback_sensor, landing_sensor
 
@@ -61,3 +61,13 @@ defs = dg.Definitions(
     sensors=[landing_sensor, feedback_sensor],
     resources=build_resources(),
 )
+
+
+def monthly_job_def() -> dg.JobDefinition:
+    """The monthly job of the Definitions, built from the settings of the calling process: the
+    target of `dg.reconstructable` when the runner uses the multiprocess or Celery executor
+    (pipelines/runner.py). Each child process and Celery worker calls it after importing this
+    module; the run's locations come from the run config (runner.resource_run_config), so a worker
+    whose own LIM_* locations differ still opens the run's warehouse."""
+    return dg.Definitions(assets=[*ALL_ASSETS, *feedback_assets], asset_checks=all_checks(),
+                          jobs=[make_monthly_job()], resources=build_resources()).resolve_job_def("monthly_job")

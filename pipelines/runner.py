@@ -1,5 +1,6 @@
-"""Running months through Dagster from the command line (in-process, recorded in the local
-Dagster instance so that `lim ui` shows the run history)."""
+"""Running months through Dagster from the command line (recorded in the local Dagster instance so
+that `lim ui` shows the run history): in-process by default, or on the multiprocess or Celery
+executor (LIM_EXECUTOR, pipelines/executors.py) — the same checks, locks, audit and outcome for each."""
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +15,7 @@ import dagster as dg
 
 from assets.guard import check_run_locations
 from assets.partitions import monthly_partitions
+from lim.core import settings
 from lim.core.hashing import sha256_file
 from lim.core.month import Month, MonthError
 from lim.core.paths import DEFAULT_VAR, PathConflict, landing_links_outside
@@ -22,7 +24,8 @@ from lim.publish.analyst_copy import PseudonymKeyError, load_key
 from lim.publish.files import complete_pending_swap, recover_outputs
 from lim.warehouse.locks import MonthLocked, lock_is_free, lock_path, month_lock, warehouse_lock
 from lim.warehouse.warehouse import WarehouseError
-from pipelines.definitions import ALL_ASSETS, all_checks
+from pipelines.definitions import ALL_ASSETS, all_checks, monthly_job_def
+from pipelines.executors import uses_child_processes
 
 
 class FatalError(RuntimeError):
@@ -236,18 +239,21 @@ def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, qui
         recover_outputs(Path(resources["output"].root), month)  # a run killed mid-swap left <out>/<M> aside
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
         started = datetime.now(timezone.utc).replace(tzinfo=None)
-        if "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
+        tags = {"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
+                "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)}
+        in_process = not uses_child_processes()
+        if in_process and "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
             resources["quality"].warm_up(month)
         # A quiet run's Dagster log is held back until the run is over: a month that stops for a
         # fatal reason (the roster, below) is one line on stderr, not a page of step failures.
         held = io.StringIO() if quiet else None
         with contextlib.redirect_stderr(held) if held is not None else contextlib.nullcontext():
-            result = dg.materialize(
-                [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
-                instance=instance, raise_on_error=False, run_config=run_config,
-                tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
-                      "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)},
-            )
+            if in_process:
+                result = dg.materialize(
+                    [*ALL_ASSETS, *all_checks()], partition_key=month, resources=resources,
+                    instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
+            else:
+                result = execute_in_child_processes(month, resources, instance, run_config, tags)
         restrict_warehouse_files(resources["warehouse"].path)
     finally:
         os.umask(previous_umask)
@@ -267,6 +273,56 @@ def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, qui
     ) or "运行失败（见 Dagster 运行日志）"
     audit_failure(resources, month, result.run_id, started, failed_steps)
     return RunOutcome(month, False, result.run_id, folder, message)
+
+
+def execute_in_child_processes(month: Month, resources: dict, instance: dg.DagsterInstance, run_config: dict,
+                               tags: dict):
+    """The month on the multiprocess or Celery executor: `dg.execute_job` on the reconstructable
+    monthly job (pipelines/definitions.py monthly_job_def), which each child process and Celery
+    worker imports again. Python objects do not cross to them, so the run's resources travel as
+    run config (resource_run_config: every field of each resource, stored with the run, read by
+    the workers from the instance) and its locations as LIM_* variables of this process while the
+    run lasts (inherited by the multiprocess executor's children; Celery workers have their own
+    environment, docs/deploy.md)."""
+    if instance.is_ephemeral:
+        raise FatalError(f"{settings.var_of('executor')}={settings.current().executor} 需要持久的 Dagster 实例"
+                         f"（DAGSTER_HOME）：子进程和 Celery 工作进程从中读取运行")
+    config = {**run_config, **resource_run_config(resources)}
+    with location_environment(resources):
+        return dg.execute_job(dg.reconstructable(monthly_job_def), instance=instance, run_config=config,
+                              tags={**tags, "dagster/partition": str(month)}, raise_on_error=False)
+
+
+def resource_run_config(resources: dict) -> dict:
+    """The run config of `resources` (each a ConfigurableResource): every field as it is here, so
+    each step, wherever it runs, builds the same resources. No background GX worker: the steps run
+    in different processes, `quality_results` validates the staged files itself (the same suites)."""
+    config = {}
+    for key, resource in resources.items():
+        fields = resource.model_dump()
+        if key == "quality":
+            fields["background"] = False
+        config[key] = {"config": fields}
+    return {"resources": config}
+
+
+@contextlib.contextmanager
+def location_environment(resources: dict):
+    """The run's locations as LIM_* variables (lim/core/settings.py) while the run lasts, restored after."""
+    variables = settings.location_environment({
+        "warehouse": os.path.abspath(resources["warehouse"].path), "landing": os.path.abspath(resources["landing"].root),
+        "staged": os.path.abspath(resources["staging"].root), "out": os.path.abspath(resources["output"].root),
+        "policy": os.path.abspath(resources["policy"].path)})
+    before = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield variables
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _fatal_cause(result) -> str | None:

@@ -59,3 +59,20 @@ def test_current_follows_the_environment(monkeypatch):
     assert settings.current().fail_at == ("alerts",)
     monkeypatch.setenv("LIM_READ_MAX_CELL_CHARS", "9")
     assert limits.current().max_cell_chars == 9
+
+
+def test_the_executor_settings_make_the_monthly_jobs_executor():
+    from pipelines.executors import executor_def, uses_child_processes
+
+    assert (Settings().executor, Settings().max_processes) == ("in_process", 2) and not uses_child_processes(Settings())
+    with pytest.raises(SettingsError, match="LIM_EXECUTOR"):
+        Settings.from_env({"LIM_EXECUTOR": "threads"})
+    assert executor_def(Settings()).name == "in_process"
+    multi = Settings.from_env({"LIM_EXECUTOR": "multiprocess", "LIM_MAX_PROCESSES": "3"})
+    assert executor_def(multi).name == "lim_multiprocess" and uses_child_processes(multi)
+    with pytest.raises(SettingsError, match="LIM_MAX_PROCESSES"):
+        executor_def(Settings.from_env({"LIM_EXECUTOR": "multiprocess", "LIM_MAX_PROCESSES": "0"}))
+    with pytest.raises(SettingsError, match="LIM_CELERY_BROKER"):
+        executor_def(Settings.from_env({"LIM_EXECUTOR": "celery"}))
+    celery = Settings.from_env({"LIM_EXECUTOR": "celery", "LIM_CELERY_BROKER": "redis://127.0.0.1:6379/0"})
+    assert executor_def(celery).name == "lim_celery"

@@ -1,0 +1,91 @@
+"""The sample month on Dagster's multiprocess executor (LIM_EXECUTOR=multiprocess, pipelines/executors.py)
+gives what the in-process run gives: the staff files of the published manifest byte for byte, and the
+warehouse's alerts, determinations, quarantine and quality results; the steps that open the warehouse
+ran one at a time, the ingest steps beside each other."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lim.core.paths import SAMPLE_LANDING
+from tests.runs import persistent_instance, run_months
+
+MONTH = "2026-06"
+TABLES = ("alerts", "determinations", "quarantine", "quality_results")
+
+
+def published(env: dict) -> dict:
+    """path -> sha256 of the month's published files (the manifest), Data Docs aside (they hold times)."""
+    manifest = json.loads((Path(env["out"]) / MONTH / "manifest.json").read_text(encoding="utf-8"))
+    return {o["path"]: o["sha256"] for o in manifest["outputs"] if not o["path"].startswith("data_docs/")}
+
+
+def table(env: dict, name: str) -> list[tuple]:
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
+    try:
+        exclude = " EXCLUDE (docs_built_in)" if name == "quality_results" else ""  # the staged folder's path
+        return con.sql(f"SELECT *{exclude} FROM main.{name} WHERE month = ? ORDER BY ALL", params=[MONTH]).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def runs():
+    root = Path(tempfile.mkdtemp(prefix="lim-executors-"))
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setenv("LIM_PSEUDONYM_KEY", "k" * 40)  # the same analysts' key in every step process
+        mp.delenv("LIM_EXECUTOR", raising=False)
+        in_process = run_months(root / "in_process", [MONTH], landing=SAMPLE_LANDING)
+        mp.setenv("LIM_EXECUTOR", "multiprocess")
+        mp.setenv("LIM_MAX_PROCESSES", "2")
+        multi = run_months(root / "multiprocess", [MONTH], landing=SAMPLE_LANDING,
+                           instance=persistent_instance(root / "dagster_home"))
+        yield {"in_process": in_process, "multiprocess": multi}
+    finally:
+        mp.undo()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_multiprocess_run_publishes_the_same_files(runs):
+    staff = published(runs["in_process"])
+    assert any(p.startswith("alerts/") for p in staff) and "alerts_all.csv" in staff
+    assert published(runs["multiprocess"]) == staff
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_the_multiprocess_run_writes_the_same_tables(runs, name):
+    rows = table(runs["in_process"], name)
+    assert rows, name
+    assert table(runs["multiprocess"], name) == rows
+
+
+def step_spans(env: dict) -> dict[str, tuple[float, float]]:
+    """step key -> (start, end) of the run's steps, from its event log."""
+    instance, run_id = env["instance"], env["outcomes"][0].run_id
+    spans: dict[str, list[float]] = {}
+    for e in instance.all_logs(run_id):
+        kind = e.dagster_event.event_type_value if e.dagster_event else None
+        if kind == "STEP_START":
+            spans[e.step_key] = [e.timestamp, e.timestamp]
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            spans[e.step_key][1] = e.timestamp
+    return {k: (a, b) for k, (a, b) in spans.items()}
+
+
+def test_each_step_ran_in_its_own_process_and_the_warehouse_had_one_writer(runs):
+    env = runs["multiprocess"]
+    run = env["instance"].get_run_by_id(env["outcomes"][0].run_id)
+    assert run.tags["lim/launcher"] == "lim" and run.tags["dagster/partition"] == MONTH
+    events = env["instance"].all_logs(run.run_id)
+    assert any("Launching subprocess for" in (e.message or "") for e in events)  # the multiprocess executor
+    spans = step_spans(env)
+    writers = sorted((a, b, k) for k, (a, b) in spans.items() if not k.startswith("staged_"))
+    assert len(writers) > 10
+    for (_, end, first), (start, _, second) in zip(writers, writers[1:]):
+        assert start >= end, f"{first} and {second} had the warehouse open at the same time"
