@@ -25,7 +25,7 @@ from lim.publish.files import complete_pending_swap, recover_outputs
 from lim.warehouse.locks import MonthLocked, lock_is_free, lock_path, month_lock, warehouse_lock
 from lim.warehouse.warehouse import WarehouseError
 from pipelines.definitions import ALL_ASSETS, all_checks, monthly_job_def
-from pipelines.executors import uses_child_processes
+from pipelines.executors import executor_def, uses_child_processes
 
 
 class FatalError(RuntimeError):
@@ -101,10 +101,20 @@ def preflight(month: str, resources: dict) -> Month:
     earlier months its history needs)."""
     month = as_month(month)
     check_partition(month)
+    check_executor()
     check_locations(resources)
     check_inputs(month, resources)
     check_warehouse(resources)
     return month
+
+
+def check_executor() -> None:
+    """LIM_EXECUTOR and what it needs (LIM_MAX_PROCESSES at least 1; for celery LIM_CELERY_BROKER and
+    dagster-celery): one line before anything is created."""
+    try:
+        executor_def(settings.current())
+    except settings.SettingsError as e:
+        raise FatalError(str(e)) from None
 
 
 def check_inputs(month: Month, resources: dict) -> None:
@@ -206,6 +216,7 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
     lock."""
     month = as_month(month)
     check_partition(month)
+    check_executor()
     check_locations(resources)  # before the month's lock is created beside the warehouse
     check_inputs(month, resources)
     instance = instance or dagster_instance()

@@ -46,6 +46,27 @@ def persistent_instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.local_temp(str(home))
 
 
+def published_checksums(env: dict, month: str) -> dict:
+    """path -> sha256 of `month`'s published files (its manifest), Data Docs aside (they hold times)."""
+    import json
+
+    manifest = json.loads((Path(env["out"]) / month / "manifest.json").read_text(encoding="utf-8"))
+    return {o["path"]: o["sha256"] for o in manifest["outputs"] if not o["path"].startswith("data_docs/")}
+
+
+def month_rows(env: dict, table: str, month: str) -> list[tuple]:
+    """Every row of the warehouse view main.<table> for `month`, sorted (quality_results without the
+    path of the staged folder its Data Docs were built in)."""
+    import duckdb
+
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
+    try:
+        exclude = " EXCLUDE (docs_built_in)" if table == "quality_results" else ""
+        return con.sql(f"SELECT *{exclude} FROM main.{table} WHERE month = ? ORDER BY ALL", params=[month]).fetchall()
+    finally:
+        con.close()
+
+
 def copy_of(root: Path, prefix: str) -> Path:
     copy = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, copy, True)

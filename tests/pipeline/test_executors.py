@@ -4,34 +4,17 @@ warehouse's alerts, determinations, quarantine and quality results; the steps th
 ran one at a time, the ingest steps beside each other."""
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from lim.core.paths import SAMPLE_LANDING
-from tests.runs import persistent_instance, run_months
+from tests.runs import month_rows, persistent_instance, published_checksums, run_months
 
 MONTH = "2026-06"
 TABLES = ("alerts", "determinations", "quarantine", "quality_results")
-
-
-def published(env: dict) -> dict:
-    """path -> sha256 of the month's published files (the manifest), Data Docs aside (they hold times)."""
-    manifest = json.loads((Path(env["out"]) / MONTH / "manifest.json").read_text(encoding="utf-8"))
-    return {o["path"]: o["sha256"] for o in manifest["outputs"] if not o["path"].startswith("data_docs/")}
-
-
-def table(env: dict, name: str) -> list[tuple]:
-    con = duckdb.connect(str(env["warehouse"]), read_only=True)
-    try:
-        exclude = " EXCLUDE (docs_built_in)" if name == "quality_results" else ""  # the staged folder's path
-        return con.sql(f"SELECT *{exclude} FROM main.{name} WHERE month = ? ORDER BY ALL", params=[MONTH]).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +36,16 @@ def runs():
 
 
 def test_the_multiprocess_run_publishes_the_same_files(runs):
-    staff = published(runs["in_process"])
+    staff = published_checksums(runs["in_process"], MONTH)
     assert any(p.startswith("alerts/") for p in staff) and "alerts_all.csv" in staff
-    assert published(runs["multiprocess"]) == staff
+    assert published_checksums(runs["multiprocess"], MONTH) == staff
 
 
 @pytest.mark.parametrize("name", TABLES)
 def test_the_multiprocess_run_writes_the_same_tables(runs, name):
-    rows = table(runs["in_process"], name)
+    rows = month_rows(runs["in_process"], name, MONTH)
     assert rows, name
-    assert table(runs["multiprocess"], name) == rows
+    assert month_rows(runs["multiprocess"], name, MONTH) == rows
 
 
 def step_spans(env: dict) -> dict[str, tuple[float, float]]:
