@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -299,7 +300,9 @@ def execute_in_child_processes(month: Month, resources: dict, instance: dg.Dagst
         raise FatalError(f"{settings.var_of('executor')}={settings.current().executor} 需要持久的 Dagster 实例"
                          f"（DAGSTER_HOME）：子进程和 Celery 工作进程从中读取运行")
     config = {**run_config, **resource_run_config(resources)}
-    with location_environment(resources):
+    with location_environment(resources), warnings.catch_warnings():
+        # dagster-celery registers its task again for every step it sends (harmless, one warning each)
+        warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
         return dg.execute_job(dg.reconstructable(monthly_job_def), instance=instance, run_config=config,
                               tags={**tags, "dagster/partition": str(month)}, raise_on_error=False)
 
