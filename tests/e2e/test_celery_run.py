@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from lim.core.paths import ROOT, SAMPLE_LANDING
-from tests.runs import month_rows, persistent_instance, published_checksums, run_months
+from pipelines.runner import FatalError, run_month
+from tests.runs import county_env, month_rows, persistent_instance, published_checksums, run_months
 
 MONTH = "2026-06"
 TABLES = ("alerts", "determinations", "quarantine", "quality_results")
@@ -161,3 +162,28 @@ def test_both_workers_ran_steps_and_the_warehouse_steps_ran_on_one(runs, cluster
     for name, log in cluster["logs"].items():
         text = log.read_text(encoding="utf-8", errors="replace")
         assert "Task execute_plan[" in text and "无法启动读取进程" not in text, name
+
+
+def test_a_month_without_its_roster_stops_with_one_line_and_an_audit_row(runs, cluster):
+    """The outcome handling of run_month is the executor's too: 2026-07 without civil_affairs_members,
+    run into the Celery run's warehouse, stops with one line (exit status 2 for `lim run`), writes a
+    failed run_audit row naming the failed step, and leaves 2026-06 as published."""
+    root = cluster["root"] / "celery"
+    landing = cluster["root"] / "landing_without_roster"
+    shutil.copytree(SAMPLE_LANDING / "2026-07", landing / "2026-07")
+    for p in (landing / "2026-07").glob("civil_affairs_members.*"):
+        p.unlink()
+    before = published_checksums(runs["celery"], MONTH)
+    env = county_env(root, landing=landing)
+    with pytest.raises(FatalError) as e:
+        run_month("2026-07", env["resources"], instance=runs["celery"]["instance"])
+    assert "\n" not in str(e.value) and "civil_affairs_members" in str(e.value)
+    import duckdb
+
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
+    try:
+        rows = con.sql("SELECT status, message FROM run_audit WHERE month = '2026-07'").fetchall()
+    finally:
+        con.close()
+    assert rows == [("failed", "failed_steps=source_records")]
+    assert published_checksums(runs["celery"], MONTH) == before and not (Path(env["out"]) / "2026-07").exists()
