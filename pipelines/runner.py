@@ -221,6 +221,9 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
     check_locations(resources)  # before the month's lock is created beside the warehouse
     check_inputs(month, resources)
     instance = instance or dagster_instance()
+    if instance.is_ephemeral and uses_child_processes():  # their step processes read the run from it
+        raise FatalError(f"{settings.var_of('executor')}={settings.current().executor} 需要持久的 Dagster 实例"
+                         f"（DAGSTER_HOME）：子进程和 Celery 工作进程从中读取运行")
     try:  # the month's lock lives beside the warehouse: a path under a file cannot hold either
         lock_path(resources["warehouse"].path, month).parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -296,9 +299,6 @@ def execute_in_child_processes(month: Month, resources: dict, instance: dg.Dagst
     the workers from the instance) and its locations as LIM_* variables of this process while the
     run lasts (inherited by the multiprocess executor's children; Celery workers have their own
     environment, docs/deploy.md)."""
-    if instance.is_ephemeral:
-        raise FatalError(f"{settings.var_of('executor')}={settings.current().executor} 需要持久的 Dagster 实例"
-                         f"（DAGSTER_HOME）：子进程和 Celery 工作进程从中读取运行")
     config = {**run_config, **resource_run_config(resources)}
     with location_environment(resources), warnings.catch_warnings():
         # dagster-celery registers its task again for every step it sends (harmless, one warning each)

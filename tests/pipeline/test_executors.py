@@ -72,3 +72,20 @@ def test_each_step_ran_in_its_own_process_and_the_warehouse_had_one_writer(runs)
     assert len(writers) > 10
     for (_, end, first), (start, _, second) in zip(writers, writers[1:]):
         assert start >= end, f"{first} and {second} had the warehouse open at the same time"
+
+
+def test_a_multiprocess_run_needs_a_persistent_instance_and_a_valid_setting(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from pipelines.runner import FatalError, run_month
+    from tests.runs import county_env
+
+    env = county_env(tmp_path, landing=SAMPLE_LANDING)
+    monkeypatch.setenv("LIM_PSEUDONYM_KEY", "k" * 40)
+    monkeypatch.setenv("LIM_EXECUTOR", "multiprocess")
+    with pytest.raises(FatalError, match="DAGSTER_HOME"):
+        run_month(MONTH, env["resources"], instance=dg.DagsterInstance.ephemeral())
+    monkeypatch.setenv("LIM_MAX_PROCESSES", "0")
+    with pytest.raises(FatalError, match="LIM_MAX_PROCESSES"):
+        run_month(MONTH, env["resources"], instance=dg.DagsterInstance.ephemeral())
+    assert not env["warehouse"].exists() and not env["out"].exists()
