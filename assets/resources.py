@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lim.core import settings
 from lim.core.contracts import SOURCES
 from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
 from lim.core.policy import Policy, load_policy_once
@@ -34,6 +35,15 @@ class WarehouseResource(dg.ConfigurableResource):
     memory_limit: str = "6GB"
     threads: int = 2
     temp_dir: str = ""
+    # The LIM_* settings of the run (lim.core.settings.run_environment), given by the runner to a run
+    # of the multiprocess or Celery executor: every step requires this resource (assets/guard.py adds
+    # it to the ingest assets), so each step process adopts them before its step runs. Empty: the
+    # process's own (in-process runs, the UI).
+    run_settings: dict[str, str] = {}
+
+    def setup_for_execution(self, context) -> None:
+        if self.run_settings:
+            settings.adopt_environment(self.run_settings)
 
     @contextmanager
     def connect(self):

@@ -294,13 +294,11 @@ def execute_in_child_processes(month: Month, resources: dict, instance: dg.Dagst
                                tags: dict):
     """The month on the multiprocess or Celery executor: `dg.execute_job` on the reconstructable
     monthly job (pipelines/definitions.py monthly_job_def), which each child process and Celery
-    worker imports again. Python objects do not cross to them, so the run's resources travel as
-    run config (resource_run_config: every field of each resource, stored with the run, read by
-    the workers from the instance) and its locations as LIM_* variables of this process while the
-    run lasts (inherited by the multiprocess executor's children; Celery workers have their own
-    environment, docs/deploy.md)."""
+    worker imports again. Python objects do not cross to them, so the run's resources and settings
+    travel as run config (resource_run_config: every field of each resource, and the LIM_* variables
+    with the run's locations; stored with the run, read by the step processes from the instance)."""
     config = {**run_config, **resource_run_config(resources)}
-    with location_environment(resources), warnings.catch_warnings():
+    with warnings.catch_warnings():
         # dagster-celery registers its task again for every step it sends (harmless, one warning each)
         warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
         return dg.execute_job(dg.reconstructable(monthly_job_def), instance=instance, run_config=config,
@@ -309,34 +307,26 @@ def execute_in_child_processes(month: Month, resources: dict, instance: dg.Dagst
 
 def resource_run_config(resources: dict) -> dict:
     """The run config of `resources` (each a ConfigurableResource): every field as it is here, so
-    each step, wherever it runs, builds the same resources. No background GX worker: the steps run
-    in different processes, `quality_results` validates the staged files itself (the same suites)."""
+    each step, wherever it runs, builds the same resources; and the run's settings (`run_settings`
+    of the warehouse: this process's LIM_* variables, the analysts' key itself aside, with the run's
+    locations), which each step process adopts. No background GX worker: the steps run in different
+    processes, `quality_results` validates the staged files itself (the same suites)."""
     config = {}
     for key, resource in resources.items():
         fields = resource.model_dump()
         if key == "quality":
             fields["background"] = False
         config[key] = {"config": fields}
+    config["warehouse"]["config"]["run_settings"] = {**settings.run_environment(), **run_locations(resources)}
     return {"resources": config}
 
 
-@contextlib.contextmanager
-def location_environment(resources: dict):
-    """The run's locations as LIM_* variables (lim/core/settings.py) while the run lasts, restored after."""
-    variables = settings.location_environment({
+def run_locations(resources: dict) -> dict[str, str]:
+    """The run's locations as LIM_* variables (lim/core/settings.py), absolute."""
+    return settings.location_environment({
         "warehouse": os.path.abspath(resources["warehouse"].path), "landing": os.path.abspath(resources["landing"].root),
         "staged": os.path.abspath(resources["staging"].root), "out": os.path.abspath(resources["output"].root),
         "policy": os.path.abspath(resources["policy"].path)})
-    before = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield variables
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _fatal_cause(result) -> str | None:

@@ -172,6 +172,28 @@ def location_environment(locations: Mapping[str, str]) -> dict[str, str]:
     return {var_of(name): str(value) for name, value in locations.items() if value}
 
 
+def secret_variables() -> set[str]:
+    return {f.metadata["var"] for f in fields(Settings) if f.metadata["secret"]}
+
+
+def run_environment() -> dict[str, str]:
+    """The LIM_* variables of this process but the secret ones (the analysts' key itself): the settings
+    a run of the multiprocess or Celery executor carries to its step processes in its run config
+    (pipelines/runner.py), where :func:`adopt_environment` applies them."""
+    secret = secret_variables()
+    return {k: v for k, v in child_environment().items() if k not in secret}
+
+
+def adopt_environment(variables: Mapping[str, str]) -> None:
+    """Make this process's LIM_* variables `variables` (a step process of a run started elsewhere: a
+    forkserver's child has the server's environment, a Celery worker its own): the others are
+    removed, the secret ones kept as they are."""
+    secret = secret_variables()
+    for k in [k for k in os.environ if k.startswith(PREFIX) and k not in variables and k not in secret]:
+        del os.environ[k]
+    os.environ.update({k: v for k, v in variables.items() if k.startswith(PREFIX) and k not in secret})
+
+
 def child_environment() -> dict[str, str]:
     """The LIM_* variables as they are, for a child process that must see the same settings (the
     read worker of lim/ingest/read_worker.py rebuilds its Settings from them)."""

@@ -17,6 +17,20 @@ MONTH = "2026-06"
 TABLES = ("alerts", "determinations", "quarantine", "quality_results")
 
 
+def forkserver_with_stale_settings(mp: pytest.MonkeyPatch) -> None:
+    """Start this process's forkserver (unless running already) while LIM_FAIL_AT names `rules`: the
+    multiprocess executor's step processes are its children and have its environment, not the run's.
+    They must adopt the run's settings (WarehouseResource.run_settings) or the run fails at `rules`."""
+    from multiprocessing import forkserver
+
+    from lim.core import processes
+
+    mp.setenv("LIM_FAIL_AT", "rules")
+    processes.context()
+    forkserver.ensure_running()
+    mp.delenv("LIM_FAIL_AT")
+
+
 @pytest.fixture(scope="module")
 def runs():
     root = Path(tempfile.mkdtemp(prefix="lim-executors-"))
@@ -24,6 +38,7 @@ def runs():
     try:
         mp.setenv("LIM_PSEUDONYM_KEY", "k" * 40)  # the same analysts' key in every step process
         mp.delenv("LIM_EXECUTOR", raising=False)
+        forkserver_with_stale_settings(mp)
         in_process = run_months(root / "in_process", [MONTH], landing=SAMPLE_LANDING)
         mp.setenv("LIM_EXECUTOR", "multiprocess")
         mp.setenv("LIM_MAX_PROCESSES", "2")

@@ -76,3 +76,17 @@ def test_the_executor_settings_make_the_monthly_jobs_executor():
         executor_def(Settings.from_env({"LIM_EXECUTOR": "celery"}))
     celery = Settings.from_env({"LIM_EXECUTOR": "celery", "LIM_CELERY_BROKER": "redis://127.0.0.1:6379/0"})
     assert executor_def(celery).name == "lim_celery"
+
+
+def test_a_step_process_adopts_the_settings_of_its_run(monkeypatch):
+    monkeypatch.setenv("LIM_FAIL_AT", "rules")  # stale: not a setting of the run
+    monkeypatch.setenv("LIM_PSEUDONYM_KEY", "s" * 40)
+    monkeypatch.setenv("LIM_READ_MAX_COLUMNS", "9")
+    carried = settings.run_environment()
+    assert "LIM_PSEUDONYM_KEY" not in carried and carried["LIM_READ_MAX_COLUMNS"] == "9"  # the key never travels
+    monkeypatch.setenv("LIM_EXECUTOR", "celery")
+    monkeypatch.setenv("LIM_WAREHOUSE", "")  # (recorded, so that the test's end removes what is adopted)
+    settings.adopt_environment({"LIM_READ_MAX_COLUMNS": "7", "LIM_WAREHOUSE": "/w/x.duckdb", "LIM_PSEUDONYM_KEY": "x"})
+    s = settings.current()
+    assert (s.fail_at, s.executor, s.read_max_columns, s.warehouse) == ((), "in_process", 7, "/w/x.duckdb")
+    assert s.pseudonym_key == "s" * 40  # kept as this process has it
