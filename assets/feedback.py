@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
-from assets.resources import LandingResource, WarehouseResource
+from assets.resources import LandingResource, WAREHOUSE_STEP_TAGS, WarehouseResource
 from lim.core.month import Month
 from lim.publish.feedback import FeedbackError, feedback_files, import_feedback, summary_lines
 
@@ -13,7 +13,7 @@ from lim.publish.feedback import FeedbackError, feedback_files, import_feedback,
 # --------------------------------------------------------------------------------------------
 # Dagster: the same import from <landing>/<M>/feedback/ (started by pipelines/sensors.feedback_sensor)
 # --------------------------------------------------------------------------------------------
-@dg.asset(partitions_def=monthly_partitions, group_name="feedback", kinds={"duckdb", "xlsx"}, deps=["published_month"],
+@dg.asset(partitions_def=monthly_partitions, group_name="feedback", kinds={"duckdb", "xlsx"}, op_tags=WAREHOUSE_STEP_TAGS, deps=["published_month"],
           description="导入乡镇交回的核查反馈（<landing>/<M>/feedback/ 中的核查表或 CSV）：逐行校验，接受的写入 alert_dispositions，"
                       "其余隔离并说明原因；已导入过的文件不再导入。")
 @asset_guard

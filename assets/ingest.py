@@ -35,7 +35,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
                 quality: QualityResource) -> dg.MaterializeResult:
         month = Month.parse(context.partition_key)
         quality.warm_up(month)  # GX's import starts beside the first source's reading
-        load = stage_one_bounded(source, month, landing, staging, context.log)
+        load = stage_one_bounded(source, month, landing, staging, context.log, gx=quality.background)
         submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):
             context.log.warning(load["message"])

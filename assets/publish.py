@@ -7,12 +7,12 @@ import dagster as dg
 
 from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
-from assets.resources import LandingResource, OutputResource, PolicyResource, WarehouseResource
+from assets.resources import LandingResource, OutputResource, PolicyResource, WAREHOUSE_STEP_TAGS, WarehouseResource
 from lim.core.month import Month
 from lim.publish.files import publish
 
 
-@dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb", "csv", "html"},
+@dg.asset(partitions_def=monthly_partitions, group_name="publish", kinds={"duckdb", "csv", "html"}, op_tags=WAREHOUSE_STEP_TAGS,
           # quality_results and targeting_metrics (assets/quality.py) are written to months.<t> before the swap
           deps=["determinations", "alerts", "audit_sample", "quality_results", "targeting_metrics"],
           description="发布本月结果：各乡镇预警 CSV、汇总、抽查名单、隔离行、报告和清单；数据仓库本月数据一次性替换。")

@@ -7,13 +7,13 @@ import dagster as dg
 
 from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
-from assets.resources import StagingResource, WarehouseResource
+from assets.resources import StagingResource, WAREHOUSE_STEP_TAGS, WarehouseResource
 from lim.core.contracts import SOURCES
 from lim.core.month import Month
 from lim.reconcile.build import RosterNotDelivered, build_households, build_persons, build_source_records, roster_problem
 
 
-@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"},
+@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, op_tags=WAREHOUSE_STEP_TAGS,
           deps=[f"staged_{s}" for s in SOURCES],
           description="各部门本月有效记录（身份证号已校验并链接），问题行隔离，并写入加载日志。")
 @asset_guard
@@ -30,7 +30,7 @@ def source_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                                           "sources": json.dumps(statuses, ensure_ascii=False)})
 
 
-@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[source_records],
+@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, op_tags=WAREHOUSE_STEP_TAGS, deps=[source_records],
           description="人员月度视图：每人本月在各部门的事实（收入、房产、学籍、医疗、灾害、死亡），含上月与近 12 个月历史。")
 @asset_guard
 def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -40,7 +40,7 @@ def persons_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     return dg.MaterializeResult(metadata={"persons": n[0], "deceased": n[1], "buckets": buckets})
 
 
-@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, deps=[persons_monthly],
+@dg.asset(partitions_def=monthly_partitions, group_name="reconcile", kinds={"duckdb"}, op_tags=WAREHOUSE_STEP_TAGS, deps=[persons_monthly],
           description="家庭月度视图：在册救助家庭、乡村振兴监测户、有信号的户籍家庭及其成员与汇总事实。")
 @asset_guard
 def households_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -10,12 +10,22 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lim.core import settings
 from lim.core.contracts import SOURCES
 from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
 from lim.core.policy import Policy, load_policy_once
 from lim.quality import worker as gx_worker
 from lim.quality.build import gx_child_rows
 from lim.warehouse import warehouse
+
+
+# The steps that open the warehouse (every asset but the ingest ones `staged_<source>`, which only
+# write Parquet under the staging folder, and every asset check) carry these tags: DuckDB allows one
+# writer per file, so whatever the executor at most one of them runs at a time (pipelines/executors.py):
+# the multiprocess executor limits the tag `lim/writer` to one step, and the Celery executor sends
+# them to the queue `lim_warehouse`, which one worker of concurrency 1 consumes (docs/deploy.md).
+WAREHOUSE_QUEUE = "lim_warehouse"
+WAREHOUSE_STEP_TAGS = {"lim/writer": "warehouse", "dagster-celery/queue": WAREHOUSE_QUEUE}
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -25,6 +35,15 @@ class WarehouseResource(dg.ConfigurableResource):
     memory_limit: str = "6GB"
     threads: int = 2
     temp_dir: str = ""
+    # The LIM_* settings of the run (lim.core.settings.run_environment), given by the runner to a run
+    # of the multiprocess or Celery executor: every step requires this resource (assets/guard.py adds
+    # it to the ingest assets), so each step process adopts them before its step runs. Empty: the
+    # process's own (in-process runs, the UI).
+    run_settings: dict[str, str] = {}
+
+    def setup_for_execution(self, context) -> None:
+        if self.run_settings:
+            settings.adopt_environment(self.run_settings)
 
     @contextmanager
     def connect(self):

@@ -6,7 +6,7 @@ import dagster as dg
 from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.reconcile import households_monthly
-from assets.resources import PolicyResource, WarehouseResource
+from assets.resources import PolicyResource, WAREHOUSE_STEP_TAGS, WarehouseResource
 from lim.core.month import Month
 from lim.rules.build import build_rules
 
@@ -21,6 +21,7 @@ from lim.rules.build import build_rules
                      description="本月新增审批家庭的县级抽查名单（可复现的 SHA-256 排序抽样）。"),
     ],
     partitions_def=monthly_partitions,
+    op_tags=WAREHOUSE_STEP_TAGS,
 )
 @asset_guard
 def rules(context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource):

@@ -23,7 +23,7 @@ import dagster as dg
 from assets.guard import asset_guard
 from assets.partitions import monthly_partitions
 from assets.reconcile import source_records
-from assets.resources import PolicyResource, StagingResource, WarehouseResource
+from assets.resources import WAREHOUSE_STEP_TAGS, PolicyResource, StagingResource, WarehouseResource
 from lim.core.month import Month
 from lim.shard.county import build_county_shard
 from lim.shard.merge import merge_shards
@@ -42,7 +42,7 @@ def shard_dir(staging: StagingResource, month: str) -> Path:
     return staging.month_dir(month) / "shards"
 
 
-@dg.op(out=dg.DynamicOut(str), ins={"after": dg.In(dg.Nothing)},
+@dg.op(out=dg.DynamicOut(str), ins={"after": dg.In(dg.Nothing)}, tags=WAREHOUSE_STEP_TAGS,
        description="按县划分本月：每人随其所在家庭的县（跨县者进入每个县），其余人员按身份证号的县。")
 @asset_guard
 def plan_county_shards(context: dg.OpExecutionContext, warehouse: WarehouseResource, policy: PolicyResource):
@@ -54,6 +54,8 @@ def plan_county_shards(context: dg.OpExecutionContext, warehouse: WarehouseResou
         yield dg.DynamicOutput(county, mapping_key=county)
 
 
+# No writer tag: the county steps only read the warehouse (attached read-only), so the multiprocess
+# executor and the Celery workers run them side by side (docs/deploy.md).
 @dg.op(description="一个县的人员、家庭、认定与预警，在该县自己的 DuckDB 文件中计算（数据仓库只读）。")
 @asset_guard
 def county_shard(context: dg.OpExecutionContext, county: str, warehouse: WarehouseResource,
@@ -65,7 +67,7 @@ def county_shard(context: dg.OpExecutionContext, county: str, warehouse: Warehou
     return info["path"]
 
 
-@dg.op(out={key: dg.Out(dg.Nothing) for key in SHARD_ASSETS},
+@dg.op(out={key: dg.Out(dg.Nothing) for key in SHARD_ASSETS}, tags=WAREHOUSE_STEP_TAGS,
        description="把各县分片合并为本月结果（与整体计算相同），供质量检查与发布读取。")
 @asset_guard
 def merge_county_shards(context: dg.OpExecutionContext, shard_files: list[str], warehouse: WarehouseResource,

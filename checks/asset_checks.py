@@ -7,7 +7,7 @@ import json
 
 import dagster as dg
 
-from assets.resources import WarehouseResource
+from assets.resources import WAREHOUSE_STEP_TAGS, WarehouseResource
 from lim.core.month import Month
 from lim.quality.judges import CHECKS, QualityConfig
 
@@ -30,7 +30,8 @@ def _result(context, problems_error: list[str], problems_warn: list[str], ok_tex
 
 
 def _make_check(name: str, asset: str, judge, what: str, description: str):
-    @dg.asset_check(name=name, asset=asset, blocking=True, description=description)
+    @dg.asset_check(name=name, asset=asset, blocking=True, description=description,
+                    op_tags=WAREHOUSE_STEP_TAGS)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         month = Month.parse(context.partition_key)
         cfg = QualityConfig.from_env()

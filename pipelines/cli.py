@@ -31,6 +31,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--staged", help="暂存 Parquet 目录，默认为数据仓库旁的 staged/")
     p.add_argument("--full-ids", action="store_true", help="工作人员 CSV 中写出完整身份证号（记录在 manifest 中）")
     p.add_argument("--verbose", action="store_true", help="显示 Dagster 运行日志")
+    p.add_argument("--executor", choices=settings.EXECUTORS,
+                   help="Dagster 执行器（即 LIM_EXECUTOR，默认 in_process；celery 见 docs/deploy.md）")
     p.add_argument("--no-history", action="store_true",
                    help="不先补跑已到达但尚未运行的更早月份（默认先按顺序补跑：规则需要上月和近 12 个月的历史）")
 
@@ -70,6 +72,8 @@ def history_first(months: list[str], resources: dict) -> list[str]:
 def _run_months(months: list[Month], args) -> int:
     from pipelines.runner import FatalError, preflight, run_month
 
+    if getattr(args, "executor", None):  # the option is the variable, for this run and its step processes
+        os.environ[settings.var_of("executor")] = args.executor
     resources = _resources(args)
     if months and not getattr(args, "no_history", False):
         earlier = history_first(months, resources)

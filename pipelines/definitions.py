@@ -20,17 +20,18 @@ from assets.shards import shard_assets
 from checks.asset_checks import asset_checks
 from lim.core import settings
 from lim.core.settings import Settings
-from pipelines.jobs import feedback_job, monthly_job
+from pipelines.jobs import feedback_job, make_monthly_job, monthly_job
 from pipelines.schedules import monthly_schedule
 from pipelines.sensors import feedback_sensor, landing_sensor
 
 # The monthly run (pipelines/runner.py materializes these); the import of town staff's answers is
 # its own job (feedback_job, started by feedback_sensor or the UI).
-def month_assets(env: Settings | None = None) -> list:
-    """Every asset of the monthly run. With LIM_SHARDS=county the persons, households and rules are
-    computed per county (assets/shards.py: the same asset keys, merged before the checks)."""
-    env = env or settings.current()
-    middle = ([source_records, *shard_assets] if env.shards == "county" else [*reconcile_assets, *rules_assets])
+def month_assets(shards: str | None = None) -> list:
+    """Every asset of the monthly run. With shards "county" (LIM_SHARDS=county, the default from the
+    settings) the persons, households and rules are computed per county (assets/shards.py: the same
+    asset keys, merged before the checks)."""
+    shards = shards or settings.current().shards
+    middle = ([source_records, *shard_assets] if shards == "county" else [*reconcile_assets, *rules_assets])
     return [*ingest_assets, *middle, *quality_assets, *publish_assets, *analyst_copy_assets]
 
 
@@ -70,3 +71,23 @@ defs = dg.Definitions(
     sensors=[landing_sensor, feedback_sensor],
     resources=build_resources(),
 )
+
+
+def _job_def(shards: str) -> dg.JobDefinition:
+    return dg.Definitions(assets=[*month_assets(shards), *feedback_assets], asset_checks=all_checks(),
+                          jobs=[make_monthly_job()], resources=build_resources()).resolve_job_def("monthly_job")
+
+
+def monthly_job_def() -> dg.JobDefinition:
+    """The monthly job of the Definitions, built from the settings of the calling process: the
+    target of `dg.reconstructable` when the runner uses the multiprocess or Celery executor
+    (pipelines/runner.py). Each child process and Celery worker calls it after importing this
+    module; the run's locations come from the run config (runner.resource_run_config), so a worker
+    whose own LIM_* locations differ still opens the run's warehouse."""
+    return _job_def("none")
+
+
+def sharded_monthly_job_def() -> dg.JobDefinition:
+    """monthly_job_def with the county shards (LIM_SHARDS=county): its own function, so that the
+    graph a child process or a Celery worker rebuilds does not depend on the worker's environment."""
+    return _job_def("county")

@@ -1,11 +1,13 @@
-"""Running months through Dagster from the command line (in-process, recorded in the local
-Dagster instance so that `lim ui` shows the run history)."""
+"""Running months through Dagster from the command line (recorded in the local Dagster instance so
+that `lim ui` shows the run history): in-process by default, or on the multiprocess or Celery
+executor (LIM_EXECUTOR, pipelines/executors.py) — the same checks, locks, audit and outcome for each."""
 from __future__ import annotations
 
 import contextlib
 import io
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +16,7 @@ import dagster as dg
 
 from assets.guard import check_run_locations
 from assets.partitions import monthly_partitions
+from lim.core import settings
 from lim.core.hashing import sha256_file
 from lim.core.month import Month, MonthError
 from lim.core.paths import DEFAULT_VAR, PathConflict, landing_links_outside
@@ -22,7 +25,8 @@ from lim.publish.analyst_copy import PseudonymKeyError, load_key
 from lim.publish.files import complete_pending_swap, recover_outputs
 from lim.warehouse.locks import MonthLocked, lock_is_free, lock_path, month_lock, warehouse_lock
 from lim.warehouse.warehouse import WarehouseError
-from pipelines.definitions import all_checks, month_assets
+from pipelines.definitions import all_checks, month_assets, monthly_job_def, sharded_monthly_job_def
+from pipelines.executors import executor_def, uses_child_processes
 
 
 class FatalError(RuntimeError):
@@ -98,10 +102,20 @@ def preflight(month: str, resources: dict) -> Month:
     earlier months its history needs)."""
     month = as_month(month)
     check_partition(month)
+    check_executor()
     check_locations(resources)
     check_inputs(month, resources)
     check_warehouse(resources)
     return month
+
+
+def check_executor() -> None:
+    """LIM_EXECUTOR and what it needs (LIM_MAX_PROCESSES at least 1; for celery LIM_CELERY_BROKER and
+    dagster-celery): one line before anything is created."""
+    try:
+        executor_def(settings.current())
+    except settings.SettingsError as e:
+        raise FatalError(str(e)) from None
 
 
 def check_inputs(month: Month, resources: dict) -> None:
@@ -203,9 +217,13 @@ def run_month(month: str, resources: dict, instance: dg.DagsterInstance | None =
     lock."""
     month = as_month(month)
     check_partition(month)
+    check_executor()
     check_locations(resources)  # before the month's lock is created beside the warehouse
     check_inputs(month, resources)
     instance = instance or dagster_instance()
+    if instance.is_ephemeral and uses_child_processes():  # their step processes read the run from it
+        raise FatalError(f"{settings.var_of('executor')}={settings.current().executor} 需要持久的 Dagster 实例"
+                         f"（DAGSTER_HOME）：子进程和 Celery 工作进程从中读取运行")
     try:  # the month's lock lives beside the warehouse: a path under a file cannot hold either
         lock_path(resources["warehouse"].path, month).parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -236,18 +254,21 @@ def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, qui
         recover_outputs(Path(resources["output"].root), month)  # a run killed mid-swap left <out>/<M> aside
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
         started = datetime.now(timezone.utc).replace(tzinfo=None)
-        if "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
+        tags = {"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
+                "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)}
+        in_process = not uses_child_processes()
+        if in_process and "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
             resources["quality"].warm_up(month)
         # A quiet run's Dagster log is held back until the run is over: a month that stops for a
         # fatal reason (the roster, below) is one line on stderr, not a page of step failures.
         held = io.StringIO() if quiet else None
         with contextlib.redirect_stderr(held) if held is not None else contextlib.nullcontext():
-            result = dg.materialize(
-                [*month_assets(), *all_checks()], partition_key=month, resources=resources,
-                instance=instance, raise_on_error=False, run_config=run_config,
-                tags={"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
-                      "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)},
-            )
+            if in_process:
+                result = dg.materialize(
+                    [*month_assets(), *all_checks()], partition_key=month, resources=resources,
+                    instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
+            else:
+                result = execute_in_child_processes(month, resources, instance, run_config, tags)
         restrict_warehouse_files(resources["warehouse"].path)
     finally:
         os.umask(previous_umask)
@@ -267,6 +288,46 @@ def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, qui
     ) or "运行失败（见 Dagster 运行日志）"
     audit_failure(resources, month, result.run_id, started, failed_steps)
     return RunOutcome(month, False, result.run_id, folder, message)
+
+
+def execute_in_child_processes(month: Month, resources: dict, instance: dg.DagsterInstance, run_config: dict,
+                               tags: dict):
+    """The month on the multiprocess or Celery executor: `dg.execute_job` on the reconstructable
+    monthly job (pipelines/definitions.py monthly_job_def), which each child process and Celery
+    worker imports again. Python objects do not cross to them, so the run's resources and settings
+    travel as run config (resource_run_config: every field of each resource, and the LIM_* variables
+    with the run's locations; stored with the run, read by the step processes from the instance)."""
+    config = {**run_config, **resource_run_config(resources)}
+    with warnings.catch_warnings():
+        # dagster-celery registers its task again for every step it sends (harmless, one warning each)
+        warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
+        job = sharded_monthly_job_def if settings.current().shards == "county" else monthly_job_def
+        return dg.execute_job(dg.reconstructable(job), instance=instance, run_config=config,
+                              tags={**tags, "dagster/partition": str(month)}, raise_on_error=False)
+
+
+def resource_run_config(resources: dict) -> dict:
+    """The run config of `resources` (each a ConfigurableResource): every field as it is here, so
+    each step, wherever it runs, builds the same resources; and the run's settings (`run_settings`
+    of the warehouse: this process's LIM_* variables, the analysts' key itself aside, with the run's
+    locations), which each step process adopts. No background GX worker: the steps run in different
+    processes, `quality_results` validates the staged files itself (the same suites)."""
+    config = {}
+    for key, resource in resources.items():
+        fields = resource.model_dump()
+        if key == "quality":
+            fields["background"] = False
+        config[key] = {"config": fields}
+    config["warehouse"]["config"]["run_settings"] = {**settings.run_environment(), **run_locations(resources)}
+    return {"resources": config}
+
+
+def run_locations(resources: dict) -> dict[str, str]:
+    """The run's locations as LIM_* variables (lim/core/settings.py), absolute."""
+    return settings.location_environment({
+        "warehouse": os.path.abspath(resources["warehouse"].path), "landing": os.path.abspath(resources["landing"].root),
+        "staged": os.path.abspath(resources["staging"].root), "out": os.path.abspath(resources["output"].root),
+        "policy": os.path.abspath(resources["policy"].path)})
 
 
 def _fatal_cause(result) -> str | None:

@@ -37,7 +37,8 @@ TIERS = ("unit", "pipeline", "e2e")
 # still runs.
 LONGEST_FIRST = ("e2e/test_reliability.py", "pipeline/test_truth.py", "e2e/test_cli.py", "pipeline/test_incomplete_months.py",
                  "pipeline/test_quality.py", "e2e/test_privacy.py", "pipeline/test_rules_variants.py",
-                 "pipeline/test_outputs.py", "e2e/test_run_hygiene.py", "pipeline/test_loop.py")
+                 "pipeline/test_outputs.py", "e2e/test_run_hygiene.py", "pipeline/test_loop.py",
+                 "pipeline/test_executors.py", "e2e/test_celery_run.py")
 
 
 def pytest_configure(config):

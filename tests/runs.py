@@ -24,9 +24,12 @@ def county_env(root: Path, landing: Path | None = None, policy: str | None = Non
 
 
 def run_months(root: Path, months: list[str], landing: Path | None = None, policy: str | None = None,
-               full_ids: bool = False) -> dict:
+               full_ids: bool = False, instance: dg.DagsterInstance | None = None) -> dict:
+    """`months` run in order in the county folder `root`, each asserted successful; on an ephemeral
+    Dagster instance unless `instance` is given (LIM_EXECUTOR=multiprocess or celery need a persistent
+    one: persistent_instance)."""
     env = county_env(root, landing, policy, full_ids)
-    instance = dg.DagsterInstance.ephemeral()
+    instance = instance or dg.DagsterInstance.ephemeral()
     env["outcomes"] = []
     for m in months:
         outcome = run_month(m, env["resources"], instance=instance)
@@ -34,6 +37,34 @@ def run_months(root: Path, months: list[str], landing: Path | None = None, polic
         env["outcomes"].append(outcome)
     env["instance"] = instance
     return env
+
+
+def persistent_instance(home: Path) -> dg.DagsterInstance:
+    """A Dagster instance stored in `home` (created): the runs of the multiprocess and Celery executors
+    are read from it by their step processes."""
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.local_temp(str(home))
+
+
+def published_checksums(env: dict, month: str) -> dict:
+    """path -> sha256 of `month`'s published files (its manifest), Data Docs aside (they hold times)."""
+    import json
+
+    manifest = json.loads((Path(env["out"]) / month / "manifest.json").read_text(encoding="utf-8"))
+    return {o["path"]: o["sha256"] for o in manifest["outputs"] if not o["path"].startswith("data_docs/")}
+
+
+def month_rows(env: dict, table: str, month: str) -> list[tuple]:
+    """Every row of the warehouse view main.<table> for `month`, sorted (quality_results without the
+    path of the staged folder its Data Docs were built in)."""
+    import duckdb
+
+    con = duckdb.connect(str(env["warehouse"]), read_only=True)
+    try:
+        exclude = " EXCLUDE (docs_built_in)" if table == "quality_results" else ""
+        return con.sql(f"SELECT *{exclude} FROM main.{table} WHERE month = ? ORDER BY ALL", params=[month]).fetchall()
+    finally:
+        con.close()
 
 
 def copy_of(root: Path, prefix: str) -> Path:

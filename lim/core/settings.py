@@ -19,6 +19,7 @@ from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
 
 PREFIX = "LIM_"
 QUALITY_PREFIX = "LIM_QUALITY_"
+EXECUTORS = ("in_process", "multiprocess", "celery")  # the values of LIM_EXECUTOR
 
 
 SHARD_CHOICES = ("none", "county")
@@ -71,6 +72,13 @@ class Settings:
     quality: tuple[tuple[str, str], ...] = _var("LIM_QUALITY_<FIELD>", (),
                                       "质量检查阈值（QualityConfig 的字段名大写，如 LIM_QUALITY_VOLUME_ERROR=0.8；"
                                       "`off` 关闭一个错误级别；见 docs/quality.md）；此处为 (字段, 值) 对", "prefix")
+    # --- Dagster executor of the monthly job (pipelines/executors.py, docs/deploy.md) ------------
+    executor: str = _var("LIM_EXECUTOR", "in_process",
+                         "月度任务的 Dagster 执行器：`in_process`（一个进程）、`multiprocess`（本机多进程）、"
+                         "`celery`（Celery 集群，见 docs/deploy.md）", "choice")
+    max_processes: int = _var("LIM_MAX_PROCESSES", 2, "`multiprocess`：同时运行的步骤进程数（至少 1）", "int")
+    celery_broker: str = _var("LIM_CELERY_BROKER", "", "`celery`：代理地址，如 redis://127.0.0.1:6379/0（必填）")
+    celery_backend: str = _var("LIM_CELERY_BACKEND", "", "`celery`：结果后端；空：与 LIM_CELERY_BROKER 相同")
     # --- drills and tests -------------------------------------------------------------------------
     fail_at: tuple[str, ...] = _var("LIM_FAIL_AT", (), "测试与演练：在所列步骤（逗号分隔）注入故障；生产中不得设置", "list")
 
@@ -92,6 +100,10 @@ class Settings:
                 values[f.name] = _int(name, raw)
             elif kind == "flag":
                 values[f.name] = raw != "0"
+            elif kind == "choice":
+                if raw not in EXECUTORS:
+                    raise SettingsError(f"{name} 必须是 {' | '.join(EXECUTORS)} 之一，而不是 {raw!r}")
+                values[f.name] = raw
             elif kind == "list":
                 values[f.name] = tuple(t.strip() for t in raw.split(",") if t.strip())
             else:
@@ -158,6 +170,35 @@ def current() -> Settings:
     if _cache is None or _cache[0] != key:
         _cache = (key, Settings.from_env(os.environ))
     return _cache[1]
+
+
+def location_environment(locations: Mapping[str, str]) -> dict[str, str]:
+    """The LIM_* variables of a run's locations (field name -> path: warehouse, landing, staged, out,
+    policy, analyst_db), for the executor's child processes that build the run's resources from
+    the settings (pipelines/runner.py)."""
+    return {var_of(name): str(value) for name, value in locations.items() if value}
+
+
+def secret_variables() -> set[str]:
+    return {f.metadata["var"] for f in fields(Settings) if f.metadata["secret"]}
+
+
+def run_environment() -> dict[str, str]:
+    """The LIM_* variables of this process but the secret ones (the analysts' key itself): the settings
+    a run of the multiprocess or Celery executor carries to its step processes in its run config
+    (pipelines/runner.py), where :func:`adopt_environment` applies them."""
+    secret = secret_variables()
+    return {k: v for k, v in child_environment().items() if k not in secret}
+
+
+def adopt_environment(variables: Mapping[str, str]) -> None:
+    """Make this process's LIM_* variables `variables` (a step process of a run started elsewhere: a
+    forkserver's child has the server's environment, a Celery worker its own): the others are
+    removed, the secret ones kept as they are."""
+    secret = secret_variables()
+    for k in [k for k in os.environ if k.startswith(PREFIX) and k not in variables and k not in secret]:
+        del os.environ[k]
+    os.environ.update({k: v for k, v in variables.items() if k.startswith(PREFIX) and k not in secret})
 
 
 def child_environment() -> dict[str, str]:

@@ -168,16 +168,17 @@ class WorkerUnavailable(RuntimeError):
 
 
 def stage_isolated(source: str, month: str, landing_month_dir: Path, landing_root: Path,
-                   staged_month_dir: Path) -> dict:
+                   staged_month_dir: Path, gx: bool = True) -> dict:
     """:func:`stage_files` in a bounded worker process (module doc). Returns the load record (also
     written to ``<source>.load.json``); a file the worker could not stage is refused ``unreadable``.
-    Raises WorkerUnavailable when no worker can be started, OSError for the child's OSError."""
+    Raises WorkerUnavailable when no worker can be started, OSError for the child's OSError.
+    `gx`: this process validates in the background too (its forkserver preloads GX, lim/core/processes.py)."""
     lim = limits.current()
     args = (source, month, str(landing_month_dir), str(landing_root), str(staged_month_dir))
     env = settings.child_environment()  # the child rebuilds the same Settings from them
     recv = send = None
     try:
-        ctx = processes.context()  # the forkserver of the GX worker (it has imported the readers)
+        ctx = processes.context(gx)  # the forkserver of the GX worker (it has imported the readers)
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, args=(send, env, processes.current_umask(), args), daemon=True,
                            name=f"lim-read-{source}")

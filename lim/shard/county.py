@@ -15,6 +15,7 @@ from lim.core.policy import Policy
 from lim.reconcile.build import build_households, build_persons
 from lim.rules.build import build_rules
 from lim.shard.plan import COUNTY
+from lim.warehouse import warehouse as wh
 
 INPUTS = SQL_DIR / "shard" / "20_county_inputs.sql"
 # The statement of 20_county_inputs.sql each source's rows are routed with.
@@ -56,7 +57,8 @@ def open_shard(path: Path, warehouse_path: str, county: str, memory_limit: str =
     tmp.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}; "
                 f"SET temp_directory = {_quote(tmp.as_posix())}; SET preserve_insertion_order = false;")
-    con.execute(f"ATTACH {_quote(warehouse_path)} AS wh (READ_ONLY)")
+    # read-only: county steps run side by side; a step writing the warehouse is waited for
+    wh.with_lock_wait(lambda: con.execute(f"ATTACH {_quote(warehouse_path)} AS wh (READ_ONLY)"), wh.lock_wait_seconds())
     con.execute("CREATE SCHEMA months")
     # the published months and the non-monthly tables, as the analysts see them
     for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'main' "

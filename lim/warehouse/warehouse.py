@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 import duckdb
 
+from lim.core import settings
 from lim.core.contracts import SOURCES, WAREHOUSE_TYPES, load_contract
 from lim.core.paths import SQL_DIR
 
@@ -56,11 +58,36 @@ class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened or used; the message says what to fix."""
 
 
+# How long a step waits for the warehouse file when another step of the same run holds it (the
+# multiprocess and Celery executors: a county shard reads it while an asset check of
+# source_records writes it, each with DuckDB's file lock). Steps are short; a run is one month.
+LOCK_WAIT_SECONDS = 900
+
+
+def lock_wait_seconds() -> float:
+    """LOCK_WAIT_SECONDS when the run's steps are separate processes, else 0 (one process: a lock
+    held elsewhere is another program, reported at once)."""
+    return LOCK_WAIT_SECONDS if settings.current().executor != "in_process" else 0
+
+
+def with_lock_wait(open_fn, wait_seconds: float):
+    """open_fn() again every half second while DuckDB says another process holds the file's lock,
+    for at most `wait_seconds`; any other error, or the last one, is raised."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return open_fn()
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+
+
 def connect(path: str, memory_limit: str = "6GB", threads: int = 2, temp_dir: str | None = None):
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(p))
+        con = with_lock_wait(lambda: duckdb.connect(str(p)), lock_wait_seconds())
     except (duckdb.Error, OSError) as e:
         first = str(e).splitlines()[0]
         raise WarehouseError(f"无法打开数据仓库 {p}：{first}（检查路径、权限，或是否有其他进程正在占用该文件）") from e

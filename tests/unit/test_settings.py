@@ -59,3 +59,34 @@ def test_current_follows_the_environment(monkeypatch):
     assert settings.current().fail_at == ("alerts",)
     monkeypatch.setenv("LIM_READ_MAX_CELL_CHARS", "9")
     assert limits.current().max_cell_chars == 9
+
+
+def test_the_executor_settings_make_the_monthly_jobs_executor():
+    from pipelines.executors import executor_def, uses_child_processes
+
+    assert (Settings().executor, Settings().max_processes) == ("in_process", 2) and not uses_child_processes(Settings())
+    with pytest.raises(SettingsError, match="LIM_EXECUTOR"):
+        Settings.from_env({"LIM_EXECUTOR": "threads"})
+    assert executor_def(Settings()).name == "in_process"
+    multi = Settings.from_env({"LIM_EXECUTOR": "multiprocess", "LIM_MAX_PROCESSES": "3"})
+    assert executor_def(multi).name == "lim_multiprocess" and uses_child_processes(multi)
+    with pytest.raises(SettingsError, match="LIM_MAX_PROCESSES"):
+        executor_def(Settings.from_env({"LIM_EXECUTOR": "multiprocess", "LIM_MAX_PROCESSES": "0"}))
+    with pytest.raises(SettingsError, match="LIM_CELERY_BROKER"):
+        executor_def(Settings.from_env({"LIM_EXECUTOR": "celery"}))
+    celery = Settings.from_env({"LIM_EXECUTOR": "celery", "LIM_CELERY_BROKER": "redis://127.0.0.1:6379/0"})
+    assert executor_def(celery).name == "lim_celery"
+
+
+def test_a_step_process_adopts_the_settings_of_its_run(monkeypatch):
+    monkeypatch.setenv("LIM_FAIL_AT", "rules")  # stale: not a setting of the run
+    monkeypatch.setenv("LIM_PSEUDONYM_KEY", "s" * 40)
+    monkeypatch.setenv("LIM_READ_MAX_COLUMNS", "9")
+    carried = settings.run_environment()
+    assert "LIM_PSEUDONYM_KEY" not in carried and carried["LIM_READ_MAX_COLUMNS"] == "9"  # the key never travels
+    monkeypatch.setenv("LIM_EXECUTOR", "celery")
+    monkeypatch.setenv("LIM_WAREHOUSE", "")  # (recorded, so that the test's end removes what is adopted)
+    settings.adopt_environment({"LIM_READ_MAX_COLUMNS": "7", "LIM_WAREHOUSE": "/w/x.duckdb", "LIM_PSEUDONYM_KEY": "x"})
+    s = settings.current()
+    assert (s.fail_at, s.executor, s.read_max_columns, s.warehouse) == ((), "in_process", 7, "/w/x.duckdb")
+    assert s.pseudonym_key == "s" * 40  # kept as this process has it
