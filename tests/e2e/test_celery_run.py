@@ -1,10 +1,10 @@
-"""The sample month on the Celery executor (LIM_EXECUTOR=celery) with real workers over a real Redis
-broker, as docs/deploy.md runs it: a redis-server on a free port of 127.0.0.1, two Celery workers
+"""A month of a generated two-county prefecture in county shards (LIM_SHARDS=county) on the Celery
+executor (LIM_EXECUTOR=celery) with real workers over a real Redis broker, as docs/deploy.md runs it: a redis-server on a free port of 127.0.0.1, two Celery workers
 running one step at a time (`--pool solo`): `lim-wh`, which also consumes the warehouse queue
 `lim_warehouse`, and `lim-2`, only the default queue `dagster`. The month runs through `run_month`:
 it succeeds, publishes the files of the in-process run byte for byte, writes the same tables, and
-both workers ran steps (the run's event log names the worker of each step); every warehouse step
-ran on `lim-wh`. The workers and Redis are stopped whatever happens, each within bounded time.
+both workers ran steps (the run's event log names the worker of each step); every step that writes
+the warehouse ran on `lim-wh`, the county steps (read-only) on either. The workers and Redis are stopped whatever happens, each within bounded time.
 
 Needs redis-server (`make test` installs it with apt-get when missing): skipped, saying so, without."""
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import generate
 from lim.core.paths import ROOT, SAMPLE_LANDING
 from pipelines.runner import FatalError, run_month
 from tests.runs import county_env, month_rows, persistent_instance, published_checksums, run_months
@@ -115,12 +116,16 @@ def runs(cluster):
     try:
         mp.setenv("LIM_PSEUDONYM_KEY", KEY)
         mp.delenv("LIM_EXECUTOR", raising=False)
-        in_process = run_months(cluster["root"] / "in_process", [MONTH], landing=SAMPLE_LANDING)
+        landing = cluster["root"] / "prefecture"
+        generate(out=landing, households=240, months=1, start=MONTH, seed=11, counties=2, messy_rate=0.02)
+        policy = str(landing / "policy.yaml")
+        in_process = run_months(cluster["root"] / "in_process", [MONTH], landing=landing, policy=policy)
         mp.setenv("LIM_EXECUTOR", "celery")
+        mp.setenv("LIM_SHARDS", "county")
         mp.setenv("LIM_CELERY_BROKER", cluster["broker"])
         mp.delenv("LIM_CELERY_BACKEND", raising=False)
         started = time.monotonic()
-        celery = run_months(cluster["root"] / "celery", [MONTH], landing=SAMPLE_LANDING,
+        celery = run_months(cluster["root"] / "celery", [MONTH], landing=landing, policy=policy,
                             instance=persistent_instance(cluster["root"] / "dagster_home"))
         yield {"in_process": in_process, "celery": celery, "seconds": time.monotonic() - started}
     finally:
@@ -155,7 +160,9 @@ def test_both_workers_ran_steps_and_the_warehouse_steps_ran_on_one(runs, cluster
     ran = workers_of_steps(runs["celery"])
     wh, other = cluster["names"]["lim-wh"], cluster["names"]["lim-2"]
     assert set(ran.values()) == {wh, other}, ran
-    assert all(worker == wh for step, worker in ran.items() if not step.startswith("staged_")), ran
+    shards = [s for s in ran if s.startswith("county_shards.county_shard[")]
+    assert len(shards) == 2 and "county_shards.merge_county_shards" in ran, ran
+    assert all(worker == wh for step, worker in ran.items() if not step.startswith("staged_") and step not in shards), ran
     assert len([s for s in ran if s.startswith("staged_")]) == 11 and "published_month" in ran
     # the workers' own logs agree: each reports the tasks it ran; every file was read in a bounded
     # read worker (a worker that could not start one says 无法启动读取进程)

@@ -21,14 +21,14 @@ TABLES = ("alerts", "determinations", "quarantine", "quality_results")
 
 
 def forkserver_with_stale_settings(mp: pytest.MonkeyPatch) -> None:
-    """Start this process's forkserver (unless running already) while LIM_FAIL_AT names `rules`: the
+    """Start this process's forkserver (unless running already) while LIM_FAIL_AT names `source_records`: the
     multiprocess executor's step processes are its children and have its environment, not the run's.
-    They must adopt the run's settings (WarehouseResource.run_settings) or the run fails at `rules`."""
+    They must adopt the run's settings (WarehouseResource.run_settings) or the run fails at `source_records`."""
     from multiprocessing import forkserver
 
     from lim.core import processes
 
-    mp.setenv("LIM_FAIL_AT", "rules")
+    mp.setenv("LIM_FAIL_AT", "source_records")
     processes.context()
     forkserver.ensure_running()
     mp.delenv("LIM_FAIL_AT")
