@@ -474,8 +474,12 @@ def prepare_name_scan(con) -> None:
     name_cols = [(t, c) for t, cols in _tables(con).items() for c in cols
                  if c in ("name", "head_name", "member_name") and t not in NAME_TABLES_LEFT_OUT]
     union = " UNION ".join(f"select {_q(c)} as n from main.{_q(t)}" for t, c in name_cols) or "select NULL::VARCHAR as n"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS SELECT DISTINCT {anon.normalize_sql('n')} AS n FROM ({union}) "
-                f"WHERE length({anon.normalize_sql('n')}) >= 2")
+    # The distinct names first, each normalized once: with the filter on the normalized name over the
+    # UNION, DuckDB pushes it into every branch and normalizes every row of every table (5.9 M rows,
+    # 11 s at prefecture size, for 0.56 M distinct names); both steps MATERIALIZED keep that order.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS WITH raw AS MATERIALIZED ({union}), "
+                f"normalized AS MATERIALIZED (SELECT {anon.normalize_sql('n')} AS n FROM raw) "
+                "SELECT DISTINCT n FROM normalized WHERE length(n) >= 2")
     con.execute("CREATE OR REPLACE TEMP TABLE _vocab (v VARCHAR)")
     con.execute("INSERT INTO _vocab SELECT unnest(?::VARCHAR[])", [anon.vocabulary()])
     places = [(t, c) for t, cols in _tables(con).items() for c in cols
