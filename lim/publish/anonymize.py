@@ -186,21 +186,28 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
         if not _has(con, t, "month"):
             continue
         f = filt(t)
-        lvl = "coalesce((SELECT h.level FROM _hh h WHERE h.month = x.month AND h.household_key = x.household_key), 0)"
+        low_rows(con, t, f)
+
+        def lvl(n: int) -> str:  # the row's household is at level n or above (none: level 0)
+            return f"rowid IN (SELECT rid FROM _low WHERE level >= {n})"
         for c in amount_cols.get(t, []):
-            _count(con, f, t, c, "k匿名：家庭金额隐去", f"{c} IS NOT NULL AND {lvl} >= 1")
-            con.execute(f"UPDATE ana.main.{t} x SET {c} = NULL WHERE {f} AND {c} IS NOT NULL AND {lvl} >= 1")
+            _count(con, f, t, c, "k匿名：家庭金额隐去", f"{c} IS NOT NULL AND {lvl(1)}")
+            con.execute(f"UPDATE ana.main.{t} x SET {c} = NULL WHERE {f} AND {c} IS NOT NULL AND {lvl(1)}")
         if _has(con, t, "town_code"):
-            _count(con, f, t, "town_code", "k匿名：乡镇隐去", f"town_code IS NOT NULL AND {lvl} >= 2")
-            con.execute(f"UPDATE ana.main.{t} x SET town_code = NULL WHERE {f} AND town_code IS NOT NULL AND {lvl} >= 2")
-        _count(con, f, t, "household_key", "k匿名：家庭假名键隐去", f"household_key IS NOT NULL AND {lvl} >= 3")
-        con.execute(f"UPDATE ana.main.{t} x SET household_key = NULL WHERE {f} AND household_key IS NOT NULL AND {lvl} >= 3")
+            _count(con, f, t, "town_code", "k匿名：乡镇隐去", f"town_code IS NOT NULL AND {lvl(2)}")
+            con.execute(f"UPDATE ana.main.{t} x SET town_code = NULL WHERE {f} AND town_code IS NOT NULL AND {lvl(2)}")
+        _count(con, f, t, "household_key", "k匿名：家庭假名键隐去", f"household_key IS NOT NULL AND {lvl(3)}")
+        con.execute(f"UPDATE ana.main.{t} x SET household_key = NULL WHERE {f} AND household_key IS NOT NULL AND {lvl(3)}")
     # a member of a household that lost its amounts loses their own amounts too (they add up to it)
     if _has(con, "household_members_monthly", "person_key") and _has(con, "persons_monthly", "person_key"):
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _pa AS SELECT DISTINCT m.month, m.person_key FROM _hh h
                         JOIN _hm_src m ON m.month = h.month AND m.household_key = h.household_key
                         WHERE h.{in_months} AND h.level >= 1""")
-        sel = "(x.month, x.person_key) IN (SELECT (month, person_key) FROM _pa)"
+        # their rows of persons_monthly, once (NULLs matched as the (month, person_key) IN of a struct does)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _pa_rows AS SELECT x.rowid AS rid FROM ana.main.persons_monthly x
+                        JOIN _pa p ON x.month IS NOT DISTINCT FROM p.month AND x.person_key IS NOT DISTINCT FROM p.person_key
+                        WHERE {filt('persons_monthly')}""")
+        sel = "rowid IN (SELECT rid FROM _pa_rows)"
         for c in amount_cols.get("persons_monthly", []):
             _count(con, filt("persons_monthly"), "persons_monthly", c, "k匿名：家庭金额隐去", f"{c} IS NOT NULL AND {sel}")
             con.execute(f"UPDATE ana.main.persons_monthly x SET {c} = NULL WHERE {filt('persons_monthly')} AND {c} IS NOT NULL AND {sel}")
@@ -217,6 +224,14 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
         if _has(con, t, "household_key") and _has(con, t, "month"):
             rows_pointing_to_households(con, t, [c for c in codes if _has(con, t, c)],
                                         [c for c in loose if _has(con, t, c)], filt(t))
+
+
+def low_rows(con, t: str, f: str) -> None:
+    """TEMP _low(rid, level): the rows of `t` (within filter `f`, aliased x) whose household is above
+    level 0 in _hh — few, the small classes' — found once per table rather than by a lookup in _hh
+    for every row in each of the table's statements. UPDATE keeps a row's rowid."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _low AS SELECT x.rowid AS rid, h.level FROM ana.main.{t} x
+                    JOIN _hh h ON h.month = x.month AND h.household_key = x.household_key WHERE {f} AND h.level >= 1""")
 
 
 def members(con, in_months: str) -> None:

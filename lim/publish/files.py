@@ -75,13 +75,16 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     towns, villages = town_and_village_names(policy)
     # Suppressed alerts (last answer 不属实, evidence unchanged) are on no list (interface.md).
     rank = {"高": 1, "中": 2, "低": 3}
-    alerts = sorted(loop.town_alerts(con, month),
+    month_alerts = loop.town_alerts(con, month)
+    # each alert's row once, for its CSVs and both sheets of its town's workbook
+    rows_of = {id(a): staff_row(a, towns, villages, full_ids) for a in month_alerts}
+    alerts = sorted(month_alerts,
                     key=lambda a: (rank.get(a["list_priority"] or a["priority"], 3), a["village_code"] or "", a["household_id"] or "",
                                    a["alert_type"], a["member_id_number"] or ""))
     rows_by_town: dict[str, list] = {t: [] for t in towns}
     all_rows = []
     for a in alerts:
-        row = staff_row(a, towns, villages, full_ids)
+        row = rows_of[id(a)]
         rows_by_town.setdefault(a["town_code"], []).append(row)
         all_rows.append(row)
     town_files = {}
@@ -91,7 +94,7 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     write_csv(folder / "alerts_all.csv", STAFF_COLUMNS, all_rows)
     # Town workbooks, the county's overdue list and the resolved alerts (lim/publish/loop.py).
     loop_info = loop.write_loop_files(con, month, folder, towns, villages, town_files,
-                                      lambda a: staff_row(a, towns, villages, full_ids), lambda i: mask_id(i, full_ids), full_ids)
+                                      lambda a: rows_of[id(a)], lambda i: mask_id(i, full_ids), full_ids, month_alerts)
 
     # 抽查来源 (rules-variants.md r7): 新增审批, or 审核未通过 (申请类别) where the county samples rejections
     audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,

@@ -21,6 +21,7 @@ writes the same bytes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -96,25 +97,31 @@ def print_row_lines(cells: list[tuple[str, float]], font_pt: float = PRINT_FONT_
     and full-width characters one em wide, ASCII half an em, runs of ASCII not broken (as Excel,
     WPS and LibreOffice wrap them), 5 % to spare. Row heights are set from it, so that printed rows
     neither clip nor leave tall gaps whichever program prints them."""
+    return max([1, *(_cell_lines(str(text or ""), width, font_pt) for text, width in cells)])
+
+
+@functools.lru_cache(maxsize=4096)  # the same texts recur on every row: actions, villages, 高/新增
+def _cell_lines(text: str, width: float, font_pt: float) -> int:
+    """The lines one cell's text takes (print_row_lines)."""
     em = font_pt * 96 / 72
-    most = 1
-    for text, width in cells:
-        room = (7 * width + 5 - 6) * 0.95
-        lines = 0
-        for para in str(text or "").split("\n"):
-            lines += 1
-            used = 0.0
-            for tok in _TOKEN.findall(para):
-                w = sum(em / 2 if ord(ch) < 0x7f else em for ch in tok)
-                if used and used + w > room:
-                    lines += 1
-                    used = 0.0
-                while w > room:           # an ASCII run wider than the column
-                    lines += 1
-                    w -= room
-                used += w
-        most = max(most, lines)
-    return most
+    room = (7 * width + 5 - 6) * 0.95
+    lines = 0
+    for para in text.split("\n"):
+        lines += 1
+        if em * len(para) <= room:    # fits on one line whatever its characters (none is wider than an em)
+            continue
+        used = 0.0
+        for tok in _TOKEN.findall(para):
+            # a token is a run of printable ASCII (half an em each) or one other character
+            w = em / 2 * len(tok) if len(tok) > 1 else (em / 2 if ord(tok) < 0x7f else em)
+            if used and used + w > room:
+                lines += 1
+                used = 0.0
+            while w > room:           # an ASCII run wider than the column
+                lines += 1
+                w -= room
+            used += w
+    return lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,12 +280,13 @@ def answers_used(con, month: str) -> dict:
 # writing
 # --------------------------------------------------------------------------------------------
 def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict, town_files: dict[str, str],
-                     staff_row, mask, full_ids: bool) -> dict:
+                     staff_row, mask, full_ids: bool, alerts: list[dict] | None = None) -> dict:
     """workbooks/, county/overdue.csv|xlsx and resolved.csv of M into `folder`. `town_files`: town
     code → file stem of its CSV (the workbook takes the same name); `staff_row(alert)` the CSV row
-    of an alert (lim/publish/files.py); `mask(id)` masks an ID as the CSVs do. Returns counts and the
-    row count of every workbook (for the manifest)."""
-    alerts = town_alerts(con, month)
+    of an alert (lim/publish/files.py); `mask(id)` masks an ID as the CSVs do; `alerts`: town_alerts
+    of M if the caller has them. Returns counts and the row count of every workbook (for the
+    manifest)."""
+    alerts = town_alerts(con, month) if alerts is None else alerts
     resolved = resolved_rows(con, month)
     counts = dict(con.sql("""SELECT 'suppressed', count(*) FILTER (WHERE suppressed) FROM months.alerts WHERE month = ?""",
                           params=[month]).fetchall())
