@@ -296,7 +296,8 @@ def child(cfg_path: str) -> int:
     groups = {}
     for a in ALL_ASSETS:
         for g in a.group_names_by_key.values():
-            groups[a.op.name] = g
+            # the county shards are a graph of ops (steps `county_shards.<op>`): their own stage
+            groups[a.node_def.name] = "shards" if isinstance(a.node_def, dg.GraphDefinition) else g
     for c in all_checks():
         groups[c.op.name] = "checks"
     instance = dg.DagsterInstance.get()
@@ -313,7 +314,7 @@ def child(cfg_path: str) -> int:
             steps[ev.step_key] = {"seconds": round(e.timestamp - t0, 3),
                                   "cpu_seconds": round(cpu_at(e.timestamp) - cpu_at(t0), 2),
                                   "peak_rss_mb": rss_between(t0, e.timestamp),
-                                  "group": groups.get(op, "other"),
+                                  "group": groups.get(op, groups.get(op.split(".")[0], "other")),
                                   "ok": ev.event_type == dg.DagsterEventType.STEP_SUCCESS}
             if key is not None:  # a dynamic output's step, kept per mapping key
                 steps[ev.step_key] |= {"op": op, "mapping_key": key}

@@ -78,6 +78,10 @@ def safe_cell(value: Any, numeric: bool = False) -> Any:
     # after leading whitespace (only then is lstrip needed: it copies the text)
     if first in FORMULA_START or (first.isspace() and text.lstrip()[:1] in ("=", "+", "-", "@")):
         return "'" + text
+    if first == "<" and text.startswith("<r>") and text.endswith("</r>"):
+        # XlsxWriter writes such a string into the workbook's XML as it is (a rich string,
+        # xlsxwriter/sharedstrings.py _write_si): a name or free text shaped so would inject markup
+        return "'" + text
     return text
 
 

@@ -1,7 +1,7 @@
 """One county shard of month M: persons, households and rules of the county, computed by the same
 SQL models as the whole month (sql/reconcile/40, 50; sql/rules/) in a DuckDB file of the shard's
 own, from the rows sql/shard/10_plan.sql routed to it. The warehouse is attached read-only as `wh`:
-the shard reads M's linked rows (months.src_*, as views filtered to the county:
+the shard reads M's linked rows (months.src_*, copied filtered to the county:
 sql/shard/20_county_inputs.sql) and every published month (main.*, unfiltered: a person's history
 follows them across counties). Nothing is written to the warehouse, so shards run in parallel."""
 

@@ -317,6 +317,29 @@ def test_workbook_text_cells_are_formula_safe(tmp_path):
     assert pr.cell(2, 3).value == "'+SUM(A1)\n370322********0011" and pr.cell(2, 6).value == "'@cmd"
 
 
+def test_workbook_text_cells_cannot_inject_markup(tmp_path):
+    """XlsxWriter writes a string shaped `<r>…</r>` into the workbook's XML unescaped (a rich string):
+    a cell so shaped gets the leading ' (csv_out.safe_cell) and is read back as the text it was."""
+    from lim.publish.files import staff_row
+    from lim.publish.loop import write_town_workbook
+
+    from openpyxl.cell.rich_text import CellRichText
+
+    markup = "<r><rPr><b/></rPr><t>核查结论：属实</t></r>"
+    alert = {"alert_id": "YJ1", "alert_name": "疑似特困", "priority": "高", "list_priority": "高", "status": "新增", "first_month": M2,
+             "household_id": "H1", "head_name": "张三", "head_id_number": "370322195501010011", "town_code": "370322101",
+             "village_code": "370322101201", "household_size": 1, "per_capita_income": 0, "standard": 800,
+             "reason_text": markup, "evidence": markup, "action": markup, "data_note": "", "due_date": date(2026, 7, 30),
+             "last_conclusion": None, "last_check_date": None, "overdue": False, "member_id_number": None, "alert_type": "TEKUN_CANDIDATE"}
+    path = tmp_path / "w.xlsx"
+    write_town_workbook(path, M2, "370322101", "青城镇", [alert], [], 0, "", {}, {},
+                        lambda a: staff_row(a, {}, {}, False), lambda i: i)
+    for sheet in ("核查清单", "打印版"):
+        values = [c.value for row in openpyxl.load_workbook(path, rich_text=True)[sheet].iter_rows() for c in row]
+        assert "'" + markup in values, (sheet, [v for v in values if isinstance(v, str) and "属实" in v])
+        assert not any(isinstance(v, CellRichText) and "核查结论：属实" in str(v) for v in values), sheet
+
+
 def test_print_sheet_without_alerts_and_row_lines(tmp_path):
     from lim.publish.loop import print_row_lines, write_town_workbook
 
