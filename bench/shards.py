@@ -77,7 +77,7 @@ def svg(runs: dict[str, dict], out: Path) -> None:
     proj = [(k, projected(base["steps"], k) + overhead) for k in SLOTS]
     meas = [(1, base["total_seconds"])] + ([(2, runs["shards_2"]["total_seconds"])] if "shards_2" in runs else [])
     ymax = max([t for _, t in proj + meas] + [runs["whole"]["total_seconds"] if "whole" in runs else 0]) * 1.15
-    w, h, left, bottom, top, right = 640, 360, 60, 40, 30, 170
+    w, h, left, bottom, top, right = 820, 360, 60, 40, 30, 300
     x = lambda k: left + (SLOTS.index(k) if k in SLOTS else 0) * (w - left - right) / (len(SLOTS) - 1)  # noqa: E731
     y = lambda t: h - bottom - t / ymax * (h - bottom - top)  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
