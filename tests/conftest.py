@@ -35,10 +35,11 @@ TIERS = ("unit", "pipeline", "e2e")
 # the run with one worker alone. The files below (about their share of a run, longest first) are
 # handed out first; every other file follows, most tests first as before. Order only: every test
 # still runs.
-LONGEST_FIRST = ("e2e/test_reliability.py", "pipeline/test_truth.py", "e2e/test_cli.py", "pipeline/test_incomplete_months.py",
+LONGEST_FIRST = ("e2e/test_reliability.py", "pipeline/test_truth.py", "pipeline/test_truth_prefecture.py",
+                 "e2e/test_cli.py", "pipeline/test_incomplete_months.py",
                  "pipeline/test_quality.py", "e2e/test_privacy.py", "pipeline/test_rules_variants.py",
                  "pipeline/test_outputs.py", "e2e/test_run_hygiene.py", "pipeline/test_loop.py",
-                 "pipeline/test_executors.py", "e2e/test_celery_run.py")
+                 "pipeline/test_executors.py", "e2e/test_celery_run.py", "pipeline/test_old_warehouse.py")
 
 
 def pytest_configure(config):

@@ -113,3 +113,30 @@ def pseudonym_key_env(key: str) -> pytest.MonkeyPatch:
     mp.delenv("LIM_PSEUDONYM_KEY_FILE", raising=False)
     mp.delenv("LIM_ENV", raising=False)
     return mp
+
+
+def forkserver_with_stale_settings(mp: pytest.MonkeyPatch) -> None:
+    """Start this process's forkserver (unless running already) while LIM_FAIL_AT names `source_records`: the
+    multiprocess executor's step processes are its children and have its environment, not the run's.
+    They must adopt the run's settings (WarehouseResource.run_settings) or the run fails at `source_records`."""
+    from multiprocessing import forkserver
+
+    from lim.core import processes
+
+    mp.setenv("LIM_FAIL_AT", "source_records")
+    processes.context()
+    forkserver.ensure_running()
+    mp.delenv("LIM_FAIL_AT")
+
+
+def step_spans(env: dict) -> dict[str, tuple[float, float]]:
+    """step key -> (start, end) of the run's steps, from its event log."""
+    instance, run_id = env["instance"], env["outcomes"][0].run_id
+    spans: dict[str, list[float]] = {}
+    for e in instance.all_logs(run_id):
+        kind = e.dagster_event.event_type_value if e.dagster_event else None
+        if kind == "STEP_START":
+            spans[e.step_key] = [e.timestamp, e.timestamp]
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            spans[e.step_key][1] = e.timestamp
+    return {k: (a, b) for k, (a, b) in spans.items()}

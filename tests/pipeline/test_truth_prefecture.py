@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from generator import generate
-from tests.runs import run_months
+from tests.runs import (forkserver_with_stale_settings, month_rows, persistent_instance, published_checksums,
+                        run_months, step_spans)
 from tests.truth import compare, read_truth, summary_lines
 
 MONTHS = ["2026-04", "2026-05", "2026-06"]
@@ -50,7 +51,10 @@ def monkeypatch_module():
 
 @pytest.fixture(scope="module")
 def runs(landing, monkeypatch_module):
-    """The three months computed whole, and computed in county shards (LIM_SHARDS=county)."""
+    """The three months computed whole, and computed in county shards (LIM_SHARDS=county). First this
+    process's forkserver is started with a stale setting (LIM_FAIL_AT=source_records): the step
+    processes of the multiprocess run below are its children and must adopt the run's settings."""
+    forkserver_with_stale_settings(monkeypatch_module)
     return {mode: _run(landing, mode, monkeypatch_module) for mode in ("none", "county")}
 
 
@@ -213,3 +217,55 @@ def test_each_county_is_judged_with_its_own_standard(prefecture):
                    "group by all order by all").fetchall()
     assert {(m, c, u) for m, c, u, _, _ in rows} == set(want)
     assert [(m, c, u, float(s)) for m, c, u, s, _ in rows] == [(m, c, u, want[(m, c, u)]) for m, c, u, _, _ in rows]
+
+
+# --- the first month again, in county shards on Dagster's multiprocess executor (LIM_EXECUTOR=multiprocess,
+# pipelines/executors.py, 2 processes): the same files and tables as the whole month in one process; the
+# steps that write the warehouse ran one at a time, the county steps beside each other.
+MP_TABLES = ("alerts", "determinations", "quarantine", "quality_results")
+
+
+@pytest.fixture(scope="module")
+def mp_runs(landing, runs, tmp_path_factory):
+    root = tmp_path_factory.mktemp("multiprocess")
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setenv("LIM_PSEUDONYM_KEY", "k" * 40)  # the same analysts' key in every step process
+        mp.setenv("LIM_EXECUTOR", "multiprocess")
+        mp.setenv("LIM_MAX_PROCESSES", "2")
+        mp.setenv("LIM_SHARDS", "county")
+        multi = run_months(root, MONTHS[:1], landing=landing[0] / "landing", policy=str(landing[0] / "landing" / "policy.yaml"),
+                           instance=persistent_instance(root / "dagster_home"))
+        yield {"in_process": runs["none"], "multiprocess": multi}
+    finally:
+        mp.undo()
+
+
+def test_the_multiprocess_run_publishes_the_same_files(mp_runs):
+    staff = published_checksums(mp_runs["in_process"], MONTHS[0])
+    assert any(p.startswith("alerts/") for p in staff) and "alerts_all.csv" in staff
+    assert published_checksums(mp_runs["multiprocess"], MONTHS[0]) == staff
+
+
+@pytest.mark.parametrize("name", MP_TABLES)
+def test_the_multiprocess_run_writes_the_same_tables(mp_runs, name):
+    rows = month_rows(mp_runs["in_process"], name, MONTHS[0])
+    assert rows, name
+    assert month_rows(mp_runs["multiprocess"], name, MONTHS[0]) == rows
+
+
+def test_each_step_ran_in_its_own_process_and_the_warehouse_had_one_writer(mp_runs):
+    env = mp_runs["multiprocess"]
+    run = env["instance"].get_run_by_id(env["outcomes"][0].run_id)
+    assert run.tags["lim/launcher"] == "lim" and run.tags["dagster/partition"] == MONTHS[0]
+    events = env["instance"].all_logs(run.run_id)
+    assert any("Launching subprocess for" in (e.message or "") for e in events)  # the multiprocess executor
+    spans = step_spans(env)
+    shards = sorted((a, b, k) for k, (a, b) in spans.items() if k.startswith("county_shards.county_shard["))
+    assert len(shards) == 3
+    # the county steps only read the warehouse: they ran beside each other
+    assert shards[1][0] < shards[0][1], f"{shards[0][2]} and {shards[1][2]} ran one after the other"
+    writers = sorted((a, b, k) for k, (a, b) in spans.items() if not k.startswith(("staged_", "county_shards.county_shard[")))
+    assert len(writers) > 10 and "county_shards.merge_county_shards" in {k for _, _, k in writers}
+    for (_, end, first), (start, _, second) in zip(writers, writers[1:]):
+        assert start >= end, f"{first} and {second} had the warehouse open at the same time"
