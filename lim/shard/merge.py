@@ -2,7 +2,6 @@
 after it the warehouse holds M as if it had been computed whole, and quality checks and publishing
 run on it unchanged."""
 
-from pathlib import Path
 
 from lim.core.paths import SQL_DIR
 from lim.core.policy import Policy
