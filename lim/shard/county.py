@@ -14,7 +14,7 @@ from lim.core.paths import SQL_DIR
 from lim.core.policy import Policy
 from lim.reconcile.build import build_households, build_persons
 from lim.rules.build import build_rules
-from lim.shard.plan import COUNTY
+from lim.shard.plan import COUNTY, template_statements
 from lim.warehouse import warehouse as wh
 
 INPUTS = SQL_DIR / "shard" / "20_county_inputs.sql"
@@ -28,10 +28,7 @@ def input_statements(county: str) -> dict[str, str]:
     """source → the CREATE VIEW of its rows for the county."""
     if not COUNTY.fullmatch(county):
         raise ValueError(f"not a county code: {county!r}")
-    kinds = {}
-    for part in INPUTS.read_text(encoding="utf-8").split("-- kind: ")[1:]:
-        kind, _, statement = part.partition(" ")
-        kinds[kind] = statement.split("\n", 1)[1].strip()
+    kinds = template_statements(INPUTS)
     out = {}
     for source in SOURCES:
         kind = KIND.get(source) or ("person" if load_contract(source).id_column else None)
@@ -39,10 +36,6 @@ def input_statements(county: str) -> dict[str, str]:
             raise ValueError(f"{source}: no shard routing for a source without ID numbers")
         out[source] = kinds[kind].replace("{source}", source).replace("{shard}", county)
     return out
-
-
-def _quote(path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def open_shard(path: Path, warehouse_path: str, county: str, memory_limit: str = "6GB", threads: int = 2,
@@ -56,9 +49,9 @@ def open_shard(path: Path, warehouse_path: str, county: str, memory_limit: str =
     tmp = Path(temp_dir) if temp_dir else path.parent / "duckdb_tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}; "
-                f"SET temp_directory = {_quote(tmp.as_posix())}; SET preserve_insertion_order = false;")
+                f"SET temp_directory = {wh.sql_literal(tmp.as_posix())}; SET preserve_insertion_order = false;")
     # read-only: county steps run side by side; a step writing the warehouse is waited for
-    wh.with_lock_wait(lambda: con.execute(f"ATTACH {_quote(warehouse_path)} AS wh (READ_ONLY)"), wh.lock_wait_seconds())
+    wh.with_lock_wait(lambda: con.execute(f"ATTACH {wh.sql_literal(str(warehouse_path))} AS wh (READ_ONLY)"), wh.lock_wait_seconds())
     con.execute("CREATE SCHEMA months")
     # the published months and the non-monthly tables, as the analysts see them
     for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'main' "

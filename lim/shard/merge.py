@@ -6,7 +6,7 @@ run on it unchanged."""
 from lim.core.paths import SQL_DIR
 from lim.core.policy import Policy
 from lim.rules.build import load_month_parameters
-from lim.shard.plan import COUNTY
+from lim.shard.plan import COUNTY, template_statements
 from lim.warehouse import warehouse as wh
 
 MERGE = SQL_DIR / "shard" / "30_merge.sql"
@@ -27,18 +27,6 @@ SAME_IN_EVERY_SHARD = ("source_coverage",)
 MONTH_ROWS = {"alerts"}
 
 
-def _statements() -> dict[str, str]:
-    kinds = {}
-    for part in MERGE.read_text(encoding="utf-8").split("-- kind: ")[1:]:
-        header, _, statement = part.partition("\n")
-        kinds[header.split()[0]] = statement.strip()
-    return kinds
-
-
-def _quote(path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _shard_has(con, alias: str, table: str) -> bool:
     return con.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'months' AND table_name = ?",
                    params=[alias, table]).fetchall()[0][0] > 0
@@ -48,7 +36,7 @@ def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dic
     """`shards`: county → shard file. Replaces the month's persons, households and rules tables."""
     if not shards:
         raise ValueError(f"{month}：没有可合并的县分片")
-    statements = _statements()
+    statements = template_statements(MERGE)
     counties = sorted(shards)
     load_month_parameters(con, month, policy)
     for table in MONTH_ROWS:  # the warehouse's months table without M's rows (before the shards are
@@ -57,7 +45,7 @@ def merge_shards(con, month: str, shards: dict[str, str], policy: Policy) -> dic
     for county in counties:
         if not COUNTY.fullmatch(county):
             raise ValueError(f"not a county code: {county!r}")
-        con.execute(f"ATTACH {_quote(shards[county])} AS shard_{county} (READ_ONLY)")
+        con.execute(f"ATTACH {wh.sql_literal(str(shards[county]))} AS shard_{county} (READ_ONLY)")
     try:
         # a household belongs to the shard of its county (months.shard_counties; else the first shard)
         con.execute("CREATE OR REPLACE TEMP TABLE owned_households AS " + " UNION ALL ".join(

@@ -9,6 +9,16 @@ from lim.warehouse import warehouse as wh
 COUNTY = re.compile(r"[0-9]{6}")
 
 
+def template_statements(path) -> dict[str, str]:
+    """kind → statement of a shard template (sql/shard/20_*.sql, 30_*.sql): each statement follows a
+    line `-- kind: <kind> …`; the rest of that line is its comment."""
+    kinds = {}
+    for part in path.read_text(encoding="utf-8").split("-- kind: ")[1:]:
+        header, _, statement = part.partition("\n")
+        kinds[header.split()[0]] = statement.strip()
+    return kinds
+
+
 def plan_shards(con, month: str, policy_counties: list[str]) -> list[str]:
     """months.shard_persons and months.shard_counties of M in the warehouse; the shards (county
     codes of the policy that M's rows name; others go to the first), in order."""

@@ -133,7 +133,8 @@ def schema_exists(con, schema: str) -> bool:
                    params=[schema]).fetchall()[0][0] > 0
 
 
-def _sql_literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """A string as a SQL literal ('it''s')."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -149,11 +150,11 @@ def _copy_table(con, old: str, new: str, table: str) -> None:
     else:  # a name DuckDB quotes: the columns and their types are kept
         con.execute(f'CREATE TABLE {new}."{table}" AS FROM {old}."{table}"')
     if comment:
-        con.execute(f'COMMENT ON TABLE {new}."{table}" IS {_sql_literal(comment)}')
+        con.execute(f'COMMENT ON TABLE {new}."{table}" IS {sql_literal(comment)}')
     for col, col_comment in con.sql("select column_name, comment from duckdb_columns() where database_name = current_database() "
                                     "and schema_name = ? and table_name = ? and comment is not null and comment <> '' "
                                     "order by column_index", params=[old, table]).fetchall():
-        con.execute(f'COMMENT ON COLUMN {new}."{table}"."{col}" IS {_sql_literal(col_comment)}')
+        con.execute(f'COMMENT ON COLUMN {new}."{table}"."{col}" IS {sql_literal(col_comment)}')
 
 
 def convert_stage_schema(con) -> list[str]:
