@@ -195,7 +195,8 @@ class QualityResource(dg.ConfigurableResource):
             return False
         try:  # an optimization only: whatever goes wrong here, quality_results validates itself
             if worker is None:
-                worker = self._workers[month] = gx_worker.QualityWorker(month, docs_dir, id_validity)
+                worker = self._workers[month] = gx_worker.QualityWorker(month, docs_dir, id_validity,
+                                                                        settings.current().gx_engine)
             worker.submit(source, accepted, rows)
         except Exception:
             self.discard(month)

@@ -23,6 +23,7 @@ EXECUTORS = ("in_process", "multiprocess", "celery")  # the values of LIM_EXECUT
 
 
 SHARD_CHOICES = ("none", "county")
+GX_ENGINES = ("duckdb", "pandas")  # LIM_GX_ENGINE (lim/quality/expectations.py ENGINES)
 
 
 class SettingsError(ValueError):
@@ -57,7 +58,9 @@ class Settings:
     # --- Great Expectations ---------------------------------------------------------------------
     gx_background: bool = _var("LIM_GX_BACKGROUND", True, "`0`：关闭后台 GX 校验进程", "flag")
     gx_child_rows: int = _var("LIM_GX_CHILD_ROWS", 8_000_000,
-                              "月份合格行数超过此值时 GX 在规则之后于子进程中运行（0：总在子进程）", "int")
+                              "月份合格行数超过此值时不在后台校验，在规则之后校验（`pandas` 引擎：于子进程中；0：总如此）", "int")
+    gx_engine: str = _var("LIM_GX_ENGINE", "duckdb",
+                          "谁计算期望：`duckdb`（DuckDB 计数，GX 生成结果与 Data Docs，结果相同）或 `pandas`（GX 在 pandas 上逐行计算）")
     # --- reading landed files (lim/core/limits.py; 0 turns a bound off) --------------------------
     read_max_columns: int = _var("LIM_READ_MAX_COLUMNS", 500, "一个文件的最多列数", "limit")
     read_max_cell_chars: int = _var("LIM_READ_MAX_CELL_CHARS", 10_000, "一个单元格的最多字符数（超出：隔离该行）", "limit")
@@ -108,6 +111,8 @@ class Settings:
                 values[f.name] = tuple(t.strip() for t in raw.split(",") if t.strip())
             else:
                 values[f.name] = raw
+        if values.get("gx_engine", "duckdb") not in GX_ENGINES:
+            raise SettingsError(f"LIM_GX_ENGINE={values['gx_engine']!r}：只能是 {' 或 '.join(GX_ENGINES)}")
         if values.get("shards", "none") not in SHARD_CHOICES:
             raise SettingsError(f"LIM_SHARDS={values['shards']!r}：只能是 {' 或 '.join(SHARD_CHOICES)}")
         return cls(**values)

@@ -68,9 +68,11 @@ def build_quality_results(con, month: str, staging, quality=None, log=None) -> d
     if why and log:
         log.info(f"后台数据质量校验不可用（{why}），本步骤重新校验")
     if validations is None:
-        # a big month: GX's pandas frames live and die in a child process
-        run = run_suites_in_child if n_rows > gx_child_rows() else run_suites_from_files
-        validations = run(month, staged, docs_dir, id_validity=cfg.id_validity_min) if staged else {}
+        # DuckDB counts (LIM_GX_ENGINE=duckdb, lim/quality/measure.py) in this process; GX's own pandas
+        # frames of a big month live and die in a child process
+        engine = settings.current().gx_engine
+        run = run_suites_in_child if engine == "pandas" and n_rows > gx_child_rows() else run_suites_from_files
+        validations = run(month, staged, docs_dir, id_validity=cfg.id_validity_min, engine=engine) if staged else {}
     seconds = time.perf_counter() - started
 
     con.execute(f"CREATE TABLE IF NOT EXISTS months.quality_results ({QUALITY_COLUMNS})")

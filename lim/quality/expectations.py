@@ -43,6 +43,13 @@ from lim.ingest.staging import accepted_schema, empty_accepted
 from lim.core.contracts import OOP_TERMS, OOP_TOLERANCE, SOURCES, Contract, load_contract
 
 ERROR, WARNING = "error", "warning"
+# who evaluates the expectations (LIM_GX_ENGINE): DuckDB counts rendered by GX (lim/quality/measure.py),
+# or GX itself on a pandas frame of the staged rows
+ENGINES = ("duckdb", "pandas")  # = lim/core/settings.GX_ENGINES
+MEASURE_MEMORY = "1GB"  # the counting DuckDB's memory limit (it spills beside the Data Docs beyond it)
+# BASIC with partial_unexpected_count 0: counts only, no sample values (ID numbers, names) in
+# results or Data Docs (SUMMARY: the same results and pages on a 50,000-household month, ~1 s slower)
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
 # contract type -> the dtype name GX observes on the pandas frame made from the staged Parquet
 _PANDAS_TYPE = {"text": "str", "id": "str", "name": "str", "enum": "str", "region_code": "str",
@@ -139,12 +146,13 @@ def suite_specs(contract: Contract, month: str, id_validity: float = DEFAULT_ID_
     return specs
 
 
-def frame_for_validation(contract: Contract, staged_parquet: Path | None):
-    """The pandas frame GX validates: the staged accepted rows, canonical columns (no raw text)."""
+def frame_for_validation(contract: Contract, staged_parquet: Path | None, n_rows: int | None = None):
+    """The pandas frame GX validates: the staged accepted rows, canonical columns (no raw text);
+    `n_rows=0`: only its columns and dtypes (lim/quality/measure.py)."""
     import polars as pl
 
-
-    df = pl.read_parquet(staged_parquet) if staged_parquet and Path(staged_parquet).exists() else empty_accepted(contract)
+    df = (pl.read_parquet(staged_parquet, n_rows=n_rows) if staged_parquet and Path(staged_parquet).exists()
+          else empty_accepted(contract))
     keep = [c for c in accepted_schema(contract) if c in contract.canonical_names or c == ID_STATUS]
     df = df.select(keep)
     if contract.has_oop_identity:
@@ -198,7 +206,8 @@ class SuiteRun:
     `run_suites` uses it in the calling process; lim/quality/worker.py uses it in a worker
     process that validates each source as soon as ingestion has staged it."""
 
-    def __init__(self, month: str, docs_dir: Path, id_validity: float = DEFAULT_ID_VALIDITY):
+    def __init__(self, month: str, docs_dir: Path, id_validity: float = DEFAULT_ID_VALIDITY,
+                 engine: str = "duckdb", threads: int | None = None):
         import logging
         import warnings
 
@@ -234,27 +243,79 @@ class SuiteRun:
         self._first, _ = month_bounds(month)
         self._run_id = RunIdentifier(run_name=month, run_time=self._first.replace(tzinfo=_dt.timezone.utc))
         self.validated: dict[str, SourceValidation] = {}
+        if engine not in ENGINES:
+            raise ValueError(f"GX engine {engine!r}: one of {', '.join(ENGINES)}")
+        self.engine, self._threads, self._con = engine, threads, None
+        self.counted: set[str] = set()  # the sources whose rows DuckDB counted
+        self._scratch = docs_dir.with_name(docs_dir.name + ".measure.tmp")
 
-    def validate(self, source: str, frame) -> SourceValidation:
-        """Run `source`'s suite on `frame` (a pandas DataFrame, or a callable that makes it)."""
+    def validate_staged(self, source: str, path: str | Path | None) -> SourceValidation:
+        """Run `source`'s suite on its staged file: counted by DuckDB (engine `duckdb`,
+        lim/quality/measure.py) or on the pandas frame (engine `pandas`, or a frame the counts
+        cannot stand for). The same results and Data Docs either way."""
+        contract = load_contract(source)
+        path = Path(path) if path else None
+        if self.engine == "duckdb":
+            shape_and_counts = self._measure(contract, path)
+            if shape_and_counts is not None:
+                self.counted.add(source)
+                return self.validate(source, *shape_and_counts)
+        return self.validate(source, frame_for_validation(contract, path))
+
+    def _measure(self, contract: Contract, path: Path | None):
+        from lim.quality import measure
+
+        if path is None or not path.exists():
+            return None  # no file: GX validates the empty frame itself
+        shape = frame_for_validation(contract, path, n_rows=0)  # the columns and dtypes of the full frame
+        if any(dtype == object for dtype in shape.dtypes):
+            return None  # GX checks an object column's type value by value
+        if self._con is None:
+            import duckdb
+
+            self._scratch.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(config={"memory_limit": MEASURE_MEMORY, "temp_directory": str(self._scratch),
+                                               **({"threads": self._threads} if self._threads else {})})
+        specs = suite_specs(contract, self.month, self.id_validity)  # every variant column: a superset
+        counted = measure.measure(self._con, contract, path, specs, list(shape.columns))
+        if counted is None:
+            return None
+        for c in shape.columns:  # polars hands an integer column with a missing value to pandas as float64
+            if str(shape[c].dtype) == "int64" and counted.nonnull[c] < counted.rows:
+                shape[c] = shape[c].astype("float64")
+        return shape, counted
+
+    def close(self) -> None:
+        """Close the counting DuckDB and remove what it spilled."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def validate(self, source: str, frame, counted=None) -> SourceValidation:
+        """Run `source`'s suite on `frame` (a pandas DataFrame, or a callable that makes it); with
+        `counted` (lim/quality/measure.Measured) `frame` is the 0-row shape and the row-level
+        results are made from the counts."""
         import warnings
 
         gx, ctx = self._gx, self._ctx
         contract = load_contract(source)
         frame = frame() if callable(frame) else frame
-        absent = frozenset(c for c in VARIANT_COLUMNS if c in frame.columns and frame[c].isna().all())
+        if counted is None:
+            absent = frozenset(c for c in VARIANT_COLUMNS if c in frame.columns and frame[c].isna().all())
+        else:
+            absent = frozenset(c for c in VARIANT_COLUMNS if c in frame.columns and counted.nonnull.get(c, 0) == 0)
         specs = suite_specs(contract, self.month, self.id_validity, absent)
         suite = ctx.suites.add(gx.ExpectationSuite(name=source, expectations=[_expectation(i, s, self._gxe) for i, s in enumerate(specs)]))
         batch = self._datasource.add_dataframe_asset(source).add_batch_definition_whole_dataframe(source)
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=source, data=batch, suite=suite))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # BASIC with partial_unexpected_count 0: counts only, no sample values (ID numbers, names) in
-            # results or Data Docs (SUMMARY: the same results and pages on a 50,000-household month, ~1 s slower)
-            n_rows = len(frame)
-            vr = vd.run(batch_parameters={"dataframe": frame}, run_id=self._run_id,
-                        result_format={"result_format": "BASIC", "partial_unexpected_count": 0})
+            n_rows = len(frame) if counted is None else counted.rows
+            vr = vd.run(batch_parameters={"dataframe": frame}, run_id=self._run_id, result_format=RESULT_FORMAT)
             del frame
+            if counted is not None:
+                self._apply_counts(source, vr, specs, counted)
         results = []
         # GX does not keep the suite's order in its results: map each back through meta.spec
         ordered = sorted(vr.results, key=lambda r: r.expectation_config.meta["spec"])
@@ -272,8 +333,35 @@ class SuiteRun:
         v = self.validated[source] = SourceValidation(source, all(x["success"] for x in results), results, None, n_rows)
         return v
 
+    def _apply_counts(self, source: str, vr, specs: list[ExpectationSpec], counted) -> None:
+        """Each row-level result of the 0-row validation `vr` made again by its expectation's own
+        GX code from the counts; the suite's statistics recomputed; the result stored again under
+        its key (the Data Docs are built from the store)."""
+        from great_expectations.validator.validation_statistics import calc_validation_statistics
+
+        from lim.quality import measure
+
+        for r in vr.results:
+            spec = specs[r.expectation_config.meta["spec"]]
+            if spec.kind in measure.SHAPE_ONLY:
+                continue
+            out = r.expectation_config.to_domain_obj()._validate(
+                counted.metrics[measure.spec_key(spec)], runtime_configuration={"result_format": RESULT_FORMAT})
+            r.success, r.result = out["success"], out.get("result", {})
+        stats = calc_validation_statistics(vr.results)
+        vr.success = stats.success
+        vr.statistics.update({"evaluated_expectations": stats.evaluated_expectations,
+                              "successful_expectations": stats.successful_expectations,
+                              "unsuccessful_expectations": stats.unsuccessful_expectations,
+                              "success_percent": stats.success_percent})
+        store = self._ctx.validation_results_store
+        keys = [k for k in store.list_keys() if k.expectation_suite_identifier.name == source]
+        assert len(keys) == 1, keys
+        store.set(keys[0], vr)
+
     def finish(self) -> dict[str, SourceValidation]:
         """Build the Data Docs (pages made a function of the data) and return the validations."""
+        self.close()
         self.build_docs()
         return self.results()
 
@@ -318,17 +406,21 @@ def run_suites(month: str, frames: dict[str, object], docs_dir: Path,
 
 
 def run_suites_from_files(month: str, staged: dict[str, str | Path | None], docs_dir: str | Path,
-                          id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
-    """run_suites on each source's staged Parquet (source -> path), each frame made when its
-    source's turn comes."""
-    import functools
-
-    frames = {s: functools.partial(frame_for_validation, load_contract(s), Path(p) if p else None) for s, p in staged.items()}
-    return run_suites(month, frames, Path(docs_dir), id_validity)
+                          id_validity: float = DEFAULT_ID_VALIDITY, engine: str = "duckdb") -> dict[str, SourceValidation]:
+    """Each source's suite on its staged Parquet (source -> path), in SOURCES order: counted by
+    DuckDB, or (`engine` pandas) on a frame made when its source's turn comes."""
+    run = SuiteRun(month, Path(docs_dir), id_validity, engine=engine)
+    try:
+        for source in SOURCES:
+            if source in staged:
+                run.validate_staged(source, staged[source])
+        return run.finish()
+    finally:
+        run.close()
 
 
 def run_suites_in_child(month: str, staged: dict[str, Path | None], docs_dir: Path,
-                        id_validity: float = DEFAULT_ID_VALIDITY) -> dict[str, SourceValidation]:
+                        id_validity: float = DEFAULT_ID_VALIDITY, engine: str = "pandas") -> dict[str, SourceValidation]:
     """run_suites_from_files in a fresh process: the pandas frames of a big month (the register of
     a province: 15 M rows) are freed with the process instead of staying in the pipeline process's
     heap. Same results, same Data Docs."""
@@ -336,4 +428,4 @@ def run_suites_in_child(month: str, staged: dict[str, Path | None], docs_dir: Pa
 
     with mp.get_context("spawn").Pool(1) as pool:
         return pool.apply(run_suites_from_files,
-                          (month, {s: str(p) if p else None for s, p in staged.items()}, str(docs_dir), id_validity))
+                          (month, {s: str(p) if p else None for s, p in staged.items()}, str(docs_dir), id_validity, engine))

@@ -45,8 +45,7 @@ def _serve(conn) -> None:
     import signal
 
     # imported in the worker only (GX, ~4 s; the forkserver has it preloaded: lim/quality/gx_warm.py)
-    from lim.core.contracts import load_contract
-    from lim.quality.expectations import SuiteRun, frame_for_validation
+    from lim.quality.expectations import SuiteRun
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pipeline's to handle; it stops us
     run, error, docs = None, None, False
@@ -58,14 +57,17 @@ def _serve(conn) -> None:
         kind = msg[0]
         try:
             if kind == "begin":
-                _, month, docs_dir, id_validity, umask = msg
+                _, month, docs_dir, id_validity, umask, engine = msg
                 os.umask(umask)  # the forkserver's umask is of whichever run started it: use this run's
+                if run is not None:
+                    run.close()
                 run, error, docs = None, None, False
-                run = SuiteRun(month, Path(docs_dir), id_validity)
+                # one DuckDB thread: the run's own DuckDB steps have the cores
+                run = SuiteRun(month, Path(docs_dir), id_validity, engine=engine, threads=1)
             elif kind == "validate" and run is not None and error is None:
                 _, source, path = msg
                 docs = False
-                run.validate(source, frame_for_validation(load_contract(source), Path(path)))
+                run.validate_staged(source, path)
             elif kind == "ready" and run is not None and error is None and not docs:
                 run.build_docs()
                 docs = True
@@ -78,6 +80,8 @@ def _serve(conn) -> None:
                     conn.send(("ok", run.results()))
                 run = None
             elif kind == "stop":
+                if run is not None:
+                    run.close()
                 return
         except Exception:
             error = traceback.format_exc()
@@ -89,7 +93,7 @@ def _serve(conn) -> None:
 class QualityWorker:
     """The pipeline side: one month's submissions to one worker process."""
 
-    def __init__(self, month: str, docs_dir: Path, id_validity: float):
+    def __init__(self, month: str, docs_dir: Path, id_validity: float, engine: str = "duckdb"):
         ctx = processes.context()
         self.month, self.docs_dir, self.id_validity = month, str(Path(docs_dir).resolve()), id_validity
         self._conn, self._child = ctx.Pipe()
@@ -101,7 +105,7 @@ class QualityWorker:
         self.submitted: dict[str, tuple[str, int, int]] = {}
         self.rows = 0
         self.broken = ""  # why the worker cannot be used, once a message could not be sent
-        self._send(("begin", month, self.docs_dir, id_validity, processes.current_umask()))
+        self._send(("begin", month, self.docs_dir, id_validity, processes.current_umask(), engine))
 
     def _send(self, msg) -> None:
         if self.broken:
