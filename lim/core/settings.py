@@ -53,6 +53,8 @@ class Settings:
     duckdb_temp: str = _var("LIM_DUCKDB_TEMP", "", "DuckDB 溢出目录；空：DuckDB 默认")
     persons_bucket_rows: int = _var("LIM_PERSONS_BUCKET_ROWS", 8_000_000,
                                     "persons_monthly 每个分桶的来源行数；内存少时调低", "int")
+    publish_processes: int = _var("LIM_PUBLISH_PROCESSES", 2,
+                                  "写各乡镇核查清单工作簿的进程数（预警不少于 20,000 条时；1：在本进程内写）", "int")
     # --- county shards (docs/architecture.md "County shards") ------------------------------------
     shards: str = _var("LIM_SHARDS", "none", "`county`：按县分片计算人员、家庭与规则（结果与整体计算相同）；`none`：整体计算")
     # --- Great Expectations ---------------------------------------------------------------------

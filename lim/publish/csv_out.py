@@ -58,6 +58,15 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
+def mask_id(id_number: str | None, full: bool) -> str:
+    """An ID number as the staff lists show it: first 6 and last 4 characters (all of it with `full`)."""
+    if not id_number:
+        return ""
+    if full or len(id_number) < 10:
+        return id_number
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
 def safe_cell(value: Any, numeric: bool = False) -> Any:
     """The cell as it is written: None → "", numbers as they are, text formula-safe."""
     if type(value) is str:  # most cells: tested first (a few million cells a prefecture month)

@@ -15,6 +15,7 @@ import getpass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from lim.core import settings
 from lim.core.faults import maybe_fail
 from lim.core.hashing import sha256_file
 from lim.core.policy import Policy
@@ -27,17 +28,9 @@ from lim.warehouse import warehouse as wh
 QUARANTINE_COLUMNS = ["数据月份", "来源", "文件", "行号", "原因代码", "原因", "字段", "原始内容"]
 
 
-def mask_id(id_number: str | None, full: bool) -> str:
-    if not id_number:
-        return ""
-    if full or len(id_number) < 10:
-        return id_number
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-
-
-# Free texts (quarantine reasons, raw rows): IDs masked on NFKC-normalized text without separators
-# (full-width digits, spaces, 17/19 digits included): lim/publish/csv_out.py.
-from lim.publish.csv_out import mask_ids_in_text  # noqa: E402
+# An ID in a list column (first 6 and last 4 digits shown), and IDs in free texts (quarantine reasons,
+# raw rows; masked on NFKC-normalized text without separators): lim/publish/csv_out.py.
+from lim.publish.csv_out import mask_id, mask_ids_in_text  # noqa: E402
 
 
 def money(v) -> str:
@@ -94,7 +87,8 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
     write_csv(folder / "alerts_all.csv", STAFF_COLUMNS, all_rows)
     # Town workbooks, the county's overdue list and the resolved alerts (lim/publish/loop.py).
     loop_info = loop.write_loop_files(con, month, folder, towns, villages, town_files,
-                                      lambda a: rows_of[id(a)], lambda i: mask_id(i, full_ids), full_ids, month_alerts)
+                                      lambda a: rows_of[id(a)], lambda i: mask_id(i, full_ids), full_ids, month_alerts,
+                                      workbook_processes=settings.current().publish_processes)
 
     # 抽查来源 (rules-variants.md r7): 新增审批, or 审核未通过 (申请类别) where the county samples rejections
     audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,

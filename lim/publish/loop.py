@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import dataclass
 import json
 import os
 import re
@@ -32,7 +33,8 @@ from pathlib import Path
 import xlsxwriter
 
 from lim.core.catalogue import alert_catalogue
-from lim.publish.csv_out import STAFF_COLUMNS, safe_cell, write_csv
+from lim.core import processes
+from lim.publish.csv_out import STAFF_COLUMNS, mask_id, safe_cell, write_csv
 from lim.core.month import month_end, shift
 
 CONCLUSIONS = ["属实", "不属实", "已处理", "无法核实"]
@@ -280,12 +282,12 @@ def answers_used(con, month: str) -> dict:
 # writing
 # --------------------------------------------------------------------------------------------
 def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict, town_files: dict[str, str],
-                     staff_row, mask, full_ids: bool, alerts: list[dict] | None = None) -> dict:
+                     staff_row, mask, full_ids: bool, alerts: list[dict] | None = None, workbook_processes: int = 1) -> dict:
     """workbooks/, county/overdue.csv|xlsx and resolved.csv of M into `folder`. `town_files`: town
     code → file stem of its CSV (the workbook takes the same name); `staff_row(alert)` the CSV row
-    of an alert (lim/publish/files.py); `mask(id)` masks an ID as the CSVs do; `alerts`: town_alerts
-    of M if the caller has them. Returns counts and the row count of every workbook (for the
-    manifest)."""
+    of an alert (lim/publish/files.py); `mask(id)` masks an ID as the CSVs do (csv_out.mask_id with
+    `full_ids`); `alerts`: town_alerts of M if the caller has them; `workbook_processes`: see
+    write_town_workbooks. Returns counts and the row count of every workbook (for the manifest)."""
     alerts = town_alerts(con, month) if alerts is None else alerts
     resolved = resolved_rows(con, month)
     counts = dict(con.sql("""SELECT 'suppressed', count(*) FILTER (WHERE suppressed) FROM months.alerts WHERE month = ?""",
@@ -300,13 +302,15 @@ def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict,
     for r in resolved:
         resolved_by_town.setdefault(r["town_code"], []).append(r)
 
-    xlsx_rows = {}
+    xlsx_rows, books = {}, []
     for town, stem in sorted(town_files.items()):
         rel = f"workbooks/{stem}.xlsx"
-        write_town_workbook(folder / rel, month, town, towns.get(town, town), by_town.get(town, []),
-                            resolved_by_town.get(town, []), suppressed_by_town.get(town, 0), data_note, towns, villages,
-                            staff_row, mask)
-        xlsx_rows[rel] = len(by_town.get(town, []))
+        alerts_of = by_town.get(town, [])
+        books.append(TownBook(folder / rel, month, town, towns.get(town, town), alerts_of, [staff_row(a) for a in alerts_of],
+                              resolved_by_town.get(town, []), suppressed_by_town.get(town, 0), data_note, towns, villages,
+                              full_ids))
+        xlsx_rows[rel] = len(alerts_of)
+    write_town_workbooks(books, workbook_processes)
 
     res_rows = [resolved_row(r, towns, villages, mask) for r in resolved]
     write_csv(folder / "resolved.csv", RESOLVED_COLUMNS, res_rows)
@@ -404,6 +408,61 @@ def write_print_sheet(book: _Book, month: str, town_name: str, alerts: list[dict
     ws.set_footer("&L&\"宋体\"&9核查人签字：＿＿＿＿＿＿　核查结果请录入“核查清单”工作表后交回"
                   "&C&\"宋体\"&9第 &P 页，共 &N 页")
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+# A month with fewer alerts than this writes its town workbooks in the pipeline's own process (a
+# county's few thousand rows: starting worker processes would cost more than it saves).
+PARALLEL_MIN_ALERTS = 20_000
+
+
+@dataclass(frozen=True)
+class TownBook:
+    """Everything one town's workbook is written from (picklable: a worker process writes it)."""
+    path: Path
+    month: str
+    town: str
+    town_name: str
+    alerts: list[dict]
+    rows: list[list]          # each alert's staff row (lim/publish/files.staff_row), in the order of `alerts`
+    resolved: list[dict]
+    suppressed: int
+    data_note: str
+    towns: dict
+    villages: dict
+    full_ids: bool
+
+    def write(self) -> None:
+        rows = {id(a): r for a, r in zip(self.alerts, self.rows)}
+        write_town_workbook(self.path, self.month, self.town, self.town_name, self.alerts, self.resolved, self.suppressed,
+                            self.data_note, self.towns, self.villages, lambda a: rows[id(a)],
+                            functools.partial(mask_id, full=self.full_ids))
+
+
+def _write_book(book: TownBook) -> int:
+    book.write()
+    return len(book.alerts)
+
+
+def write_town_workbooks(books: list[TownBook], workers: int = 1, min_alerts: int | None = None) -> None:
+    """Write every town's workbook; with `workers` > 1 and at least `min_alerts` alerts, in that many
+    worker processes (forked from the pipeline's forkserver, lim/core/processes.py), the biggest
+    towns first. XlsxWriter is pure Python (~65 % of a prefecture's publishing): the books are
+    independent, and each is the same bytes whichever process writes it (tested). An error in a
+    worker fails the step as it would in this process; a pool that cannot start writes here."""
+    min_alerts = PARALLEL_MIN_ALERTS if min_alerts is None else min_alerts
+    if workers <= 1 or len(books) < 2 or sum(len(b.alerts) for b in books) < min_alerts:
+        for b in books:
+            b.write()
+        return
+    try:
+        pool = processes.context(gx=False).Pool(min(workers, len(books), os.cpu_count() or 1))
+    except OSError:
+        for b in books:
+            b.write()
+        return
+    with pool:
+        for _ in pool.imap_unordered(_write_book, sorted(books, key=lambda b: -len(b.alerts))):
+            pass
 
 
 def write_town_workbook(path: Path, month: str, town: str, town_name: str, alerts: list[dict], resolved: list[dict],

@@ -216,12 +216,24 @@ def test_manifest_records_answers(loop):
     assert listed[f"workbooks/{QC}.xlsx"]["rows"] == len(sheet_rows(loop["out"] / M2 / "workbooks" / f"{QC}.xlsx"))
 
 
-def test_rerun_byte_identical_with_workbooks(loop, tmp_path):
+def test_rerun_byte_identical_with_workbooks(loop, tmp_path, monkeypatch):
+    """The rerun writes its town workbooks in two worker processes (the first run wrote them in its
+    own process, as a county month does): the same bytes either way."""
+    from lim.core import processes
+    from lim.publish import loop as loop_files
+
     before = {o["path"]: o["sha256"] for o in json.loads((loop["out"] / M2 / "manifest.json").read_text())["outputs"]}
     root = tmp_path / "rerun"
     shutil.copytree(loop["root"], root, ignore=shutil.ignore_patterns("*.wal"))
+    pools = []
+    ctx = processes.context(gx=False)  # the context object write_town_workbooks gets (one per process)
+    real_pool = ctx.Pool
+    monkeypatch.setattr(ctx, "Pool", lambda n: pools.append(n) or real_pool(n), raising=False)  # a spy: the real pool
+    monkeypatch.setattr(loop_files, "PARALLEL_MIN_ALERTS", 0)
+    monkeypatch.setenv("LIM_PUBLISH_PROCESSES", "2")
     env = run_months(root, [M2], landing=root / "landing", policy=TEST_POLICY)
     after = {o["path"]: o["sha256"] for o in json.loads((env["out"] / M2 / "manifest.json").read_text())["outputs"]}
+    assert pools == [2]
     assert after == before
     assert any(p.startswith("workbooks/") for p in after)
 
