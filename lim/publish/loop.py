@@ -305,9 +305,14 @@ def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict,
     xlsx_rows, books = {}, []
     for town, stem in sorted(town_files.items()):
         rel = f"workbooks/{stem}.xlsx"
-        alerts_of = by_town.get(town, [])
-        books.append(TownBook(folder / rel, month, town, towns.get(town, town), alerts_of, [staff_row(a) for a in alerts_of],
-                              resolved_by_town.get(town, []), suppressed_by_town.get(town, 0), data_note, towns, villages,
+        alerts_of, resolved_of = by_town.get(town, []), resolved_by_town.get(town, [])
+        # what a workbook reads, no more: it may be pickled to a worker process (a province's ~1,000
+        # towns: the whole village table with each of them cost more than writing the books)
+        books.append(TownBook(folder / rel, month, town, towns.get(town, town),
+                              [{k: a[k] for k in BOOK_FIELDS} for a in alerts_of], [staff_row(a) for a in alerts_of],
+                              resolved_of, suppressed_by_town.get(town, 0), data_note,
+                              {r["town_code"]: towns[r["town_code"]] for r in resolved_of if r["town_code"] in towns},
+                              {r["village_code"]: villages[r["village_code"]] for r in resolved_of if r["village_code"] in villages},
                               full_ids))
         xlsx_rows[rel] = len(alerts_of)
     write_town_workbooks(books, workbook_processes)
@@ -413,6 +418,8 @@ def write_print_sheet(book: _Book, month: str, town_name: str, alerts: list[dict
 # A month with fewer alerts than this writes its town workbooks in the pipeline's own process (a
 # county's few thousand rows: starting worker processes would cost more than it saves).
 PARALLEL_MIN_ALERTS = 20_000
+# the fields of an alert a town workbook reads besides its staff row (write_town_workbook, write_print_sheet)
+BOOK_FIELDS = ("due_date", "last_check_date", "last_conclusion", "list_priority", "overdue", "priority", "status")
 
 
 @dataclass(frozen=True)
@@ -422,12 +429,12 @@ class TownBook:
     month: str
     town: str
     town_name: str
-    alerts: list[dict]
+    alerts: list[dict]        # BOOK_FIELDS of each alert
     rows: list[list]          # each alert's staff row (lim/publish/files.staff_row), in the order of `alerts`
     resolved: list[dict]
     suppressed: int
     data_note: str
-    towns: dict
+    towns: dict               # the names of the towns and villages of `resolved`
     villages: dict
     full_ids: bool
 
