@@ -39,7 +39,8 @@ LONGEST_FIRST = ("e2e/test_reliability.py", "pipeline/test_truth.py", "pipeline/
                  "e2e/test_cli.py", "pipeline/test_incomplete_months.py",
                  "pipeline/test_quality.py", "e2e/test_privacy.py", "pipeline/test_rules_variants.py",
                  "pipeline/test_outputs.py", "e2e/test_run_hygiene.py", "pipeline/test_loop.py",
-                 "pipeline/test_executors.py", "e2e/test_celery_run.py", "pipeline/test_old_warehouse.py")
+                 "pipeline/test_executors.py", "e2e/test_celery_run.py", "pipeline/test_old_warehouse.py",
+                 "pipeline/test_quality_measure.py")
 
 
 def pytest_configure(config):

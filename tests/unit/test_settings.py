@@ -49,6 +49,11 @@ def test_from_env_defaults_and_values():
     assert "s" * 40 not in repr(Settings(pseudonym_key="s" * 40))  # the secret is never shown
     with pytest.raises(SettingsError, match="LIM_PERSONS_BUCKET_ROWS"):
         Settings.from_env({"LIM_PERSONS_BUCKET_ROWS": "many"})
+    assert (Settings().gx_engine, Settings.from_env({"LIM_GX_ENGINE": "pandas"}).gx_engine) == ("duckdb", "pandas")
+    with pytest.raises(SettingsError, match="LIM_GX_ENGINE"):
+        Settings.from_env({"LIM_GX_ENGINE": "spark"})
+    with pytest.raises(SettingsError, match="LIM_PUBLISH_PROCESSES"):
+        Settings.from_env({"LIM_PUBLISH_PROCESSES": "two"})
 
 
 def test_current_follows_the_environment(monkeypatch):
