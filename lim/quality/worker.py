@@ -78,6 +78,7 @@ def _serve(conn) -> None:
                     if not docs:
                         run.build_docs()
                     conn.send(("ok", run.results()))
+                    run.close()
                 run = None
             elif kind == "stop":
                 if run is not None:
