@@ -289,12 +289,12 @@ def check_dest(source, dest: Path) -> None:
 def _tables(con, database: str | None = None) -> dict[str, list[str]]:
     db = "current_database()" if database is None else "?"
     params = [] if database is None else [database]
-    out = {}
-    for t in wh.table_names(con, "main", database):  # the warehouse's monthly tables are views
-        out[t] = [r[0] for r in con.sql(
-            f"select column_name from duckdb_columns() where database_name = {db} "
-            "and schema_name = 'main' and table_name = ? order by column_index", params=[*params, t]).fetchall()]
-    return out
+    columns: dict[str, list[str]] = {}
+    for t, c in con.sql(f"select table_name, column_name from duckdb_columns() where database_name = {db} "
+                        "and schema_name = 'main' order by table_name, column_index", params=params).fetchall():
+        columns.setdefault(t, []).append(c)
+    # the warehouse's monthly tables are views (duckdb_columns() has views' columns too)
+    return {t: columns.get(t, []) for t in wh.table_names(con, "main", database)}
 
 
 def _types(con) -> dict[str, dict[str, str]]:

@@ -130,14 +130,26 @@ def vocabulary() -> list[str]:
 
 
 # --- k-anonymity -----------------------------------------------------------------------------------
-def _has(con, table: str, col: str) -> bool:
-    return bool(con.sql("select 1 from duckdb_columns() where database_name = 'ana' and schema_name = 'main' "
-                        "and table_name = ? and column_name = ?", params=[table, col]).fetchall())
+def copy_columns(con) -> dict[str, set[str]]:
+    """table -> its columns, of the attached copy `ana`, read once (k-anonymity changes values, not
+    columns; each look-up in duckdb_columns() costs milliseconds against a warehouse of many months)."""
+    cols: dict[str, set[str]] = {}
+    for t, c in con.sql("select table_name, column_name from duckdb_columns() "
+                        "where database_name = 'ana' and schema_name = 'main'").fetchall():
+        cols.setdefault(t, set()).add(c)
+    return cols
 
 
-def _tables_with(con, col: str) -> list[str]:
-    return [t for (t,) in con.sql("select table_name from duckdb_columns() where database_name = 'ana' and schema_name = 'main' "
-                                  "and column_name = ? order by 1", params=[col]).fetchall()]
+def _has(cols: dict[str, set[str]], table: str, col: str) -> bool:
+    return col in cols.get(table, ())
+
+
+def _tables_with(cols: dict[str, set[str]], col: str) -> list[str]:
+    return sorted(t for t, cs in cols.items() if col in cs)
+
+
+def _any(con, table: str) -> bool:
+    return bool(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def _count(con, month_sql: str, table: str, column: str, what: str, where: str) -> None:
@@ -173,7 +185,8 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
     """Steps 1-3 of the module's docstring on the rows of month(s) `months` of the attached copy
     `ana` (every row of the tables in `whole`, which the update rewrites in full). Needs the TEMP
     tables _hh (household_levels), _hm_src and _p_src (analyst_copy._k_sources)."""
-    if not months or not _has(con, "households_monthly", "household_key"):
+    cols = copy_columns(con)
+    if not months or not _has(cols, "households_monthly", "household_key"):
         return
     ms = "(" + ", ".join("'" + m.replace("'", "''") + "'" for m in months) + ")"
     in_months = f"month IN {ms}"
@@ -182,24 +195,26 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
         return "TRUE" if t in whole else f"x.{in_months}"
 
     # 1. households
-    for t in _tables_with(con, "household_key"):
-        if not _has(con, t, "month"):
+    for t in _tables_with(cols, "household_key"):
+        if not _has(cols, t, "month"):
             continue
         f = filt(t)
         low_rows(con, t, f)
+        if not _any(con, "_low"):  # no household of the table above level 0: nothing to count or set
+            continue
 
         def lvl(n: int) -> str:  # the row's household is at level n or above (none: level 0)
             return f"rowid IN (SELECT rid FROM _low WHERE level >= {n})"
         for c in amount_cols.get(t, []):
             _count(con, f, t, c, "k匿名：家庭金额隐去", f"{c} IS NOT NULL AND {lvl(1)}")
             con.execute(f"UPDATE ana.main.{t} x SET {c} = NULL WHERE {f} AND {c} IS NOT NULL AND {lvl(1)}")
-        if _has(con, t, "town_code"):
+        if _has(cols, t, "town_code"):
             _count(con, f, t, "town_code", "k匿名：乡镇隐去", f"town_code IS NOT NULL AND {lvl(2)}")
             con.execute(f"UPDATE ana.main.{t} x SET town_code = NULL WHERE {f} AND town_code IS NOT NULL AND {lvl(2)}")
         _count(con, f, t, "household_key", "k匿名：家庭假名键隐去", f"household_key IS NOT NULL AND {lvl(3)}")
         con.execute(f"UPDATE ana.main.{t} x SET household_key = NULL WHERE {f} AND household_key IS NOT NULL AND {lvl(3)}")
     # a member of a household that lost its amounts loses their own amounts too (they add up to it)
-    if _has(con, "household_members_monthly", "person_key") and _has(con, "persons_monthly", "person_key"):
+    if _has(cols, "household_members_monthly", "person_key") and _has(cols, "persons_monthly", "person_key"):
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _pa AS SELECT DISTINCT m.month, m.person_key FROM _hh h
                         JOIN _hm_src m ON m.month = h.month AND m.household_key = h.household_key
                         WHERE h.{in_months} AND h.level >= 1""")
@@ -208,10 +223,10 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
                         JOIN _pa p ON x.month IS NOT DISTINCT FROM p.month AND x.person_key IS NOT DISTINCT FROM p.person_key
                         WHERE {filt('persons_monthly')}""")
         sel = "rowid IN (SELECT rid FROM _pa_rows)"
-        for c in amount_cols.get("persons_monthly", []):
+        for c in (amount_cols.get("persons_monthly", []) if _any(con, "_pa_rows") else []):
             _count(con, filt("persons_monthly"), "persons_monthly", c, "k匿名：家庭金额隐去", f"{c} IS NOT NULL AND {sel}")
             con.execute(f"UPDATE ana.main.persons_monthly x SET {c} = NULL WHERE {filt('persons_monthly')} AND {c} IS NOT NULL AND {sel}")
-        members(con, in_months)
+        members(con, in_months, cols)
     # 3. rows that point to a household
     rows = {"alerts": (["alert_type", "status", "first_month", "priority", "list_priority", "category", "standard"],
                        ["first_month", "priority", "list_priority"]),
@@ -221,9 +236,9 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
             "withheld_evaluations": (["alert_type", "missing_sources", "withheld_because"], []),
             "audit_sample": (["roster_type", "applied_type", "draw_rank"], ["draw_rank"])}
     for t, (codes, loose) in rows.items():
-        if _has(con, t, "household_key") and _has(con, t, "month"):
-            rows_pointing_to_households(con, t, [c for c in codes if _has(con, t, c)],
-                                        [c for c in loose if _has(con, t, c)], filt(t))
+        if _has(cols, t, "household_key") and _has(cols, t, "month"):
+            rows_pointing_to_households(con, t, [c for c in codes if _has(cols, t, c)],
+                                        [c for c in loose if _has(cols, t, c)], filt(t), cols)
 
 
 def low_rows(con, t: str, f: str) -> None:
@@ -234,7 +249,7 @@ def low_rows(con, t: str, f: str) -> None:
                     JOIN _hh h ON h.month = x.month AND h.household_key = x.household_key WHERE {f} AND h.level >= 1""")
 
 
-def members(con, in_months: str) -> None:
+def members(con, in_months: str, cols: dict[str, set[str]]) -> None:
     """Step 2: age bands and sex of members, widened then left empty below K."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _mrows AS
         WITH m AS (
@@ -263,23 +278,23 @@ def members(con, in_months: str) -> None:
             break
     wide = "CASE a3 WHEN 0 THEN '00-17' WHEN 1 THEN '18-59' ELSE '60+' END"
     for t in ("persons_monthly", "household_members_monthly"):
-        if not _has(con, t, "age_band"):
+        if not _has(cols, t, "age_band"):
             continue
         w = f"FROM _mem m WHERE m.month = x.month AND m.person_key = x.person_key"
         _count(con, f"x.{in_months}", f"{t} x", "age_band", "k匿名：年龄段放宽", f"age_band IS NOT NULL AND EXISTS (SELECT 1 {w} AND m.level = 1)")
         _count(con, f"x.{in_months}", f"{t} x", "age_band", "k匿名：年龄段隐去", f"age_band IS NOT NULL AND EXISTS (SELECT 1 {w} AND m.level = 2)")
         con.execute(f"UPDATE ana.main.{t} x SET age_band = CASE m.level WHEN 1 THEN {wide.replace('a3', 'm.a3')} END "
                     f"FROM _mem m WHERE x.{in_months} AND m.month = x.month AND m.person_key = x.person_key AND m.level >= 1")
-    if _has(con, "persons_monthly", "sex"):
+    if _has(cols, "persons_monthly", "sex"):
         sel = "(x.month, x.person_key) IN (SELECT (month, person_key) FROM _mem WHERE level = 2)"
         _count(con, f"x.{in_months}", "persons_monthly x", "sex", "k匿名：性别隐去", f"sex IS NOT NULL AND {sel}")
         con.execute(f"UPDATE ana.main.persons_monthly x SET sex = NULL WHERE x.{in_months} AND {sel}")
 
 
-def rows_pointing_to_households(con, t: str, codes: list[str], loose: list[str], f: str) -> None:
+def rows_pointing_to_households(con, t: str, codes: list[str], loose: list[str], f: str, cols: dict[str, set[str]]) -> None:
     """Step 3 for table `t`: classes of (month, codes, household's published town/size/band)."""
     keys = [c for c in ("household_key", "head_person_key", "member_person_key", "alert_key", "overdue_alert_key",
-                        "last_alert_key") if _has(con, t, c)]
+                        "last_alert_key") if _has(cols, t, c)]
     hh = ("CASE WHEN h.level >= 2 THEN NULL ELSE h.town_code END AS g_town, CASE WHEN h.level >= 1 THEN NULL ELSE h.band END AS g_band, "
           "h.size AS g_size")
     part = ["x.month"] + [f"x.{c}" for c in codes] + ["g_town", "g_size", "g_band"]
@@ -292,6 +307,8 @@ def rows_pointing_to_households(con, t: str, codes: list[str], loose: list[str],
         c0 AS (SELECT *, count(DISTINCT household_key) OVER (PARTITION BY {tight.replace('x.', '')}) AS n0 FROM r),
         c1 AS (SELECT *, count(DISTINCT household_key) OVER (PARTITION BY {wide.replace('x.', '')}, n0 >= {K}) AS n1 FROM c0)
         SELECT rid, CASE WHEN n0 >= {K} THEN 0 WHEN n1 >= {K} THEN 1 ELSE 2 END AS level FROM c1 WHERE n0 < {K}""")
+    if not _any(con, "_rows"):  # every class has K households: nothing to widen or suppress
+        return
     for c in loose:
         _count(con, f, t, c, "k匿名：放宽", f"{c} IS NOT NULL AND rowid IN (SELECT rid FROM _rows)")
         con.execute(f"UPDATE ana.main.{t} x SET {c} = NULL WHERE rowid IN (SELECT rid FROM _rows)")
