@@ -132,14 +132,20 @@ def runs(cluster):
         mp.undo()
 
 
-def workers_of_steps(env: dict) -> dict[str, str]:
-    """step key -> the Celery worker that ran it, from the engine events dagster-celery writes."""
-    out = {}
-    for e in env["instance"].all_logs(env["outcomes"][0].run_id):
-        de = e.dagster_event
-        if de and de.event_type_value == "ENGINE_EVENT" and "in celery worker" in (e.message or ""):
-            out[e.step_key] = de.engine_event_data.metadata["Celery worker"].value
-    return out
+def workers_of_steps(env: dict, wait: float = 20) -> dict[str, str]:
+    """step key -> the Celery worker that ran it, from the engine events dagster-celery's workers
+    write into the run's event log themselves (read again for up to `wait` s: once, in a full
+    `make test` on a loaded machine, the first read found none of them)."""
+    deadline = time.monotonic() + wait
+    while True:
+        out = {}
+        for e in env["instance"].all_logs(env["outcomes"][0].run_id):
+            de = e.dagster_event
+            if de and de.event_type_value == "ENGINE_EVENT" and "in celery worker" in (e.message or ""):
+                out[e.step_key] = de.engine_event_data.metadata["Celery worker"].value
+        if out or time.monotonic() >= deadline:
+            return out
+        time.sleep(1)
 
 
 def test_the_celery_run_succeeds_and_publishes_the_in_process_files(runs):
