@@ -356,15 +356,22 @@ def published_months(con, table: str) -> list[str]:
     """The months of `table` published so far (its tables months.t__YYYY_MM), in order."""
     names = con.sql("select table_name from duckdb_tables() where schema_name = 'months' and starts_with(table_name, ?)",
                     params=[f"{table}__"]).fetchall()
-    found = (re.fullmatch(re.escape(table) + r"__(\d{4})_(\d{2})", n) for (n,) in names)
+    return _months_in((n for (n,) in names), table)
+
+
+def _months_in(names, table: str) -> list[str]:
+    """The months of `table`'s published tables (months.t__YYYY_MM) among the table names `names`."""
+    found = (re.fullmatch(re.escape(table) + r"__(\d{4})_(\d{2})", n) for n in names)
     return sorted(f"{m.group(1)}-{m.group(2)}" for m in found if m)
 
 
-def refresh_view(con, table: str) -> None:
-    """main.<table> = its template and every published month's table, by column name (a month
-    published by an older release lacks a column added later: NULL there)."""
+def refresh_view(con, table: str, months: list[str] | None = None) -> None:
+    """main.<table> = its template and every published month's table (`months`, else read from the
+    catalog), by column name (a month published by an older release lacks a column added later:
+    NULL there)."""
+    months = published_months(con, table) if months is None else months
     parts = [f"SELECT * FROM months.{template_table(table)}"]
-    parts += [f"SELECT * FROM months.{month_table(table, m)}" for m in published_months(con, table)]
+    parts += [f"SELECT * FROM months.{month_table(table, m)}" for m in months]
     con.execute(f"CREATE OR REPLACE VIEW main.{table} AS " + "\nUNION ALL BY NAME ".join(parts))
 
 
@@ -410,14 +417,21 @@ def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, in
     try:
         if also is not None:
             also(con)
+        # the months schema's tables and their columns, read once (each look-up costs milliseconds)
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for name, col, typ in con.sql("select table_name, column_name, data_type from duckdb_columns() "
+                                      "where database_name = current_database() and schema_name = ? "
+                                      "order by table_name, column_index", params=[MONTHS]).fetchall():
+            columns.setdefault(name, []).append((col, typ))
         for t in tables:
-            if not _base_table_exists(con, "months", t):
+            if t not in columns:
                 continue
             template = template_table(t)
-            if not _base_table_exists(con, "months", template):
+            if template not in columns:
                 con.execute(f"CREATE TABLE months.{template} AS SELECT * FROM months.{t} WITH NO DATA")
-            have = {c for c, _ in _columns(con, "months", template)}
-            for col, typ in _columns(con, "months", t):  # a newer release may add columns
+                columns[template] = list(columns[t])
+            have = {c for c, _ in columns[template]}
+            for col, typ in columns[t]:  # a newer release may add columns
                 if col not in have:
                     con.execute(f'ALTER TABLE months.{template} ADD COLUMN "{col}" {typ}')
             # months.<t> holds month M (a run of another month that died before its publish may
@@ -426,7 +440,7 @@ def publish_month(con, month: str, tables: list[str], also=None) -> dict[str, in
             name = month_table(t, month)
             con.execute(f"DROP TABLE IF EXISTS months.{name}")
             con.execute(f"ALTER TABLE months.{t} RENAME TO {name}")
-            refresh_view(con, t)
+            refresh_view(con, t, sorted({*_months_in(columns, t), month}))
             counts[t] = con.sql(f"SELECT count(*) FROM months.{name}").fetchall()[0][0]
         apply_comments(con)  # a re-created view has lost its comments
         con.execute("COMMIT")
