@@ -10,6 +10,7 @@ Needs redis-server (`make test` installs it with apt-get when missing): skipped,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -132,20 +133,29 @@ def runs(cluster):
         mp.undo()
 
 
-def workers_of_steps(env: dict, wait: float = 20) -> dict[str, str]:
+def workers_of_steps(env: dict) -> dict[str, str]:
     """step key -> the Celery worker that ran it, from the engine events dagster-celery's workers
-    write into the run's event log themselves (read again for up to `wait` s: once, in a full
-    `make test` on a loaded machine, the first read found none of them)."""
-    deadline = time.monotonic() + wait
-    while True:
-        out = {}
-        for e in env["instance"].all_logs(env["outcomes"][0].run_id):
-            de = e.dagster_event
-            if de and de.event_type_value == "ENGINE_EVENT" and "in celery worker" in (e.message or ""):
-                out[e.step_key] = de.engine_event_data.metadata["Celery worker"].value
-        if out or time.monotonic() >= deadline:
-            return out
-        time.sleep(1)
+    write into the run's event log themselves."""
+    out = {}
+    for e in env["instance"].all_logs(env["outcomes"][0].run_id):
+        de = e.dagster_event
+        if de and de.event_type_value == "ENGINE_EVENT" and "in celery worker" in (e.message or ""):
+            out[e.step_key] = de.engine_event_data.metadata["Celery worker"].value
+    return out
+
+
+_DONE = re.compile(r"Task execute_plan\[[0-9a-f-]+\] succeeded in .*?\"text\": \"([^\"]+)\"\}, \"label\": \"step_keys\"")
+
+
+def steps_in_worker_logs(cluster: dict) -> dict[str, str]:
+    """step key -> the worker whose own log says it executed it (the task's result, as the worker
+    logs it, names its step keys)."""
+    out = {}
+    for name, log in cluster["logs"].items():
+        for keys in _DONE.findall(log.read_text(encoding="utf-8", errors="replace")):
+            for key in keys.split(", "):
+                out[key] = cluster["names"][name]
+    return out
 
 
 def test_the_celery_run_succeeds_and_publishes_the_in_process_files(runs):
@@ -163,7 +173,13 @@ def test_the_celery_run_writes_the_same_tables(runs, name):
 
 
 def test_both_workers_ran_steps_and_the_warehouse_steps_ran_on_one(runs, cluster):
-    ran = workers_of_steps(runs["celery"])
+    # Which worker ran which step: each worker's own log. The engine events the workers also write
+    # into the run's event log agree where they are there (in two full `make test` runs on
+    # 2026-12-05 the test process read none of them back, though the steps demonstrably ran on the
+    # workers: their logs; not explained yet).
+    ran = steps_in_worker_logs(cluster)
+    events = workers_of_steps(runs["celery"])
+    assert all(ran.get(step) == worker for step, worker in events.items()), (events, ran)
     wh, other = cluster["names"]["lim-wh"], cluster["names"]["lim-2"]
     assert set(ran.values()) == {wh, other}, ran
     shards = [s for s in ran if s.startswith("county_shards.county_shard[")]
