@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableJob
 
 from assets.guard import check_run_locations
 from assets.partitions import monthly_partitions
@@ -302,6 +303,12 @@ def execute_in_child_processes(month: Month, resources: dict, instance: dg.Dagst
         # dagster-celery registers its task again for every step it sends (harmless, one warning each)
         warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
         job = sharded_monthly_job_def if settings.current().shards == "county" else monthly_job_def
+        # Dagster keeps the last job a reconstructable target built (ReconstructableJob.get_definition,
+        # lru_cache(maxsize=1)): a second month in this process with another LIM_EXECUTOR would run on
+        # the first one's executor (seen: a Celery month run on the multiprocess executor of the month
+        # before). Build it again from this run's settings.
+        for cached in (ReconstructableJob.get_definition, ReconstructableJob.get_repository_definition):
+            cached.cache_clear()
         return dg.execute_job(dg.reconstructable(job), instance=instance, run_config=config,
                               tags={**tags, "dagster/partition": str(month)}, raise_on_error=False)
 

@@ -173,10 +173,10 @@ def test_the_celery_run_writes_the_same_tables(runs, name):
 
 
 def test_both_workers_ran_steps_and_the_warehouse_steps_ran_on_one(runs, cluster):
-    # Which worker ran which step: each worker's own log. The engine events the workers also write
-    # into the run's event log agree where they are there (in two full `make test` runs on
-    # 2026-12-05 the test process read none of them back, though the steps demonstrably ran on the
-    # workers: their logs; not explained yet).
+    # Which worker ran which step: each worker's own log; the engine events the workers write into
+    # the run's event log must agree. (After the prefecture module's multiprocess month in the same
+    # process, this month once ran on Dagster's cached multiprocess job — no task in either log:
+    # pipelines/runner.execute_in_child_processes now rebuilds the job from the run's settings.)
     ran = steps_in_worker_logs(cluster)
     events = workers_of_steps(runs["celery"])
     assert all(ran.get(step) == worker for step, worker in events.items()), (events, ran)
