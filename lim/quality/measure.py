@@ -63,9 +63,10 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def column_exprs(con, contract: Contract, path: Path, columns: list[str]) -> dict[str, str]:
+def column_exprs(con, contract: Contract, path: Path, columns: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Each validated column as pandas would see it: floats' NaN as NULL, and the out-of-pocket
-    residual (lim/quality/expectations.frame_for_validation) computed the same way."""
+    residual (lim/quality/expectations.frame_for_validation) computed the same way; and the file's
+    column types."""
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({sql_literal(str(path))}))").fetchall())
     out = {}
     for c in columns:
@@ -76,7 +77,7 @@ def column_exprs(con, contract: Contract, path: Path, columns: list[str]) -> dic
     if "_oop_residual" in columns and all(t in out for t in ("out_of_pocket", *OOP_TERMS)):
         total, fund, crit, assist = (out[t] for t in OOP_TERMS)
         out["_oop_residual"] = f"(({out['out_of_pocket']}) - ((({total}) - ({fund})) - ({crit}) - ({assist})))"
-    return out
+    return out, types
 
 
 def _value(v) -> str:
@@ -114,10 +115,9 @@ def measure(con, contract: Contract, path: Path | None, specs, columns: list[str
     counts cannot stand for (the caller validates on pandas)."""
     if path is None or not Path(path).exists():
         return None
-    exprs = column_exprs(con, contract, Path(path), columns)
+    exprs, types = column_exprs(con, contract, Path(path), columns)
     if set(exprs) != set(columns):
         return None
-    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({sql_literal(str(path))}))").fetchall())
     src = f"(SELECT {', '.join(f'{e} AS {_q(c)}' for c, e in exprs.items())} FROM read_parquet({sql_literal(str(path))}))"
     aggs = ["count(*)"] + [f"count({_q(c)})" for c in columns]
     where: dict[int, int] = {}  # spec index -> its aggregate's position
