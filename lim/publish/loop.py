@@ -445,11 +445,6 @@ class TownBook:
                             functools.partial(mask_id, full=self.full_ids))
 
 
-def _write_book(book: TownBook) -> int:
-    book.write()
-    return len(book.alerts)
-
-
 def write_town_workbooks(books: list[TownBook], workers: int = 1, min_alerts: int | None = None) -> None:
     """Write every town's workbook; with `workers` > 1 and at least `min_alerts` alerts, in that many
     worker processes (forked from the pipeline's forkserver, lim/core/processes.py), the biggest
@@ -457,18 +452,18 @@ def write_town_workbooks(books: list[TownBook], workers: int = 1, min_alerts: in
     independent, and each is the same bytes whichever process writes it (tested). An error in a
     worker fails the step as it would in this process; a pool that cannot start writes here."""
     min_alerts = PARALLEL_MIN_ALERTS if min_alerts is None else min_alerts
-    if workers <= 1 or len(books) < 2 or sum(len(b.alerts) for b in books) < min_alerts:
-        for b in books:
-            b.write()
-        return
-    try:
-        pool = processes.context(gx=False).Pool(min(workers, len(books), os.cpu_count() or 1))
-    except OSError:
+    pool = None
+    if workers > 1 and len(books) > 1 and sum(len(b.alerts) for b in books) >= min_alerts:
+        try:
+            pool = processes.context(gx=False).Pool(min(workers, len(books), os.cpu_count() or 1))
+        except OSError:
+            pass
+    if pool is None:
         for b in books:
             b.write()
         return
     with pool:
-        for _ in pool.imap_unordered(_write_book, sorted(books, key=lambda b: -len(b.alerts))):
+        for _ in pool.imap_unordered(TownBook.write, sorted(books, key=lambda b: -len(b.alerts))):
             pass
 
 
