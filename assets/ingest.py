@@ -34,8 +34,8 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, landing: LandingResource, staging: StagingResource,
                 quality: QualityResource) -> dg.MaterializeResult:
         month = Month.parse(context.partition_key)
-        quality.warm_up(month)  # GX's import starts beside the first source's reading
-        load = stage_one_bounded(source, month, landing, staging, context.log, gx=quality.background)
+        quality.warm_up(month)  # the forkserver starts beside the first source's reading
+        load = stage_one_bounded(source, month, landing, staging, context.log)
         submit_for_validation(quality, staging, month, source, load)
         if load["status"] not in ("accepted", "missing"):
             context.log.warning(load["message"])

@@ -157,7 +157,7 @@ class QualityResource(dg.ConfigurableResource):
         return int(self._month_bytes(month) * (load.get("rows_in") or 0) / file_bytes) if file_bytes else 0
 
     def warm_up(self, month: str | None = None) -> None:
-        """Start the worker's GX import now, so that it runs while the first sources are ingested —
+        """Start the pipeline's forkserver now (the read workers and the GX worker are forked from it),
         unless `month`'s landing folder is so big that it will not be validated in the background.
         Each ingest asset calls it with its partition's Month before it reads (once per month counts)."""
         if not self.background or (month is not None and month in self._warm):

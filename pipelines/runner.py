@@ -258,7 +258,7 @@ def _run_locked(month: Month, resources: dict, instance: dg.DagsterInstance, qui
         tags = {"lim/month": month, "lim/launcher": "lim", "lim/warehouse": "main",
                 "lim/warehouse_file": os.path.abspath(resources["warehouse"].path)}
         in_process = not uses_child_processes()
-        if in_process and "quality" in resources:  # GX's import starts now, beside Dagster's set-up of the run
+        if in_process and "quality" in resources:  # the forkserver starts now, beside Dagster's set-up of the run
             resources["quality"].warm_up(month)
         # A quiet run's Dagster log is held back until the run is over: a month that stops for a
         # fatal reason (the roster, below) is one line on stderr, not a page of step failures.

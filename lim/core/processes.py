@@ -1,21 +1,23 @@
-"""The worker processes' common start: one `forkserver` per pipeline process, which imports Great
-Expectations, pandas, polars and the readers once (lim/quality/gx_warm.py); the GX worker
-(lim/quality/worker.py) and the bounded read workers (lim/ingest/read_worker.py) are forked from it."""
+"""The worker processes' common start: one `forkserver` per pipeline process, which imports polars
+and the readers once (lim.ingest.staging, ~0.2 s); the bounded read workers
+(lim/ingest/read_worker.py), the GX worker (lim/quality/worker.py) and the town-workbook writers
+(lim/publish/loop.py) are forked from it.
+
+Great Expectations is not preloaded: the GX worker imports it itself (lim/quality/gx_warm.py,
+~2.5 s) while the month's first sources are read. Preloaded, it made the month's first read wait
+for GX's import (2.6 s of a county month's 20 s, bench/PERF.md change 17)."""
 from __future__ import annotations
 
 import multiprocessing as mp
 from pathlib import Path
 
-PRELOAD = ["lim.quality.gx_warm"]  # a module name: imported by the forkserver, not here
-# A process without the GX worker (a step of the multiprocess or Celery executor: assets.ingest
-# passes gx=False) preloads only the readers (~0.5 s, not GX's ~5 s in every ingest step).
-PRELOAD_READERS = ["lim.ingest.staging"]
+PRELOAD = ["lim.ingest.staging"]  # a module name: imported by the forkserver, not here
 
 
-def context(gx: bool = True):
-    """The forkserver context; its preload is fixed by the first call that starts it."""
+def context():
+    """The forkserver context (its preload set before it starts)."""
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD if gx else PRELOAD_READERS)
+    ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 

@@ -4,7 +4,7 @@ The readers bound what they can see coming (lim/core/limits.py: columns, cell le
 Parquet schema); whatever else a hostile or broken file makes a parser do — allocate without end,
 crash in native code (a segmentation fault, an abort), loop — happens in a child process:
 
-* the child is forked from the pipeline's `forkserver` (lim/quality/worker.py, the one the GX
+* the child is forked from the pipeline's `forkserver` (lim/core/processes.py, the one the GX
   worker comes from: polars and the staging modules are imported there already), with the
   pipeline's ``LIM_*`` environment and umask;
 * it limits its own address space (``RLIMIT_AS``) to what it has at start plus
@@ -168,17 +168,16 @@ class WorkerUnavailable(RuntimeError):
 
 
 def stage_isolated(source: str, month: str, landing_month_dir: Path, landing_root: Path,
-                   staged_month_dir: Path, gx: bool = True) -> dict:
+                   staged_month_dir: Path) -> dict:
     """:func:`stage_files` in a bounded worker process (module doc). Returns the load record (also
     written to ``<source>.load.json``); a file the worker could not stage is refused ``unreadable``.
-    Raises WorkerUnavailable when no worker can be started, OSError for the child's OSError.
-    `gx`: this process validates in the background too (its forkserver preloads GX, lim/core/processes.py)."""
+    Raises WorkerUnavailable when no worker can be started, OSError for the child's OSError."""
     lim = limits.current()
     args = (source, month, str(landing_month_dir), str(landing_root), str(staged_month_dir))
     env = settings.child_environment()  # the child rebuilds the same Settings from them
     recv = send = None
     try:
-        ctx = processes.context(gx)  # the forkserver of the GX worker (it has imported the readers)
+        ctx = processes.context()  # the pipeline's forkserver (it has imported the readers)
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, args=(send, env, processes.current_umask(), args), daemon=True,
                            name=f"lim-read-{source}")

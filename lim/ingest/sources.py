@@ -17,14 +17,13 @@ def stage_one(source: str, month: str, landing, staging) -> dict:
     return stage_files(source, month, landing.month_dir(month), Path(landing.root), staging.month_dir(month))
 
 
-def stage_one_bounded(source: str, month: str, landing, staging, log=None, gx: bool = True) -> dict:
+def stage_one_bounded(source: str, month: str, landing, staging, log=None) -> dict:
     """Stage `source` of `month` in a worker process bounded in memory and time (LIM_READ_*,
-    lim/ingest/read_worker.py): a file that crashes or exhausts it is refused, the month goes on.
-    `gx`: GX validates in the background in this process (the read workers share its forkserver)."""
+    lim/ingest/read_worker.py): a file that crashes or exhausts it is refused, the month goes on."""
     if not limits.current().isolate:
         return stage_one(source, month, landing, staging)
     try:
-        return stage_isolated(source, month, landing.month_dir(month), Path(landing.root), staging.month_dir(month), gx)
+        return stage_isolated(source, month, landing.month_dir(month), Path(landing.root), staging.month_dir(month))
     except WorkerUnavailable as exc:
         if log is not None:
             log.warning(f"{source}: 无法启动读取进程（{exc}），在本进程中读取，不受内存与时间上限约束")

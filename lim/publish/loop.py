@@ -470,7 +470,7 @@ def write_town_workbooks(books: list[TownBook], workers: int = 1, min_alerts: in
     pool = None
     if workers > 1 and len(books) > 1 and sum(len(b.alerts) for b in books) >= min_alerts:
         try:
-            pool = processes.context(gx=False).Pool(min(workers, len(books), os.cpu_count() or 1))
+            pool = processes.context().Pool(min(workers, len(books), os.cpu_count() or 1))
         except OSError:
             pass
     if pool is None:

@@ -12,8 +12,9 @@ it was submitted (path, size, modification time), the same month and ID-validity
 and the worker reported no error. Otherwise the worker is stopped and `quality_results` validates
 as before (an error then surfaces in its own step).
 
-Worker processes come from a `forkserver` that imports GX once per pipeline process (a process
-that runs several months pays the import once); each run gets a fresh worker forked from it.
+Worker processes come from the pipeline's `forkserver` (lim/core/processes.py: it preloads the
+readers, not GX); each run gets a fresh worker forked from it, which imports GX itself (~2.5 s)
+while the month's first sources are read.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from lim.core import processes
 
 
 def warm_up() -> None:
-    """Start the forkserver (it imports GX) without waiting for it: called when a run starts."""
+    """Start the forkserver (it imports the readers) without waiting for it: called by the month's
+    first ingest step, before it reads."""
     from multiprocessing import forkserver
 
     processes.context()
@@ -44,7 +46,9 @@ def _serve(conn) -> None:
     `ready` (every source of the month is in) builds the Data Docs ahead of `finish`."""
     import signal
 
-    # imported in the worker only (GX, ~4 s; the forkserver has it preloaded: lim/quality/gx_warm.py)
+    # imported in the worker only (GX, ~2.5 s, while the month's first sources are read; quietly:
+    # lim/quality/gx_warm.py)
+    import lim.quality.gx_warm  # noqa: F401
     from lim.quality.expectations import SuiteRun
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pipeline's to handle; it stops us
@@ -99,8 +103,8 @@ class QualityWorker:
         self.month, self.docs_dir, self.id_validity = month, str(Path(docs_dir).resolve()), id_validity
         self._conn, self._child = ctx.Pipe()
         self._proc = ctx.Process(target=_serve, args=(self._child,), daemon=True, name=f"lim-gx-{month}")
-        # The first start waits until the forkserver has imported GX (~4 s): start in a thread; the
-        # messages below wait in the pipe until the worker reads them.
+        # The first start waits until the forkserver is up: start in a thread; the messages below
+        # wait in the pipe until the worker reads them (it imports GX first, ~2.5 s).
         self._starter = threading.Thread(target=self._start, daemon=True, name=f"lim-gx-start-{month}")
         self._starter.start()
         self.submitted: dict[str, tuple[str, int, int]] = {}
