@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lim.core import settings
+from lim.core import processes, settings
 from lim.core.contracts import SOURCES
 from lim.core.paths import DEFAULT_VAR, SAMPLE_LANDING, SAMPLE_POLICY
 from lim.core.policy import Policy, load_policy_once
@@ -157,8 +157,9 @@ class QualityResource(dg.ConfigurableResource):
         return int(self._month_bytes(month) * (load.get("rows_in") or 0) / file_bytes) if file_bytes else 0
 
     def warm_up(self, month: str | None = None) -> None:
-        """Start the pipeline's forkserver now (the read workers and the GX worker are forked from it),
-        unless `month`'s landing folder is so big that it will not be validated in the background.
+        """Start the pipeline's forkserver now (the read workers and the GX worker are forked from it;
+        for a small month it preloads GX, lim/core/processes.py), unless `month`'s landing folder
+        is so big that it will not be validated in the background.
         Each ingest asset calls it with its partition's Month before it reads (once per month counts)."""
         if not self.background or (month is not None and month in self._warm):
             return
@@ -166,7 +167,7 @@ class QualityResource(dg.ConfigurableResource):
             self._warm.add(month)
         if month and self._month_bytes(month) > BYTES_PER_ROW_SURELY * self._limit():
             return
-        gx_worker.warm_up()
+        gx_worker.warm_up(preload_gx=bool(month) and self._month_bytes(month) <= processes.GX_PRELOAD_MAX_BYTES)
 
     def staged(self, month: str, source: str, load: dict, accepted: Path, docs_dir: Path, id_validity: float) -> bool:
         """`source` of `month` is staged (`load` as ingestion wrote it): validate its accepted rows

@@ -1,23 +1,38 @@
-"""The worker processes' common start: one `forkserver` per pipeline process, which imports polars
-and the readers once (lim.ingest.staging, ~0.2 s); the bounded read workers
-(lim/ingest/read_worker.py), the GX worker (lim/quality/worker.py) and the town-workbook writers
-(lim/publish/loop.py) are forked from it.
+"""The worker processes' common start: one `forkserver` per pipeline process; the bounded read
+workers (lim/ingest/read_worker.py), the GX worker (lim/quality/worker.py) and the town-workbook
+writers (lim/publish/loop.py) are forked from it.
 
-Great Expectations is not preloaded: the GX worker imports it itself (lim/quality/gx_warm.py,
-~2.5 s) while the month's first sources are read. Preloaded, it made the month's first read wait
-for GX's import (2.6 s of a county month's 20 s, bench/PERF.md change 17)."""
+What it preloads is decided once per process, by the first `context` call that starts it:
+
+* the readers (polars, lim.ingest.staging; the first fork after ~0.2 s) — the default. The GX
+  worker then imports Great Expectations itself (~2.5 s) while the month's sources are read;
+* the readers and GX (lim/quality/gx_warm.py; the first fork after ~2.7 s) — asked for by
+  `QualityResource.warm_up` for a month whose landing is small (GX_PRELOAD_MAX_BYTES): its reads
+  end before GX's import would, so the import is paid once per process rather than by every
+  month's GX worker (a process running many small months: the tests, the demo).
+
+bench/PERF.md change 17: with GX always preloaded, a county month's first read waited ~2.6 s."""
 from __future__ import annotations
 
 import multiprocessing as mp
 from pathlib import Path
 
-PRELOAD = ["lim.ingest.staging"]  # a module name: imported by the forkserver, not here
+PRELOAD = ["lim.ingest.staging"]       # module names: imported by the forkserver, not here
+PRELOAD_WITH_GX = ["lim.quality.gx_warm"]  # imports the readers too
+# A month whose landing folder is at most this big preloads GX (its reads take ~1–2 s on 2 cores).
+GX_PRELOAD_MAX_BYTES = 8 << 20
+
+_preload: list[str] | None = None  # what this process's forkserver preloads, once decided
 
 
-def context():
-    """The forkserver context (its preload set before it starts)."""
+def context(gx: bool = False):
+    """The forkserver context; the first call decides the preload (`gx`: GX too), later calls
+    get the same forkserver whatever they pass."""
+    global _preload
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
+    if _preload is None:
+        _preload = PRELOAD_WITH_GX if gx else PRELOAD
+        ctx.set_forkserver_preload(_preload)
     return ctx
 
 

@@ -1,5 +1,6 @@
-"""Imported first by the GX worker (lim/quality/worker.py) after it is forked: Great Expectations,
-pandas and polars (~2.5 s), with GX's import-time warnings and logging quiet."""
+"""Great Expectations, pandas and polars (~2.5 s) imported with GX's import-time warnings and
+logging quiet: by the GX worker (lim/quality/worker.py) after it is forked, or once by the
+forkserver when it preloads GX (lim/core/processes.py)."""
 import logging
 import warnings
 

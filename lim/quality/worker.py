@@ -12,9 +12,9 @@ it was submitted (path, size, modification time), the same month and ID-validity
 and the worker reported no error. Otherwise the worker is stopped and `quality_results` validates
 as before (an error then surfaces in its own step).
 
-Worker processes come from the pipeline's `forkserver` (lim/core/processes.py: it preloads the
-readers, not GX); each run gets a fresh worker forked from it, which imports GX itself (~2.5 s)
-while the month's first sources are read.
+Worker processes come from the pipeline's `forkserver` (lim/core/processes.py); each run gets a
+fresh worker forked from it, which imports GX itself (~2.5 s) while the month's sources are read,
+unless the forkserver preloaded GX (a process whose first month is small).
 """
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ from lim.core import processes
 
 
 
-def warm_up() -> None:
-    """Start the forkserver (it imports the readers) without waiting for it: called by the month's
-    first ingest step, before it reads."""
+def warm_up(preload_gx: bool = False) -> None:
+    """Start the forkserver without waiting for it (`preload_gx`: it imports GX too, see
+    lim/core/processes.py): called when a run starts and by the month's first ingest step."""
     from multiprocessing import forkserver
 
-    processes.context()
+    processes.context(gx=preload_gx)
     threading.Thread(target=forkserver.ensure_running, daemon=True, name="lim-gx-forkserver").start()
 
 
@@ -46,8 +46,8 @@ def _serve(conn) -> None:
     `ready` (every source of the month is in) builds the Data Docs ahead of `finish`."""
     import signal
 
-    # imported in the worker only (GX, ~2.5 s, while the month's first sources are read; quietly:
-    # lim/quality/gx_warm.py)
+    # imported in the worker only (GX, ~2.5 s, while the month's sources are read; quietly:
+    # lim/quality/gx_warm.py) unless the forkserver preloaded it
     import lim.quality.gx_warm  # noqa: F401
     from lim.quality.expectations import SuiteRun
 
