@@ -12,8 +12,9 @@ are read by assets/feedback.py.
 
 Workbooks are written with XlsxWriter (data validation, text formats, frozen panes, print setup);
 their data rows are rendered to cell XML by lim/publish/xlsx_rows.py, in the form XlsxWriter itself
-writes (~5× faster than a Python object per cell: the province's ~25 M cells). Every text cell is written as a string (never through a formula or number guess) after the same
-formula-safe neutralisation as the CSVs (lim/publish/csv_out.safe_cell: `=1+2` becomes `'=1+2`), with a
+writes (faster than its Python object per cell: the province's ~25 M cells). Every text cell is
+written as a string (never through a formula or number guess) after the same formula-safe
+neutralisation as the CSVs (lim/publish/csv_out.safe_cell: `=1+2` becomes `'=1+2`), with a
 text number format so that household numbers such as 00100200000136 and masked ID numbers stay
 text when staff edit them; numbers are numbers and dates are dates. The file is in memory until it
 is written, its zip members carry XlsxWriter's fixed 1980-01-01 timestamp and its document

@@ -11,7 +11,9 @@ and row settings (`set_row`: heights) are written with them, in row order. Forma
 frozen panes, filters, validation, print setup, protection and the rest stay XlsxWriter's.
 
 A cell's style is the format's XF index (`fmt._get_xf_index()`, as XlsxWriter asks for it when it
-writes a cell); the escaping helpers are XlsxWriter's own (version pinned in uv.lock).
+writes a cell). The whitespace and UTF-16 length helpers are XlsxWriter's own, the escaping copies
+its rules; tests/unit/test_xlsx_rows.py compares the sheet XML with XlsxWriter's (version pinned in
+uv.lock: a new XlsxWriter that writes cells otherwise fails that test).
 """
 from __future__ import annotations
 
