@@ -97,14 +97,12 @@ class RowSheet(Worksheet):
 
     def put(self, row: int, col: int, xml: str) -> None:
         cells = self.rendered.get(row)
-        if cells is None:
+        if cells is None or col > self._max_col:  # a new row or a new last column: the sheet's dimensions
             if self._check_dimensions(row, col):
                 raise ValueError(f"cell ({row}, {col}) outside the worksheet")
-            cells = self.rendered[row] = []
-        if col > self._max_col:
-            if self._check_dimensions(row, col):
-                raise ValueError(f"cell ({row}, {col}) outside the worksheet")
-            self._max_col = col
+            self._max_col = max(self._max_col, col)
+            if cells is None:
+                cells = self.rendered[row] = []
         cells.append(xml)
 
     def run_prefix(self, fmt) -> str:

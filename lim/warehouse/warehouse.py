@@ -123,10 +123,12 @@ def ensure_schema(con) -> None:
     if any(("main", t) not in tables | views for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
         run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
         tables, views = _relations(con)
-    for source in SOURCES:  # a source added after the warehouse was made (civil_affairs_decisions)
-        if ("main", f"src_{source}") not in tables | views:
-            con.execute(source_table_ddl(load_contract(source)))
-            tables, views = _relations(con)
+    # a source added after the warehouse was made (civil_affairs_decisions)
+    missing = [s for s in SOURCES if ("main", f"src_{s}") not in tables | views]
+    for source in missing:
+        con.execute(source_table_ddl(load_contract(source)))
+    if missing:
+        tables, views = _relations(con)
     if not schema_exists(con, MONTHS):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {MONTHS}")
     if any(("main", t) in tables for t in monthly_tables(con)):  # still one base table in main
