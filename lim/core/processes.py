@@ -11,10 +11,19 @@ What it preloads is decided once per process, by the first `context` call that s
   end before GX's import would, so the import is paid once per process rather than by every
   month's GX worker (a process running many small months: the tests, the demo).
 
-bench/PERF.md change 17: with GX always preloaded, a county month's first read waited ~2.6 s."""
+bench/PERF.md change 17: with GX always preloaded, a county month's first read waited ~2.6 s.
+
+The children never re-run the parent's main script. Python's forkserver start hands each child
+the parent's `__main__` to re-run (to unpickle objects defined there); for `lim run` that is the
+`lim` entry script, which imports Dagster and the definitions: ~0.9 s in every read worker — 11
+per month — before it reads a byte (bench/PERF.md change 18). The children's targets are
+functions of lim modules the forkserver has imported, so `context` returns a forkserver context
+whose processes leave `__main__` out of what the child prepares."""
 from __future__ import annotations
 
-import multiprocessing as mp
+import io
+import os
+from multiprocessing import context as mp_context, forkserver, popen_forkserver, reduction, spawn, util
 from pathlib import Path
 
 PRELOAD = ["lim.ingest.staging"]       # module names: imported by the forkserver, not here
@@ -25,15 +34,54 @@ GX_PRELOAD_MAX_BYTES = 8 << 20
 _preload: list[str] | None = None  # what this process's forkserver preloads, once decided
 
 
+# Keys of Python's preparation data (multiprocessing.spawn.get_preparation_data) that make a child
+# re-run the parent's main script, by module name or by path.
+_MAIN_KEYS = ("init_main_from_name", "init_main_from_path")
+
+
+class _Popen(popen_forkserver.Popen):
+    """Python 3.11's forkserver `Popen._launch`, with the main-script keys left out of the
+    preparation data (module doc); everything else as the standard library does it."""
+
+    def _launch(self, process_obj):
+        prep_data = {k: v for k, v in spawn.get_preparation_data(process_obj._name).items() if k not in _MAIN_KEYS}
+        buf = io.BytesIO()
+        mp_context.set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            mp_context.set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        _parent_w = os.dup(w)  # the child's sentinel of its parent, as in the standard library
+        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _Process(mp_context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+class _Context(mp_context.ForkServerContext):
+    """The forkserver context whose processes (and pools' processes) start as `_Popen` does."""
+    Process = _Process
+
+
+_CONTEXT = _Context()
+
+
 def context(gx: bool = False):
     """The forkserver context; the first call decides the preload (`gx`: GX too), later calls
     get the same forkserver whatever they pass."""
     global _preload
-    ctx = mp.get_context("forkserver")
     if _preload is None:
         _preload = PRELOAD_WITH_GX if gx else PRELOAD
-        ctx.set_forkserver_preload(_preload)
-    return ctx
+        _CONTEXT.set_forkserver_preload(_preload)
+    return _CONTEXT
 
 
 def current_umask() -> int:
