@@ -24,7 +24,7 @@ from lim.core.settings import Settings, SettingsError, var_of
 
 DEFAULT_QUEUE = "dagster"  # dagster-celery's default queue: the ingest steps (any worker)
 WRITER_TAG = next(iter(WAREHOUSE_STEP_TAGS))  # "lim/writer"
-PRELOAD = ["pipelines.definitions"]  # the multiprocess executor's forkserver imports the code location
+PRELOAD = ["pipelines.definitions", "dagster._core.storage.sqlite_storage", "dagster._core.storage.event_log", "dagster._core.storage.runs", "upath"]  # the multiprocess executor's forkserver imports the code location
 
 
 def executor_def(env: Settings | None = None) -> dg.ExecutorDefinition:

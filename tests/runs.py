@@ -116,15 +116,20 @@ def pseudonym_key_env(key: str) -> pytest.MonkeyPatch:
 
 
 def forkserver_with_stale_settings(mp: pytest.MonkeyPatch) -> None:
-    """Start this process's forkserver (unless running already) while LIM_FAIL_AT names `source_records`: the
-    multiprocess executor's step processes are its children and have its environment, not the run's.
-    They must adopt the run's settings (WarehouseResource.run_settings) or the run fails at `source_records`."""
+    """Start this process's forkservers (unless running already) while LIM_FAIL_AT names `source_records`:
+    the pipeline's own (lim/core/processes.py) and Python's, which the multiprocess executor forks its
+    step processes from (with the executor's preload, pipelines/executors.py). The step processes and
+    the read workers are their children and have their environment, not the run's. They must adopt the
+    run's settings (WarehouseResource.run_settings) or the run fails at `source_records`."""
     from multiprocessing import forkserver
 
     from lim.core import processes
+    from pipelines.executors import PRELOAD
 
     mp.setenv("LIM_FAIL_AT", "source_records")
     processes.context()
+    processes.ensure_running()
+    forkserver.set_forkserver_preload(PRELOAD)
     forkserver.ensure_running()
     mp.delenv("LIM_FAIL_AT")
 

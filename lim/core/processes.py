@@ -2,6 +2,12 @@
 workers (lim/ingest/read_worker.py), the GX worker (lim/quality/worker.py) and the town-workbook
 writers (lim/publish/loop.py) are forked from it.
 
+It is this package's own forkserver, not Python's process-wide one: that one is the multiprocess
+executor's (pipelines/executors.py), which preloads the code location for Dagster's step
+processes. Sharing it, whichever started first decided the preload of both — a run process that
+had read a month before forked its Dagster steps from a server without Dagster (each step then
+imported it again), or its read workers from one holding all of Dagster.
+
 What it preloads is decided once per process, by the first `context` call that starts it:
 
 * the readers (polars, lim.ingest.staging; the first fork after ~0.2 s) — the default. The GX
@@ -39,9 +45,13 @@ _preload: list[str] | None = None  # what this process's forkserver preloads, on
 _MAIN_KEYS = ("init_main_from_name", "init_main_from_path")
 
 
+_SERVER = forkserver.ForkServer()  # this package's own (module doc)
+
+
 class _Popen(popen_forkserver.Popen):
-    """Python 3.11's forkserver `Popen._launch`, with the main-script keys left out of the
-    preparation data (module doc); everything else as the standard library does it."""
+    """Python 3.11's forkserver `Popen._launch`, on this package's server and with the main-script
+    keys left out of the preparation data (module doc); everything else as the standard library
+    does it."""
 
     def _launch(self, process_obj):
         prep_data = {k: v for k, v in spawn.get_preparation_data(process_obj._name).items() if k not in _MAIN_KEYS}
@@ -52,7 +62,7 @@ class _Popen(popen_forkserver.Popen):
             reduction.dump(process_obj, buf)
         finally:
             mp_context.set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        self.sentinel, w = _SERVER.connect_to_new_process(self._fds)
         _parent_w = os.dup(w)  # the child's sentinel of its parent, as in the standard library
         self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
         with open(w, "wb", closefd=True) as f:
@@ -70,6 +80,9 @@ class _Context(mp_context.ForkServerContext):
     """The forkserver context whose processes (and pools' processes) start as `_Popen` does."""
     Process = _Process
 
+    def set_forkserver_preload(self, module_names):
+        _SERVER.set_forkserver_preload(module_names)
+
 
 _CONTEXT = _Context()
 
@@ -82,6 +95,11 @@ def context(gx: bool = False):
         _preload = PRELOAD_WITH_GX if gx else PRELOAD
         _CONTEXT.set_forkserver_preload(_preload)
     return _CONTEXT
+
+
+def ensure_running() -> None:
+    """Start the forkserver now if it is not running (what `context` decided it preloads)."""
+    _SERVER.ensure_running()
 
 
 def current_umask() -> int:

@@ -24,13 +24,20 @@ where the worker cannot be started (the ingest step logs it).
 
 For drills and tests only: ``LIM_FAIL_AT=read_crash:<source>`` makes the child of that source kill
 itself with SIGSEGV, ``read_oom:<source>`` makes it allocate until its memory bound stops it,
-``read_hang:<source>`` makes it sleep past its time bound.
+``read_hang:<source>`` makes it sleep past its time bound, ``read_thread_panic:<source>`` prints a
+parser thread's panic (a thread the memory bound did not let start) and then waits as the reading
+would: the child's watch of its stderr ends it (``PANIC_GRACE_S``).
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import select
 import signal
+import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -119,10 +126,86 @@ def _drill(source: str) -> None:
         os.kill(os.getpid(), signal.SIGSEGV)
     if f"read_hang:{source}" in targets:
         time.sleep(3600)
+    if f"read_thread_panic:{source}" in targets:
+        os.write(2, b"thread '<unnamed>' (1) panicked at crates/polars-async/src/executor/mod.rs:435:26:\n"
+                    b"called `Result::unwrap()` on an `Err` value: Os { code: 11, kind: WouldBlock, "
+                    b"message: \"Resource temporarily unavailable\" }\n")
+        time.sleep(3600)
     if f"read_oom:{source}" in targets:
         hog = []
         while True:
             hog.append(bytearray(64 << 20))
+
+
+def _out_of_memory(exc: OSError) -> bool:
+    """ENOMEM: polars reports an allocation or mapping the address-space bound refused as an
+    OSError "Cannot allocate memory (os error 12)", often without its errno."""
+    return exc.errno == errno.ENOMEM or f"(os error {errno.ENOMEM})" in str(exc)
+
+
+# A Rust panic in one of the parser's own threads — typically a thread it could not start under the
+# memory bound, "Os { code: 11, kind: WouldBlock }" — is printed on stderr but may never reach
+# Python: the batch the reading waits for never comes, and the file would be refused only at
+# LIM_READ_TIMEOUT_S (an hour by default). The child watches its own stderr: a panic the reading
+# has not turned into an exception within PANIC_GRACE_S ends the child with the panic's message.
+PANIC_GRACE_S = 2.0
+_PANIC = b"panicked at"
+_PANIC_OF_MEMORY = re.compile(r"Os \{ code: (11|12)\b|memory allocation|capacity overflow|Cannot allocate memory")
+
+
+class _Reply:
+    """The child's one message to the pipeline, sent by whichever comes first: the reading, or the
+    watch of its stderr."""
+
+    def __init__(self, conn):
+        self.conn, self.lock, self.sent = conn, threading.Lock(), False
+
+    def send(self, msg) -> bool:
+        with self.lock:
+            if self.sent:
+                return False
+            self.sent = True
+            try:
+                self.conn.send(msg)
+            except Exception:  # noqa: BLE001 - out of memory even for that: the parent sees the exit
+                pass
+            return True
+
+
+def panic_message(text: bytes, bounded: bool) -> tuple:
+    """The message for a panic printed on stderr (`text` holds it): out of memory when the panic says
+    an allocation or a thread's start was refused and a memory bound is in place."""
+    after = text[text.rindex(_PANIC):].decode("utf-8", "replace").splitlines()
+    said = next((line.strip() for line in after[1:] if line.strip()), after[0])[:200]
+    if bounded and _PANIC_OF_MEMORY.search(said):
+        return ("memory", "")
+    return ("error", f"解析线程异常终止：{said}", "")
+
+
+def _watch_stderr(reply: _Reply, read_fd: int, out_fd: int, bounded: bool) -> None:
+    """Forward the child's stderr (the pipe `read_fd`) to the pipeline's (`out_fd`); after a panic,
+    wait PANIC_GRACE_S for the reading, then report the panic and end the child (module doc)."""
+    text, deadline = b"", None
+    try:
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if select.select([read_fd], [], [], wait)[0]:
+                chunk = os.read(read_fd, 65536)
+                if not chunk:  # stderr given back: the reading has ended
+                    return
+                try:
+                    os.write(out_fd, chunk)
+                except OSError:
+                    pass
+                text = (text + chunk)[-16384:]
+                if deadline is None and _PANIC in text:
+                    deadline = time.monotonic() + PANIC_GRACE_S
+            elif deadline is not None:
+                if reply.send(panic_message(text, bounded)):
+                    os._exit(1)
+                return
+    finally:  # whatever ends the watch, stderr is given back: nobody would read the pipe any more
+        os.dup2(out_fd, 2)
 
 
 def _child(conn, env: dict[str, str], umask: int, args: tuple) -> None:
@@ -133,6 +216,15 @@ def _child(conn, env: dict[str, str], umask: int, args: tuple) -> None:
     for k in [k for k in os.environ if k.startswith("LIM_") and k not in env]:
         del os.environ[k]
     os.environ.update(env)
+    reply = _Reply(conn)
+    # the watch starts before the memory bound (a thread's stack counts in it)
+    stderr_fd = os.dup(2)
+    read_fd, write_fd = os.pipe()
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+    watch = threading.Thread(target=_watch_stderr, args=(reply, read_fd, stderr_fd, bool(limits.current().memory_mb)),
+                             daemon=True, name="lim-read-stderr")
+    watch.start()
     try:
         _limit_memory(limits.current().memory_mb)
         _drill(args[0])
@@ -140,15 +232,18 @@ def _child(conn, env: dict[str, str], umask: int, args: tuple) -> None:
         msg = ("ok", load)
     except MemoryError:
         msg = ("memory", "")
-    except OSError as exc:
-        msg = ("oserror", f"{type(exc).__name__}: {exc}")
+    except OSError as exc:  # a parser's mapping or allocation refused by the bound: the file's problem
+        msg = ("memory", "") if _out_of_memory(exc) else ("oserror", f"{type(exc).__name__}: {exc}")
     except BaseException as exc:  # noqa: BLE001 - a parser's panic is the file's problem
-        msg = ("error", _first_line(exc), traceback.format_exc(limit=-3))
-    try:
-        conn.send(msg)
-    except Exception:  # noqa: BLE001 - out of memory even for that: the parent sees the exit
-        pass
+        if type(exc).__name__ == "PanicException" and limits.current().memory_mb and _PANIC_OF_MEMORY.search(str(exc)):
+            msg = ("memory", "")  # a thread or an allocation the bound refused (above)
+        else:
+            msg = ("error", _first_line(exc), traceback.format_exc(limit=-3))
+    reply.send(msg)
     conn.close()
+    sys.stderr.flush()
+    os.dup2(stderr_fd, 2)  # the pipe's last writer closed: the watch forwards what is left and ends
+    watch.join(5)
 
 
 def _first_line(exc: BaseException) -> str:

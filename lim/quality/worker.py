@@ -30,10 +30,8 @@ from lim.core import processes
 def warm_up(preload_gx: bool = False) -> None:
     """Start the forkserver without waiting for it (`preload_gx`: it imports GX too, see
     lim/core/processes.py): called when a run starts and by the month's first ingest step."""
-    from multiprocessing import forkserver
-
     processes.context(gx=preload_gx)
-    threading.Thread(target=forkserver.ensure_running, daemon=True, name="lim-gx-forkserver").start()
+    threading.Thread(target=processes.ensure_running, daemon=True, name="lim-gx-forkserver").start()
 
 
 def file_identity(path: str | Path) -> tuple[str, int, int]:

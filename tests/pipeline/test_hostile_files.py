@@ -293,6 +293,9 @@ def _isolated(land: Path, st: Path) -> dict:
     ("read_crash:hr", {}, "读取进程异常终止（SIGSEGV）"),
     ("read_oom:hr", {"LIM_READ_MEMORY_MB": "256"}, "读取所需内存超过上限 256 MiB（LIM_READ_MEMORY_MB）"),
     ("read_hang:hr", {"LIM_READ_TIMEOUT_S": "2"}, "读取超过 2 秒仍未完成（LIM_READ_TIMEOUT_S）"),
+    # a parser thread that could not start under the bound: its panic never reaches Python, the
+    # reading would wait for it until the time bound (an hour by default)
+    ("read_thread_panic:hr", {"LIM_READ_MEMORY_MB": "256", "LIM_READ_TIMEOUT_S": "30"}, "读取所需内存超过上限 256 MiB（LIM_READ_MEMORY_MB）"),
 ])
 def test_worker_refuses_the_file_it_cannot_read(hr_landing, monkeypatch, drill, env, says):
     land, st = hr_landing
