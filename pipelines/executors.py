@@ -24,7 +24,11 @@ from lim.core.settings import Settings, SettingsError, var_of
 
 DEFAULT_QUEUE = "dagster"  # dagster-celery's default queue: the ingest steps (any worker)
 WRITER_TAG = next(iter(WAREHOUSE_STEP_TAGS))  # "lim/writer"
-PRELOAD = ["pipelines.definitions", "dagster._core.storage.sqlite_storage", "dagster._core.storage.event_log", "dagster._core.storage.runs", "upath"]  # the multiprocess executor's forkserver imports the code location
+# The multiprocess executor's forkserver imports the code location, and the storage modules each
+# step process needs to open the Dagster instance (~0.6 s a step otherwise; bench/PERF.md change 18).
+# A name that is not there (another Dagster release) is skipped by the forkserver, only slower.
+PRELOAD = ["pipelines.definitions", "dagster._core.storage.sqlite_storage", "dagster._core.storage.event_log",
+           "dagster._core.storage.runs", "upath"]
 
 
 def executor_def(env: Settings | None = None) -> dg.ExecutorDefinition:

@@ -20,11 +20,13 @@ What it preloads is decided once per process, by the first `context` call that s
 bench/PERF.md change 17: with GX always preloaded, a county month's first read waited ~2.6 s.
 
 The children never re-run the parent's main script. Python's forkserver start hands each child
-the parent's `__main__` to re-run (to unpickle objects defined there); for `lim run` that is the
-`lim` entry script, which imports Dagster and the definitions: ~0.9 s in every read worker — 11
-per month — before it reads a byte (bench/PERF.md change 18). The children's targets are
-functions of lim modules the forkserver has imported, so `context` returns a forkserver context
-whose processes leave `__main__` out of what the child prepares."""
+the parent's `__main__` to re-run (to unpickle objects defined there); for a script that imports
+the pipeline (the tests' helpers, an operator's own script) that was ~0.9 s of imports in every
+read worker — 11 per month — before it read a byte, and a script without an
+`if __name__ == "__main__":` guard started its month again in each child (bench/PERF.md change 18;
+`lim`'s own entry script imports nothing heavy). The children's targets are functions of lim
+modules the forkserver has imported, so `context` returns a forkserver context whose processes
+leave `__main__` out of what the child prepares."""
 from __future__ import annotations
 
 import io

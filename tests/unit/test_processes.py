@@ -33,3 +33,14 @@ def test_children_do_not_rerun_the_operators_script(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["0", "True"]  # the process and the pool's worker ran and ended well
     assert len(marker.read_text().splitlines()) == 1, "the script was run again in a child process"
+
+
+def test_every_module_the_executors_forkserver_preloads_exists():
+    """The multiprocess executor's forkserver skips a preload name that does not import (another
+    Dagster release): the steps would import those modules again, each, without a word."""
+    import importlib
+
+    from pipelines.executors import PRELOAD
+
+    for name in PRELOAD:
+        importlib.import_module(name)
