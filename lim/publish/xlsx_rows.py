@@ -13,7 +13,7 @@ frozen panes, filters, validation, print setup, protection and the rest stay Xls
 A cell's style is the format's XF index (`fmt._get_xf_index()`, as XlsxWriter asks for it when it
 writes a cell). The whitespace and UTF-16 length helpers are XlsxWriter's own, the escaping copies
 its rules; tests/unit/test_xlsx_rows.py compares the sheet XML with XlsxWriter's (version pinned in
-uv.lock: a new XlsxWriter that writes cells otherwise fails that test).
+requirements.lock: a new XlsxWriter that writes cells otherwise fails that test).
 """
 from __future__ import annotations
 
