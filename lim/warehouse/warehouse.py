@@ -100,8 +100,10 @@ def connect(path: str, memory_limit: str = "6GB", threads: int = 2, temp_dir: st
 
 
 def ensure_schema(con) -> None:
-    exists = con.sql("select count(*) from duckdb_tables() where schema_name='main' and table_name='schema_version'").fetchall()[0][0]
-    if not exists:
+    # Every step opens the warehouse: what is there is read in one query, and a warehouse that is
+    # up to date is left alone (one catalog look-up per table took ~0.1 s a step).
+    tables, views, schemas, alert_columns = _catalog(con)
+    if ("main", "schema_version") not in tables:
         # A new file is made in its final shape, in one transaction: schema `months` with each
         # monthly table's template, the views main.<t> over it, the other tables in main.
         con.execute("BEGIN")
@@ -116,34 +118,38 @@ def ensure_schema(con) -> None:
             con.execute("ROLLBACK")
             raise
         return
-    convert_stage_schema(con)  # a warehouse of an older release: schema `stage` → `months`
-    # Every step opens the warehouse: what is there is read in one query, and a warehouse that is
-    # up to date is left alone (one catalog look-up per table took ~0.1 s a step).
-    tables, views = _relations(con)
+    if OLD_MONTHS_SCHEMA in schemas:  # a warehouse of an older release: schema `stage` → `months`
+        convert_stage_schema(con)
+        tables, views, schemas, alert_columns = _catalog(con)
     if any(("main", t) not in tables | views for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
         run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
-        tables, views = _relations(con)
+        tables, views, schemas, alert_columns = _catalog(con)
     # a source added after the warehouse was made (civil_affairs_decisions)
     missing = [s for s in SOURCES if ("main", f"src_{s}") not in tables | views]
     for source in missing:
         con.execute(source_table_ddl(load_contract(source)))
     if missing:
-        tables, views = _relations(con)
-    if not schema_exists(con, MONTHS):
+        tables, views, schemas, alert_columns = _catalog(con)
+    if MONTHS not in schemas:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {MONTHS}")
     if any(("main", t) in tables for t in monthly_tables(con)):  # still one base table in main
         convert_to_month_tables(con)
-        tables, views = _relations(con)
-    if ("months", template_table("alerts")) in tables:
+        tables, views, schemas, alert_columns = _catalog(con)
+    if ("months", template_table("alerts")) in tables and not set(ADDED_ALERT_COLUMNS) <= alert_columns:
         add_alert_columns(con)
 
 
-def _relations(con) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """(schema, name) of the connection's own tables, and of its views."""
+def _catalog(con) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str], set[str]]:
+    """In one query: (schema, name) of the connection's own tables and of its views, its schemas,
+    and the columns of the alerts' monthly template (add_alert_columns)."""
     rows = con.sql("select 't', schema_name, table_name from duckdb_tables() where database_name = current_database() "
                    "union all select 'v', schema_name, view_name from duckdb_views() "
-                   "where not internal and database_name = current_database()").fetchall()
-    return {(s, n) for k, s, n in rows if k == "t"}, {(s, n) for k, s, n in rows if k == "v"}
+                   "where not internal and database_name = current_database() "
+                   "union all select 's', schema_name, '' from duckdb_schemas() where database_name = current_database() "
+                   "union all select 'c', '', column_name from duckdb_columns() where database_name = current_database() "
+                   f"and schema_name = '{MONTHS}' and table_name = '{template_table('alerts')}'").fetchall()
+    return ({(s, n) for k, s, n in rows if k == "t"}, {(s, n) for k, s, n in rows if k == "v"},
+            {s for k, s, _ in rows if k == "s"}, {n for k, _, n in rows if k == "c"})
 
 
 def schema_exists(con, schema: str) -> bool:
