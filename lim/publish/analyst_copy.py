@@ -506,8 +506,8 @@ def column_kind(c: str) -> str:
     return "other"
 
 
-# The distinct values of this many columns are gathered by one statement (~170 text columns: one
-# statement each cost ~1 ms apiece of fixed cost, a tenth of a small month's analysts' copy).
+# The distinct values of this many columns are gathered by one statement (one statement per
+# column, ~170 of them, was a tenth of a small month's analysts' copy: bench/PERF.md change 19).
 COLUMNS_PER_STATEMENT = 32
 
 

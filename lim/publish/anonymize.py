@@ -53,6 +53,7 @@ import csv
 
 from lim.core.contracts import SOURCES, allowed_values
 from lim.core.paths import ROOT
+from lim.warehouse.warehouse import sql_literal
 
 K = 5
 AMOUNT_STEP = 100
@@ -239,18 +240,14 @@ def apply_k_anonymity(con, months: list[str], whole: set[str], amount_cols: dict
 def set_null(con, t: str, cells: list[tuple[str, str, int]], rows: str) -> None:
     """Set to NULL, in table `t`, column c of the rows of the TEMP table `rows` (rid, level) whose
     level is at least n, for each (c, what, n) of `cells`; count them first in
-    about_this_copy_suppressed under `what`. One count and one UPDATE for the table, not one
-    each per column (a small month's copy has ~100 of them)."""
+    about_this_copy_suppressed under `what`. One count and one UPDATE for the table, not one of
+    each per column (a small month's copy had ~100 such statements)."""
     counts = "\nUNION ALL ".join(
-        f"SELECT x.month, {_lit(t)}, {_lit(c)}, {_lit(what)}, count(*) FROM ana.main.{t} x JOIN {rows} r ON x.rowid = r.rid "
+        f"SELECT x.month, {sql_literal(t)}, {sql_literal(c)}, {sql_literal(what)}, count(*) FROM ana.main.{t} x JOIN {rows} r ON x.rowid = r.rid "
         f"WHERE x.{c} IS NOT NULL AND r.level >= {n} GROUP BY x.month" for c, what, n in cells)
     con.execute(f"INSERT INTO ana.main.about_this_copy_suppressed {counts}")
     sets = ", ".join(f"{c} = CASE WHEN r.level >= {n} THEN NULL ELSE x.{c} END" for c, _, n in cells)
     con.execute(f"UPDATE ana.main.{t} x SET {sets} FROM {rows} r WHERE x.rowid = r.rid")
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def low_rows(con, t: str, f: str) -> None:
