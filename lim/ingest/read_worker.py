@@ -137,12 +137,6 @@ def _drill(source: str) -> None:
             hog.append(bytearray(64 << 20))
 
 
-def _out_of_memory(exc: OSError) -> bool:
-    """ENOMEM: polars reports an allocation or mapping the address-space bound refused as an
-    OSError "Cannot allocate memory (os error 12)", often without its errno."""
-    return exc.errno == errno.ENOMEM or f"(os error {errno.ENOMEM})" in str(exc)
-
-
 # A Rust panic in one of the parser's own threads — typically a thread it could not start under the
 # memory bound, "Os { code: 11, kind: WouldBlock }" — is printed on stderr but may never reach
 # Python: the batch the reading waits for never comes, and the file would be refused only at
@@ -170,6 +164,17 @@ class _Reply:
             except Exception:  # noqa: BLE001 - out of memory even for that: the parent sees the exit
                 pass
             return True
+
+
+def _out_of_memory(exc: BaseException, bounded: bool) -> bool:
+    """What the reading raised says the memory bound stopped it: MemoryError; ENOMEM, which polars
+    reports as an OSError "Cannot allocate memory (os error 12)", often without its errno; or,
+    under a bound, a parser's panic over an allocation or a thread it could not start."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOMEM or f"(os error {errno.ENOMEM})" in str(exc)
+    return type(exc).__name__ == "PanicException" and bounded and bool(_PANIC_OF_MEMORY.search(str(exc)))
 
 
 def panic_message(text: bytes, bounded: bool) -> tuple:
@@ -222,7 +227,8 @@ def _child(conn, env: dict[str, str], umask: int, args: tuple) -> None:
     read_fd, write_fd = os.pipe()
     os.dup2(write_fd, 2)
     os.close(write_fd)
-    watch = threading.Thread(target=_watch_stderr, args=(reply, read_fd, stderr_fd, bool(limits.current().memory_mb)),
+    bounded = bool(limits.current().memory_mb)
+    watch = threading.Thread(target=_watch_stderr, args=(reply, read_fd, stderr_fd, bounded),
                              daemon=True, name="lim-read-stderr")
     watch.start()
     try:
@@ -230,13 +236,11 @@ def _child(conn, env: dict[str, str], umask: int, args: tuple) -> None:
         _drill(args[0])
         load = stage_files(*args)
         msg = ("ok", load)
-    except MemoryError:
-        msg = ("memory", "")
-    except OSError as exc:  # a parser's mapping or allocation refused by the bound: the file's problem
-        msg = ("memory", "") if _out_of_memory(exc) else ("oserror", f"{type(exc).__name__}: {exc}")
     except BaseException as exc:  # noqa: BLE001 - a parser's panic is the file's problem
-        if type(exc).__name__ == "PanicException" and limits.current().memory_mb and _PANIC_OF_MEMORY.search(str(exc)):
-            msg = ("memory", "")  # a thread or an allocation the bound refused (above)
+        if _out_of_memory(exc, bounded):
+            msg = ("memory", "")
+        elif isinstance(exc, OSError):  # the staged folder's (full, not writable): fails the step
+            msg = ("oserror", f"{type(exc).__name__}: {exc}")
         else:
             msg = ("error", _first_line(exc), traceback.format_exc(limit=-3))
     reply.send(msg)

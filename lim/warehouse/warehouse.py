@@ -121,11 +121,13 @@ def ensure_schema(con) -> None:
     if OLD_MONTHS_SCHEMA in schemas:  # a warehouse of an older release: schema `stage` → `months`
         convert_stage_schema(con)
         tables, views, schemas, alert_columns = _catalog(con)
-    if any(("main", t) not in tables | views for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
+    relations = tables | views
+    if any(("main", t) not in relations for t in ADDED_MONTHLY_TABLES + ADDED_TABLES):
         run_sql(con, SQL_DIR / "warehouse" / "upgrades.sql")
         tables, views, schemas, alert_columns = _catalog(con)
     # a source added after the warehouse was made (civil_affairs_decisions)
-    missing = [s for s in SOURCES if ("main", f"src_{s}") not in tables | views]
+    relations = tables | views
+    missing = [s for s in SOURCES if ("main", f"src_{s}") not in relations]
     for source in missing:
         con.execute(source_table_ddl(load_contract(source)))
     if missing:
