@@ -41,13 +41,30 @@ class WarehouseResource(dg.ConfigurableResource):
     # process's own (in-process runs, the UI).
     run_settings: dict[str, str] = {}
 
+    # the connection an in-process run holds from its first step that opens the warehouse to its
+    # end; each step gets a cursor of it (lim/warehouse/warehouse.py hold_open_between_steps). Only in
+    # a run (set up and torn down by Dagster); the runner's own connections outside it are closed.
+    _in_run: bool = PrivateAttr(default=False)
+    _held: object = PrivateAttr(default=None)
+
     def setup_for_execution(self, context) -> None:
         if self.run_settings:
             settings.adopt_environment(self.run_settings)
+        self._in_run, self._held = True, None
+
+    def teardown_after_execution(self, context) -> None:
+        held, self._held, self._in_run = self._held, None, False
+        if held is not None:
+            held.close()
+
+    def _open(self):
+        return warehouse.connect(self.path, self.memory_limit, self.threads, self.temp_dir or None)
 
     @contextmanager
     def connect(self):
-        con = warehouse.connect(self.path, self.memory_limit, self.threads, self.temp_dir or None)
+        if self._in_run and self._held is None and warehouse.hold_open_between_steps(self.path):
+            self._held = self._open()
+        con = self._held.cursor() if self._held is not None else self._open()
         try:
             yield con
         finally:
