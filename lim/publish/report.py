@@ -26,7 +26,7 @@ from lim.core.catalogue import alert_catalogue, alert_order, source_catalogue
 from lim.core.month import shift
 from lim.core.contracts import SOURCES, load_contract
 from lim.quality.judges import CHECKS, QualityConfig
-from lim.warehouse.warehouse import relation_exists as _exists
+from lim.warehouse.warehouse import relations as _relations
 
 # Display order of alert types: the alert catalogue (sql/seeds/alert_catalogue.csv).
 ALERT_ORDER = alert_order()
@@ -191,13 +191,14 @@ def legend(labels: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 # data
 # --------------------------------------------------------------------------------------------
-def _history(con, table: str, select: str, month: str, where: str = "TRUE", group: str = "") -> list[tuple]:
-    """`select` over main.<table> for months before M plus months.<table> for M."""
+def _history(con, rels: set, table: str, select: str, month: str, where: str = "TRUE", group: str = "") -> list[tuple]:
+    """`select` over main.<table> for months before M plus months.<table> for M (`rels`: the
+    warehouse's tables and views, warehouse.relations)."""
     parts, params = [], []
-    if _exists(con, "main", table):
+    if ("main", table) in rels:
         parts.append(f"SELECT {select} FROM main.{table} WHERE month < ? AND {where} {group}")
         params.append(month)
-    if _exists(con, "months", table):
+    if ("months", table) in rels:
         parts.append(f"SELECT {select} FROM months.{table} WHERE month = ? AND {where} {group}")
         params.append(month)
     if not parts:
@@ -205,7 +206,7 @@ def _history(con, table: str, select: str, month: str, where: str = "TRUE", grou
     return con.sql(" UNION ALL ".join(parts), params=params).fetchall()
 
 
-def unknown_codes(con, month: str, policy) -> tuple[list[str], list[str]]:
+def unknown_codes(con, month: str, policy, rels: set | None = None) -> tuple[list[str], list[str]]:
     """Town and village codes met in month M's data (its households and alerts, months schema)
     that the policy file does not name: shown by their code, reported once per run
     (interface.md). Villages only for counties whose policy lists villages at all (the list is
@@ -214,8 +215,9 @@ def unknown_codes(con, month: str, policy) -> tuple[list[str], list[str]]:
     villages = {v for c in policy.counties.values() for v in c.villages}
     with_villages = {code for code, c in policy.counties.items() if c.villages}
     seen = set()
+    rels = _relations(con) if rels is None else rels
     for table in ("households_monthly", "alerts"):
-        if _exists(con, "months", table):
+        if ("months", table) in rels:
             seen |= set(_one(con, f"SELECT DISTINCT town_code, village_code FROM months.{table} WHERE month = ?", [month]))
     unknown_towns = sorted({t for t, _ in seen if t and t not in towns})
     unknown_villages = sorted({v for _, v in seen if v and v not in villages and v[:6] in with_villages})
@@ -226,9 +228,9 @@ def _one(con, q: str, params: list):
     return con.sql(q, params=params).fetchall()
 
 
-def copy_data_docs(con, month: str, folder: Path) -> bool:
+def copy_data_docs(con, month: str, folder: Path, rels: set) -> bool:
     """Copy the month's GX Data Docs (built in the staging folder) to <folder>/data_docs."""
-    if not _exists(con, "months", "quality_results"):
+    if ("months", "quality_results") not in rels:
         return False
     dirs = [r[0] for r in _one(con, "SELECT DISTINCT docs_built_in FROM months.quality_results WHERE month = ? ORDER BY 1", [month]) if r[0]]
     for d in dirs:
@@ -243,14 +245,14 @@ def copy_data_docs(con, month: str, folder: Path) -> bool:
 # --------------------------------------------------------------------------------------------
 # closing the loop: answers of town staff (interface.md "Closing the loop with town staff")
 # --------------------------------------------------------------------------------------------
-def loop_section(con, month: str, towns: dict, names: dict) -> str:
+def loop_section(con, rels: set, month: str, towns: dict, names: dict) -> str:
     """Per town and per alert type, over the lists of the 12 months before M (M-12 … M-1; answers
     to M's own lists are not in yet): alerts issued (on a list, not suppressed), the share answered,
     the median days from issue (the first day of the month after the list's month) to the first
     核查日期, the share confirmed 属实 (the answer that counts per alert: latest 核查日期, then latest
     import) — how often each rule is right on the ground —; and M's overdue and suppressed alerts.
     Only answers stored for alerts of months before M are read, as for the lists themselves."""
-    if not (_exists(con, "main", "alert_dispositions") and _exists(con, "months", "alerts")):
+    if not (("main", "alert_dispositions") in rels and ("months", "alerts") in rels):
         return "<p class='note'>（无核查反馈数据）</p>"
     first = shift(month, -12)
     stats = _one(con, """
@@ -319,11 +321,13 @@ def loop_section(con, month: str, towns: dict, names: dict) -> str:
 def write_report(con, month: str, path: Path, policy) -> None:
     """Write report.html for M into `path` and the Data Docs beside it (path.parent/data_docs)."""
     path = Path(path)
-    has_docs = copy_data_docs(con, month, path.parent)
-    path.write_text(render_report(con, month, policy, has_docs), encoding="utf-8")
+    rels = _relations(con)  # the report asks about ~25 tables: the catalog is read once
+    has_docs = copy_data_docs(con, month, path.parent, rels)
+    path.write_text(render_report(con, month, policy, has_docs, rels), encoding="utf-8")
 
 
-def render_report(con, month: str, policy, has_docs: bool = True) -> str:
+def render_report(con, month: str, policy, has_docs: bool = True, rels: set | None = None) -> str:
+    rels = _relations(con) if rels is None else rels
 
     towns = {t: n for c in policy.counties.values() for t, n in c.towns.items()}
     county_names = [c.name for _, c in sorted(policy.counties.items())]
@@ -348,11 +352,11 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
         check_rows.append([esc(what), f"<code>{esc(name)}</code>", f"<span class='{cls}'>{state}</span>", esc(text)])
 
     # ---- alerts ----------------------------------------------------------------------------
-    names = dict(_history(con, "alerts", "alert_type, any_value(alert_name)", month, group="GROUP BY 1"))
-    by_type_hist = _history(con, "alerts", "month, alert_type, count(*)", month, group="GROUP BY 1, 2")
-    by_town_hist = _history(con, "alerts", "month, town_code, count(*)", month, group="GROUP BY 1, 2")
+    names = dict(_history(con, rels, "alerts", "alert_type, any_value(alert_name)", month, group="GROUP BY 1"))
+    by_type_hist = _history(con, rels, "alerts", "month, alert_type, count(*)", month, group="GROUP BY 1, 2")
+    by_town_hist = _history(con, rels, "alerts", "month, town_code, count(*)", month, group="GROUP BY 1, 2")
     cur = _one(con, """SELECT alert_type, count(*), count(*) FILTER (WHERE priority = '高'), count(*) FILTER (WHERE status = '新增')
-                       FROM months.alerts WHERE month = ? GROUP BY 1""", [month]) if _exists(con, "months", "alerts") else []
+                       FROM months.alerts WHERE month = ? GROUP BY 1""", [month]) if ("months", "alerts") in rels else []
     cur = {r[0]: r[1:] for r in cur}
     order = [t for t in ALERT_ORDER if t in names] + sorted(t for t in names if t not in ALERT_ORDER)
     type_counts = {(m, t): n for m, t, n in by_type_hist}
@@ -385,12 +389,12 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
         + "</figure>" for t in town_codes)
 
     # ---- roster by category -----------------------------------------------------------------
-    roster_hist = _history(con, "households_monthly", "month, roster_type, count(*)", month,
+    roster_hist = _history(con, rels, "households_monthly", "month, roster_type, count(*)", month,
                            where="household_source = 'civil_affairs'", group="GROUP BY 1, 2")
     roster = {(m, t): n for m, t, n in roster_hist}
     rtypes = ROSTER_TYPES + sorted({t for _, t in roster if t not in ROSTER_TYPES and t is not None})
     roster_town = _one(con, """SELECT town_code, roster_type, count(*) FROM months.households_monthly
-                               WHERE household_source = 'civil_affairs' GROUP BY 1, 2""", []) if _exists(con, "months", "households_monthly") else []
+                               WHERE household_source = 'civil_affairs' GROUP BY 1, 2""", []) if ("months", "households_monthly") in rels else []
     rt = {(a, b): n for a, b, n in roster_town}
     roster_towns = sorted({a for a, _ in rt})
     roster_rows = [[esc(towns.get(tc, tc))] + [num(rt.get((tc, t), 0)) for t in rtypes] + [num(sum(rt.get((tc, t), 0) for t in rtypes))]
@@ -399,14 +403,14 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     roster_chart = line_chart(months, [(t, [roster.get((m, t), 0) for m in months]) for t in rtypes],
                               "在册家庭数趋势（按救助类别）", width=640, height=220, css_class="chart wide")
     det = _one(con, "SELECT category, count(*) FROM months.determinations WHERE month = ? GROUP BY 1", [month]) \
-        if _exists(con, "months", "determinations") else []
+        if ("months", "determinations") in rels else []
     det = dict(det)
 
     # ---- targeting accuracy -----------------------------------------------------------------
     tm_cols = ("eligible, eligible_not_in_roster, roster_assessed, roster_failing, roster_wrongful, cash_eligible, "
                "cash_eligible_receiving, entitled_amount, paid_to_eligible")
     tm_rows, tm_total, tm_chart = [], None, "<p class='note'>（无瞄准精度数据）</p>"
-    if _exists(con, "months", "targeting_metrics"):
+    if ("months", "targeting_metrics") in rels:
         def ratios(r):
             e, x, ra, rf, rw, ce, cr, ea, pa = r
             return [x / e if e else None, rf / ra if ra else None, cr / ce if ce else None, float(pa) / float(ea) if ea else None]
@@ -420,7 +424,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
                     f"{pct(ta)} <span class='note'>({num(pa)}/{num(ea)} 元)</span>"]
         for r in _one(con, f"SELECT town_code, {tm_cols} FROM months.targeting_metrics WHERE month = ? ORDER BY town_code", [month]):
             tm_rows.append(fmt(esc(towns.get(r[0], r[0])), esc(r[0]), r[1:]))
-        hist = _history(con, "targeting_metrics", "month, " + ", ".join(f"sum({c.strip()})" for c in tm_cols.split(",")),
+        hist = _history(con, rels, "targeting_metrics", "month, " + ", ".join(f"sum({c.strip()})" for c in tm_cols.split(",")),
                         month, group="GROUP BY 1")
         by_month = {h[0]: ratios(h[1:]) for h in hist}
         if month in by_month:
@@ -437,7 +441,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     src_rows, missing = [], []
     # one read of the month's coverage: likely resends, and optional sources the county never delivered
     coverage = _one(con, "SELECT source, same_file_as_previous_month, coverage = 'missing' AND NOT counted "
-                         "FROM months.source_coverage WHERE month = ?", [month]) if _exists(con, "months", "source_coverage") else []
+                         "FROM months.source_coverage WHERE month = ?", [month]) if ("months", "source_coverage") in rels else []
     resent = {src for src, same, _ in coverage if same}
     never = {src for src, _, unseen in coverage if unseen}
     for s in SOURCES:
@@ -453,12 +457,12 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
         src_rows.append([esc(c.department), f"<span class='{cls}'>{esc(STATUS_NAMES.get(st, st))}</span>", esc(file),
                          num(rin), num(acc), num(dup), num(q), pct(q / rin if rin else None), esc(msg)])
     reasons = _one(con, """SELECT source, reason_code, count(*) FROM months.quarantine WHERE month = ?
-                           GROUP BY 1, 2 ORDER BY 1, 2""", [month]) if _exists(con, "months", "quarantine") else []
+                           GROUP BY 1, 2 ORDER BY 1, 2""", [month]) if ("months", "quarantine") in rels else []
     reason_rows = [[esc(load_contract(s).department), f"<code>{esc(rc)}</code>", num(n)] for s, rc, n in reasons]
 
     # ---- data quality (GX) --------------------------------------------------------------------
     q_rows, q_fail_rows = [], []
-    if _exists(con, "months", "quality_results"):
+    if ("months", "quality_results") in rels:
         for s, n, ok, ferr, fwarn, page in _one(con, """
                 SELECT source, count(*), count(*) FILTER (WHERE success),
                        count(*) FILTER (WHERE NOT success AND severity = 'error'),
@@ -482,7 +486,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
     no_policy = _one(con, """SELECT county_code, count(*) FROM months.households_monthly
                              WHERE county_code NOT IN (SELECT county_code FROM months.month_parameters WHERE month = ?)
                              GROUP BY 1 ORDER BY 1""", [month]) \
-        if _exists(con, "months", "households_monthly") and _exists(con, "months", "month_parameters") else []
+        if ("months", "households_monthly") in rels and ("months", "month_parameters") in rels else []
 
     # rules-variants.md r7: a county samples rejected applications but M's decisions file is undelivered
     rejections_unsampled = _one(con, """SELECT p.county_name FROM months.month_parameters p
@@ -490,14 +494,14 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
                                           AND NOT EXISTS (SELECT 1 FROM months.source_coverage c WHERE c.month = p.month
                                                           AND c.source = 'civil_affairs_decisions' AND c.coverage = 'delivered')
                                         ORDER BY p.county_code""", [month]) \
-        if _exists(con, "months", "month_parameters") and _exists(con, "months", "source_coverage") else []
+        if ("months", "month_parameters") in rels and ("months", "source_coverage") in rels else []
 
     # ---- incomplete month (rules.md "Incomplete months") ----------------------------------------
     undelivered = _one(con, """SELECT department, source, coverage FROM months.source_coverage
                                WHERE month = ? AND counted AND coverage <> 'delivered' ORDER BY source_order""", [month]) \
-        if _exists(con, "months", "source_coverage") else []
+        if ("months", "source_coverage") in rels else []
     withheld = _one(con, """SELECT alert_type, town_code, missing_sources, count(*) FROM months.withheld_evaluations
-                            WHERE month = ? GROUP BY ALL""", [month]) if _exists(con, "months", "withheld_evaluations") else []
+                            WHERE month = ? GROUP BY ALL""", [month]) if ("months", "withheld_evaluations") in rels else []
     withheld_by_type: dict[str, int] = {}
     withheld_sources: dict[str, set] = {}
     withheld_by_town: dict[str, int] = {}
@@ -538,7 +542,7 @@ def render_report(con, month: str, policy, has_docs: bool = True) -> str:
          + type_bars + f"<h3>各类预警趋势（{months[0]} 至 {month}）</h3><div class='grid'>{type_trends}</div>"),
         ("towns", "各乡镇（街道）", table(["乡镇(街道)", "代码", "本月预警", "上月预警"], town_rows, numeric={2, 3})
          + f"<h3>各乡镇预警趋势</h3><div class='grid'>{town_trends}</div>"),
-        ("loop", "核查反馈（闭环管理）", loop_section(con, month, towns, names)),
+        ("loop", "核查反馈（闭环管理）", loop_section(con, rels, month, towns, names)),
         ("withheld", "暂缓评估（部门数据未齐）",
          ("<p>" + incomplete_text + "</p>" if incomplete_text else "<p>本月各部门数据齐全，没有暂缓的评估。</p>")
          + (table(["预警类型", "代码", "暂缓户数", "缺少的部门数据"], withheld_type_rows, numeric={2})
