@@ -69,6 +69,9 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+            if self._held is not None and not warehouse.hold_open_between_steps(self.path):
+                held, self._held = self._held, None  # grown big: each later step opens it anew
+                held.close()
 
 
 class LandingResource(dg.ConfigurableResource):

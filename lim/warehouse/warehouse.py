@@ -87,9 +87,10 @@ def with_lock_wait(open_fn, wait_seconds: float):
 # opens it to its end, and each step works on a cursor of it (assets/resources.py WarehouseResource):
 # the file is opened, its catalog checked (ensure_schema) and its log checkpointed once a run instead
 # of at each of the ~25 steps and checks (~30 ms each on a county's warehouse; the fixed cost of the
-# month that the tests' ~100 months pay). Not for a warehouse of more than HOLD_OPEN_MAX_BYTES: DuckDB
-# keeps the blocks a step has read in memory until it needs the room, beside the next step's own
-# frames — a big month's steps need that memory, and 25 opens are nothing beside such a month. Not
+# month that the tests' ~100 months pay). Not for a warehouse of more than HOLD_OPEN_MAX_BYTES (asked
+# again after each step: a big month's first step makes it big): DuckDB keeps the blocks a step has
+# read in memory until it needs the room, beside the next step's own frames — a big month's steps
+# need that memory, and 25 opens are nothing beside such a month. Not
 # with county shards: a county step attaches the warehouse read-only from a connection of its own,
 # which DuckDB refuses while the same process has the file open for writing.
 HOLD_OPEN_MAX_BYTES = 1 << 30
@@ -100,10 +101,13 @@ def hold_open_between_steps(path: str) -> bool:
     s = settings.current()
     if s.executor != "in_process" or s.shards != "none":
         return False
-    try:
-        return Path(path).stat().st_size <= HOLD_OPEN_MAX_BYTES
-    except OSError:
-        return True  # not made yet: a new warehouse is small
+    size = 0
+    for p in (Path(path), Path(f"{path}.wal")):
+        try:
+            size += p.stat().st_size
+        except OSError:
+            pass  # not made yet (a new warehouse is small), or no log
+    return size <= HOLD_OPEN_MAX_BYTES
 
 
 def connect(path: str, memory_limit: str = "6GB", threads: int = 2, temp_dir: str | None = None):
