@@ -489,7 +489,9 @@ def main(argv=None) -> int:
     if a.counties is not None and a.counties < 1:
         ap.error("--counties: at least 1")
     households = a.households or SIZES[a.size]
-    r = bench(a.size, households, Path(a.data), Path(a.out), a.reuse, a.duckdb_memory, a.keep, a.messy_rate,
+    # absolute: the child runs with DAGSTER_HOME under --data, which Dagster refuses relative
+    r = bench(a.size, households, Path(a.data).resolve(), Path(a.out).resolve(),
+              str(Path(a.reuse).resolve()) if a.reuse else None, a.duckdb_memory, a.keep, a.messy_rate,
               a.no_floor, a.shards, a.executor, a.counties)
     print(summary(r))
     return 0 if r["success"] else 1
