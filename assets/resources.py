@@ -65,12 +65,18 @@ class WarehouseResource(dg.ConfigurableResource):
         if self._in_run and self._held is None and warehouse.hold_open_between_steps(self.path):
             self._held = self._open()
         con = self._held.cursor() if self._held is not None else self._open()
+        failed = False
         try:
             yield con
+        except BaseException:
+            failed = True
+            raise
         finally:
             con.close()
-            if self._held is not None and not warehouse.hold_open_between_steps(self.path):
-                held, self._held = self._held, None  # grown big: each later step opens it anew
+            # grown big, or a step failed on it (whatever DuckDB made of the error, a later step
+            # opens the file anew, as without the hold)
+            if self._held is not None and (failed or not warehouse.hold_open_between_steps(self.path)):
+                held, self._held = self._held, None
                 held.close()
 
 

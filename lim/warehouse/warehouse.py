@@ -90,9 +90,9 @@ def with_lock_wait(open_fn, wait_seconds: float):
 # month that the tests' ~100 months pay). Not for a warehouse of more than HOLD_OPEN_MAX_BYTES (asked
 # again after each step: a big month's first step makes it big): DuckDB keeps the blocks a step has
 # read in memory until it needs the room, beside the next step's own frames — a big month's steps
-# need that memory, and 25 opens are nothing beside such a month. Not
-# with county shards: a county step attaches the warehouse read-only from a connection of its own,
-# which DuckDB refuses while the same process has the file open for writing.
+# need that memory, and 25 opens are nothing beside such a month. Not with county shards: a county
+# step attaches the warehouse read-only from a connection of its own, which DuckDB refuses while the
+# same process has the file open for writing. A step that fails lets go of it too.
 HOLD_OPEN_MAX_BYTES = 1 << 30
 
 

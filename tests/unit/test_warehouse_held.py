@@ -2,8 +2,8 @@
 hold_open_between_steps, assets/resources.py WarehouseResource): each step works on a cursor of one
 connection, so the file is opened and checked once a run. Not with county shards (a county step
 attaches the file read-only) nor another executor, not once the file has grown past
-HOLD_OPEN_MAX_BYTES (its cached blocks would stay in memory beside the next step), and never beyond
-the run: after it, anyone may open the file."""
+HOLD_OPEN_MAX_BYTES (its cached blocks would stay in memory beside the next step), not after a step
+that failed on it, and never beyond the run: after it, anyone may open the file."""
 from __future__ import annotations
 
 import duckdb
@@ -66,6 +66,25 @@ def test_a_run_lets_go_once_the_file_has_grown(tmp_path, in_process, monkeypatch
         assert con.sql("SELECT count(*) FROM main.big").fetchall() == [(200000,)]
     assert _others_can_open(path)
     res.teardown_after_execution(None)
+
+
+def test_a_step_that_fails_lets_go_and_the_next_opens_anew(tmp_path, in_process):
+    path = tmp_path / "warehouse.duckdb"
+    res = WarehouseResource(path=str(path))
+    res.setup_for_execution(None)
+    with res.connect() as con:
+        con.execute("CREATE TABLE main.kept AS SELECT 1 AS i")
+    with pytest.raises(duckdb.CatalogException):
+        with res.connect() as con:
+            con.execute("BEGIN")
+            con.execute("CREATE TABLE main.half AS SELECT 1 AS i")
+            con.execute("SELECT * FROM main.no_such_table")
+    assert _others_can_open(path)
+    with res.connect() as con:  # the failed step's transaction is gone, the rest is there
+        names = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+        assert "kept" in names and "half" not in names
+    res.teardown_after_execution(None)
+    assert _others_can_open(path)
 
 
 @pytest.mark.parametrize("env", [{"LIM_SHARDS": "county"}, {"LIM_EXECUTOR": "multiprocess"}])
