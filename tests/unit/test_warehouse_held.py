@@ -22,6 +22,13 @@ def _others_can_open(path) -> bool:
         return False
 
 
+def _in_a_run(path) -> WarehouseResource:
+    """The resource as Dagster sets it up for a run (its teardown is the test's)."""
+    res = WarehouseResource(path=str(path))
+    res.setup_for_execution(None)
+    return res
+
+
 @pytest.fixture
 def in_process(monkeypatch):
     monkeypatch.setenv("LIM_EXECUTOR", "in_process")
@@ -30,8 +37,7 @@ def in_process(monkeypatch):
 
 def test_a_run_holds_the_warehouse_between_steps_and_lets_go_at_its_end(tmp_path, in_process):
     path = tmp_path / "warehouse.duckdb"
-    res = WarehouseResource(path=str(path))
-    res.setup_for_execution(None)
+    res = _in_a_run(path)
     with res.connect() as con:
         con.execute("CREATE TABLE main.step_one AS SELECT 1 AS i")
     assert not _others_can_open(path)  # between two steps: still open
@@ -53,8 +59,7 @@ def test_outside_a_run_every_connection_closes_the_file(tmp_path, in_process):
 
 def test_a_run_lets_go_once_the_file_has_grown(tmp_path, in_process, monkeypatch):
     path = tmp_path / "warehouse.duckdb"
-    res = WarehouseResource(path=str(path))
-    res.setup_for_execution(None)
+    res = _in_a_run(path)
     with res.connect():
         pass
     monkeypatch.setattr(wh, "HOLD_OPEN_MAX_BYTES", path.stat().st_size + (1 << 20))
@@ -70,8 +75,7 @@ def test_a_run_lets_go_once_the_file_has_grown(tmp_path, in_process, monkeypatch
 
 def test_a_step_that_fails_lets_go_and_the_next_opens_anew(tmp_path, in_process):
     path = tmp_path / "warehouse.duckdb"
-    res = WarehouseResource(path=str(path))
-    res.setup_for_execution(None)
+    res = _in_a_run(path)
     with res.connect() as con:
         con.execute("CREATE TABLE main.kept AS SELECT 1 AS i")
     with pytest.raises(duckdb.CatalogException):
