@@ -326,8 +326,8 @@ def write_report(con, month: str, path: Path, policy) -> None:
     path.write_text(render_report(con, month, policy, has_docs, rels), encoding="utf-8")
 
 
-def render_report(con, month: str, policy, has_docs: bool = True, rels: set | None = None) -> str:
-    rels = _relations(con) if rels is None else rels
+def render_report(con, month: str, policy, has_docs: bool, rels: set) -> str:
+    """The report's HTML (`rels`: the warehouse's tables and views, read once by write_report)."""
 
     towns = {t: n for c in policy.counties.values() for t, n in c.towns.items()}
     county_names = [c.name for _, c in sorted(policy.counties.items())]
@@ -482,7 +482,7 @@ def render_report(con, month: str, policy, has_docs: bool = True, rels: set | No
     # ---- notes -------------------------------------------------------------------------------
     window = [shift(month, -k) for k in range(11, 0, -1)]
     missing_history = [m for m in window if m not in months]
-    unknown_towns, unknown_villages = unknown_codes(con, month, policy)
+    unknown_towns, unknown_villages = unknown_codes(con, month, policy, rels)
     no_policy = _one(con, """SELECT county_code, count(*) FROM months.households_monthly
                              WHERE county_code NOT IN (SELECT county_code FROM months.month_parameters WHERE month = ?)
                              GROUP BY 1 ORDER BY 1""", [month]) \
