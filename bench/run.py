@@ -80,20 +80,53 @@ def versions() -> dict:
     return out
 
 
-def _tree_rss_kb(pid: int, cpu: dict | None = None) -> int:
-    """Sum of VmRSS over pid and its descendants (from /proc). With `cpu`: the CPU seconds so far
-    of every multiprocessing forkserver in the tree (it and the GX workers it forked and reaped),
-    by pid — processes the measured child never waits for, so not in its wait4 figures."""
+class ForkserverCPU:
+    """CPU seconds of the multiprocessing forkservers in the measured tree and of every process
+    forked from them (read workers, the GX worker, workbook writers; the multiprocess executor's
+    step processes): processes the measured child never waits for, so not in its wait4 figures.
+
+    Sampled from /proc: each process's last seen utime+stime, plus what its reaped children used
+    (cutime+cstime) less what was already counted for the children seen before they were reaped.
+    A forked child has its forkserver's command line, and its CPU is in the forkserver's cutime
+    once reaped: counted under both pids, it was counted twice (the figures before 2026-12-05
+    15:10, bench/PERF.md "CPU seconds counted twice")."""
+
+    def __init__(self) -> None:
+        self.n = 0                                               # samples taken
+        self.last: dict[int, tuple[int, float, float, int]] = {}  # pid -> (ppid, own, children, sample)
+
+    def see(self, pid: int, ppid: int, fields: list[str]) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / tick
+        children = (int(fields[13]) + int(fields[14])) / tick
+        self.last[pid] = (ppid, own, children, self.n)
+
+    def total(self) -> float:
+        reaped: dict[int, float] = {}  # parent -> the seen children gone before its own last sample
+        for pid, (ppid, own, children, n) in self.last.items():
+            parent = self.last.get(ppid)
+            if parent is not None and n < parent[3]:
+                reaped[ppid] = reaped.get(ppid, 0.0) + own + children
+        return sum(own + max(0.0, children - reaped.get(pid, 0.0)) for pid, (_, own, children, _) in self.last.items())
+
+
+def _tree_rss_kb(pid: int, cpu: ForkserverCPU | None = None) -> int:
+    """Sum of VmRSS over pid and its descendants (from /proc); with `cpu`, a sample of the
+    forkservers' CPU (ForkserverCPU)."""
     children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
         try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError, ValueError):
             continue
-        children.setdefault(ppid, []).append(int(d.name))
+        stats[int(d.name)] = f
+        children.setdefault(int(f[1]), []).append(int(d.name))
     total, todo = 0, [pid]
+    if cpu is not None:
+        cpu.n += 1
     while todo:
         p = todo.pop()
         todo += children.get(p, [])
@@ -102,10 +135,9 @@ def _tree_rss_kb(pid: int, cpu: dict | None = None) -> int:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
                     break
-            if cpu is not None and p != pid and b"forkserver" in Path(f"/proc/{p}/cmdline").read_bytes():
-                f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-                cpu[p] = sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
-        except OSError:
+            if cpu is not None and p != pid and p in stats and b"forkserver" in Path(f"/proc/{p}/cmdline").read_bytes():
+                cpu.see(p, int(stats[p][1]), stats[p])
+        except (OSError, ValueError):
             pass
     return total
 
@@ -113,7 +145,7 @@ def _tree_rss_kb(pid: int, cpu: dict | None = None) -> int:
 def run_measured(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:
     """Run cmd; wall time, exit code, peak RSS (max of ru_maxrss and the sampled tree sum)."""
     peak = [0]
-    forkserver_cpu: dict[int, float] = {}
+    forkserver_cpu = ForkserverCPU()
     t0 = time.perf_counter()
     fh = open(log, "w", encoding="utf-8") if log else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT if log else None)
@@ -137,7 +169,7 @@ def run_measured(cmd: list[str], env: dict | None = None, log: Path | None = Non
             "peak_rss_mb": round(max(ru.ru_maxrss, peak[0]) / 1024, 1),
             "ru_maxrss_mb": round(ru.ru_maxrss / 1024, 1), "sampled_tree_rss_mb": round(peak[0] / 1024, 1),
             "user_cpu_s": round(ru.ru_utime, 1), "sys_cpu_s": round(ru.ru_stime, 1),
-            "forkserver_cpu_s": round(sum(forkserver_cpu.values()), 1)}
+            "forkserver_cpu_s": round(forkserver_cpu.total(), 1)}
 
 
 # ---------------------------------------------------------------------------------------------
