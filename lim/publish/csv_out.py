@@ -113,6 +113,33 @@ def write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]],
     os.chmod(path, 0o600)
 
 
+class _Lines(list):
+    """A file for csv.writer that keeps each row's line (the writer writes a row in one call)."""
+    write = list.append
+
+
+def csv_lines(header: list[str], rows: Iterable[Iterable[Any]], numeric: Collection[str] | None = None) -> tuple[str, list[str]]:
+    """The header line and one line per row, each exactly as write_csv writes it (safe cells, CRLF):
+    for rows that go into several files (a town's list and alerts_all.csv), rendered once."""
+    numeric = NUMERIC_COLUMNS if numeric is None else numeric
+    numeric_at = {i for i, h in enumerate(header) if h in numeric}
+    out = _Lines()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(safe_row(header))
+    w.writerows(safe_row(r, numeric_at) for r in rows)
+    return out[0], out[1:]
+
+
+def write_csv_lines(path: Path, header_line: str, lines: Iterable[str]) -> None:
+    """Write lines made by csv_lines to `path` as write_csv writes a file (UTF-8 with BOM, mode 0600)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write(header_line)
+        f.writelines(lines)
+    os.chmod(path, 0o600)
+
+
 # --- ID numbers in free text ---------------------------------------------------------------------
 # A run of decimal digits of any script (ASCII, full-width ０-９, ...), optionally ending in X, in
 # which up to 3 separators may stand between two digits: spaces of any kind (full-width and

@@ -20,7 +20,7 @@ from lim.core.faults import maybe_fail
 from lim.core.hashing import sha256_file
 from lim.core.policy import Policy
 from lim.publish import loop
-from lim.publish.csv_out import STAFF_COLUMNS
+from lim.publish.csv_out import STAFF_COLUMNS, csv_lines, write_csv_lines
 from lim.publish.report import unknown_codes, write_report
 from lim.warehouse import warehouse as wh
 
@@ -80,16 +80,24 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
         row = rows_of[id(a)]
         rows_by_town.setdefault(a["town_code"], []).append(row)
         all_rows.append(row)
-    town_files = {}
-    for town, rows in sorted(rows_by_town.items()):
-        town_files[town] = f"{town}_{safe_name(towns.get(town, town))}"
-        write_csv(folder / "alerts" / f"{town_files[town]}.csv", STAFF_COLUMNS, rows)
-    write_csv(folder / "alerts_all.csv", STAFF_COLUMNS, all_rows)
-    # Town workbooks, the county's overdue list and the resolved alerts (lim/publish/loop.py).
-    loop_info = loop.write_loop_files(con, month, folder, towns, villages, town_files,
-                                      lambda a: rows_of[id(a)], lambda i: mask_id(i, full_ids), full_ids, month_alerts,
-                                      workbook_processes=settings.current().publish_processes)
+    town_files = {town: f"{town}_{safe_name(towns.get(town, town))}" for town in sorted(rows_by_town)}
+    # Town workbooks, the county's overdue list and the resolved alerts (lim/publish/loop.py): the
+    # workbooks in worker processes (a big month) while this process writes everything else.
+    with loop.loop_files_written(con, month, folder, towns, villages, town_files,
+                                 lambda a: rows_of[id(a)], lambda i: mask_id(i, full_ids), full_ids, month_alerts,
+                                 workbook_processes=settings.current().publish_processes) as loop_info:
+        # each row rendered once, for its town's list and alerts_all.csv
+        header_line, lines = csv_lines(STAFF_COLUMNS, all_rows)
+        line_of = {id(row): line for row, line in zip(all_rows, lines)}
+        for town, rows in sorted(rows_by_town.items()):
+            write_csv_lines(folder / "alerts" / f"{town_files[town]}.csv", header_line, (line_of[id(r)] for r in rows))
+        write_csv_lines(folder / "alerts_all.csv", header_line, lines)
+        other = _other_month_files(con, month, folder, policy, full_ids, towns, villages)
+    return {"alerts": len(all_rows), **other, "loop": loop_info}
 
+
+def _other_month_files(con, month: str, folder: Path, policy: Policy, full_ids: bool, towns: dict, villages: dict) -> dict:
+    """audit_sample.csv, quarantine/<source>.csv and report.html; the counts for write_month_files."""
     # 抽查来源 (rules-variants.md r7): 新增审批, or 审核未通过 (申请类别) where the county samples rejections
     audit = con.sql("""SELECT a.household_id, a.town_code, a.region_code, a.roster_type, a.draw_rank, a.new_approvals, a.to_draw, a.digest,
                               h.head_name, h.head_id_number,
@@ -116,8 +124,7 @@ def write_month_files(con, month: str, folder: Path, policy: Policy, full_ids: b
 
     write_report(con, month, folder / "report.html", policy)
     unknown_towns, unknown_villages = unknown_codes(con, month, policy)
-    return {"alerts": len(all_rows), "unknown_towns": unknown_towns, "unknown_villages": unknown_villages,
-            "quarantined": len(q), "loop": loop_info}
+    return {"unknown_towns": unknown_towns, "unknown_villages": unknown_villages, "quarantined": len(q)}
 
 
 def manifest(folder: Path, month: str, run_id: str, con, policy: Policy, full_ids: bool, xlsx_rows: dict | None = None) -> dict:

@@ -23,6 +23,7 @@ writes the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -294,13 +295,16 @@ def answers_used(con, month: str) -> dict:
 # --------------------------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------------------------
-def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict, town_files: dict[str, str],
-                     staff_row, mask, full_ids: bool, alerts: list[dict] | None = None, workbook_processes: int = 1) -> dict:
-    """workbooks/, county/overdue.csv|xlsx and resolved.csv of M into `folder`. `town_files`: town
-    code → file stem of its CSV (the workbook takes the same name); `staff_row(alert)` the CSV row
-    of an alert (lim/publish/files.py); `mask(id)` masks an ID as the CSVs do (csv_out.mask_id with
-    `full_ids`); `alerts`: town_alerts of M if the caller has them; `workbook_processes`: see
-    write_town_workbooks. Returns counts and the row count of every workbook (for the manifest)."""
+@contextlib.contextmanager
+def loop_files_written(con, month: str, folder: Path, towns: dict, villages: dict, town_files: dict[str, str],
+                       staff_row, mask, full_ids: bool, alerts: list[dict] | None = None, workbook_processes: int = 1):
+    """workbooks/, county/overdue.csv|xlsx and resolved.csv of M into `folder`, every one written
+    when the `with` block ends; it is given counts and the row count of every workbook (for the
+    manifest). `town_files`: town code → file stem of its CSV (the workbook takes the same name);
+    `staff_row(alert)` the CSV row of an alert (lim/publish/files.py); `mask(id)` masks an ID as
+    the CSVs do (csv_out.mask_id with `full_ids`); `alerts`: town_alerts of M if the caller has
+    them; `workbook_processes`: see town_workbooks_written — worker processes write the town
+    workbooks while this process writes the other files and runs the caller's block."""
     alerts = town_alerts(con, month) if alerts is None else alerts
     resolved = resolved_rows(con, month)
     counts = dict(con.sql("""SELECT 'suppressed', count(*) FILTER (WHERE suppressed) FROM months.alerts WHERE month = ?""",
@@ -328,8 +332,13 @@ def write_loop_files(con, month: str, folder: Path, towns: dict, villages: dict,
                               {r["village_code"]: villages[r["village_code"]] for r in resolved_of if r["village_code"] in villages},
                               full_ids))
         xlsx_rows[rel] = len(alerts_of)
-    write_town_workbooks(books, workbook_processes)
+    with town_workbooks_written(books, workbook_processes):
+        yield _other_loop_files(alerts, resolved, counts, xlsx_rows, folder, month, towns, villages, mask)
 
+
+def _other_loop_files(alerts: list[dict], resolved: list[dict], counts: dict, xlsx_rows: dict, folder: Path, month: str,
+                      towns: dict, villages: dict, mask) -> dict:
+    """resolved.csv and county/overdue.csv|xlsx; the counts for loop_files_written."""
     res_rows = [resolved_row(r, towns, villages, mask) for r in resolved]
     write_csv(folder / "resolved.csv", RESOLVED_COLUMNS, res_rows)
 
@@ -461,12 +470,17 @@ class TownBook:
                             functools.partial(mask_id, full=self.full_ids))
 
 
-def write_town_workbooks(books: list[TownBook], workers: int = 1, min_alerts: int | None = None) -> None:
-    """Write every town's workbook; with `workers` > 1 and at least `min_alerts` alerts, in that many
-    worker processes (forked from the pipeline's forkserver, lim/core/processes.py), the biggest
-    towns first. XlsxWriter is pure Python (~65 % of a prefecture's publishing): the books are
-    independent, and each is the same bytes whichever process writes it (tested). An error in a
-    worker fails the step as it would in this process; a pool that cannot start writes here."""
+@contextlib.contextmanager
+def town_workbooks_written(books: list[TownBook], workers: int = 1, min_alerts: int | None = None):
+    """Every town's workbook is written when the `with` block ends. With `workers` > 1 and at least
+    `min_alerts` alerts, in that many worker processes (forked from the pipeline's forkserver,
+    lim/core/processes.py), the biggest towns first, while this process runs the block (the other
+    files of the month: bench/PERF.md change 21); otherwise here, before the block. XlsxWriter is
+    pure Python (~65 % of a prefecture's publishing): the books are independent, and each is the
+    same bytes whichever process writes it (tested). An error in a worker fails the step at the end
+    of the block as it would in this process; an error in the block stops the workers (their
+    half-written files are in the month's folder aside, which is never swapped into place); a
+    pool that cannot start writes here."""
     min_alerts = PARALLEL_MIN_ALERTS if min_alerts is None else min_alerts
     pool = None
     if workers > 1 and len(books) > 1 and sum(len(b.alerts) for b in books) >= min_alerts:
@@ -477,10 +491,12 @@ def write_town_workbooks(books: list[TownBook], workers: int = 1, min_alerts: in
     if pool is None:
         for b in books:
             b.write()
+        yield
         return
-    with pool:
-        for _ in pool.imap_unordered(TownBook.write, sorted(books, key=lambda b: -len(b.alerts))):
-            pass
+    with pool:  # leaving it terminates the workers: after the books are written, or on an error
+        written = pool.map_async(TownBook.write, sorted(books, key=lambda b: -len(b.alerts)), chunksize=1)
+        yield
+        written.get()
 
 
 def write_town_workbook(path: Path, month: str, town: str, town_name: str, alerts: list[dict], resolved: list[dict],

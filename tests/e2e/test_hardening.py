@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lim.publish.csv_out import NUMERIC_COLUMNS, mask_ids_in_text, safe_cell, write_csv
+from lim.publish.csv_out import NUMERIC_COLUMNS, csv_lines, mask_ids_in_text, safe_cell, write_csv, write_csv_lines
 from tests.conftest import TEST_POLICY
 from tests.landing import make_id, write_month
 from tests.runs import run_months
@@ -168,6 +168,15 @@ def test_writer_keeps_numbers_and_neutralizes_text(tmp_path):
     assert rows[2] == ["-12.5", "-1.5", "'+86 电话", "'@x"]
     assert rows[3][0] == "'-2+3" and rows[3][1] == "" and rows[3][3] == "张三"
     assert safe_cell("\t=1") == "'\t=1" and safe_cell(None) == "" and safe_cell("a=1") == "a=1"
+    # the staff lists' rows rendered once for a town's list and alerts_all.csv: the same bytes
+    header, rows = ["人均月收入", "家庭人口", "预警原因", "户主姓名"], [
+        ["-12.5", -3, "-12.5", " =1+2"], [-12.5, Decimal("-1.5"), "+86 电话", "@x"], ["-2+3", "", "\r=1", "张三"],
+        ["1,5", None, 'say "hi"\nnext line', "<r>x</r>"]]
+    write_csv(p, header, rows)
+    head, lines = csv_lines(header, rows)
+    write_csv_lines(tmp_path / "y.csv", head, lines)
+    assert (tmp_path / "y.csv").read_bytes() == p.read_bytes() and len(lines) == len(rows)
+    assert (tmp_path / "y.csv").stat().st_mode & 0o077 == 0
 
 
 # --- masking of careless IDs in quarantine CSVs ---------------------------------------------------

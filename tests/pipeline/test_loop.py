@@ -226,7 +226,7 @@ def test_rerun_byte_identical_with_workbooks(loop, tmp_path, monkeypatch):
     root = tmp_path / "rerun"
     shutil.copytree(loop["root"], root, ignore=shutil.ignore_patterns("*.wal"))
     pools = []
-    ctx = processes.context()  # the context object write_town_workbooks gets (one per process)
+    ctx = processes.context()  # the context object town_workbooks_written gets (one per process)
     real_pool = ctx.Pool
     monkeypatch.setattr(ctx, "Pool", lambda n: pools.append(n) or real_pool(n), raising=False)  # a spy: the real pool
     monkeypatch.setattr(loop_files, "PARALLEL_MIN_ALERTS", 0)
