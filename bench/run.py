@@ -89,7 +89,7 @@ class ForkserverCPU:
     (cutime+cstime) less what was already counted for the children seen before they were reaped.
     A forked child has its forkserver's command line, and its CPU is in the forkserver's cutime
     once reaped: counted under both pids, it was counted twice (the figures before 2026-12-05
-    15:10, bench/PERF.md "CPU seconds counted twice")."""
+    15:00, bench/PERF.md "CPU seconds counted twice")."""
 
     def __init__(self) -> None:
         self.n = 0                                               # samples taken
