@@ -300,7 +300,11 @@ def run_sql(con, path: Path, **variables) -> None:
     dictionary-surviving hash join (duckdb/duckdb#24807) raised "dict-surviving join: narrowed
     column … build pipeline is not single-source" once in 90_alerts_finish.sql on a 5 M-household
     month under memory pressure and not when the same statement ran again; a statement either
-    completes or changes nothing, so running it again is safe. Any other error is raised at once."""
+    completes or changes nothing, so running it again is safe. Any other error is raised at once.
+    An internal error raised while a statement *executes* also invalidates the database for every
+    connection of the process (duckdb/duckdb#15588): the second attempt then fails with DuckDB's
+    FatalException, and the whole step is run once more on a warehouse opened afresh
+    (assets/guard.py; seen on a province month on 2026-12-05)."""
     for k, v in variables.items():
         con.execute(f"SET VARIABLE {k} = ?", [v])
     sql = Path(path).read_text(encoding="utf-8")
