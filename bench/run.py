@@ -95,10 +95,11 @@ class ForkserverCPU:
         self.n = 0                                               # samples taken
         self.last: dict[int, tuple[int, float, float, int]] = {}  # pid -> (ppid, own, children, sample)
 
+    TICK = os.sysconf("SC_CLK_TCK")  # /proc's clock ticks a second
+
     def see(self, pid: int, ppid: int, fields: list[str]) -> None:
-        tick = os.sysconf("SC_CLK_TCK")
-        own = (int(fields[11]) + int(fields[12])) / tick
-        children = (int(fields[13]) + int(fields[14])) / tick
+        own = (int(fields[11]) + int(fields[12])) / self.TICK
+        children = (int(fields[13]) + int(fields[14])) / self.TICK
         self.last[pid] = (ppid, own, children, self.n)
 
     def total(self) -> float:

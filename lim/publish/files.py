@@ -21,7 +21,7 @@ from lim.core.hashing import sha256_file
 from lim.core.policy import Policy
 from lim.publish import loop
 from lim.publish.csv_out import STAFF_COLUMNS, csv_lines, write_csv_lines
-from lim.publish.report import unknown_codes, write_report
+from lim.publish.report import write_report
 from lim.warehouse import warehouse as wh
 
 # The staff CSV's columns (interface.md, in its order): lim/publish/csv_out.py.
@@ -122,8 +122,7 @@ def _other_month_files(con, month: str, folder: Path, policy: Policy, full_ids: 
     for source, rows in by_source.items():
         write_csv(folder / "quarantine" / f"{source}.csv", QUARANTINE_COLUMNS, rows)
 
-    write_report(con, month, folder / "report.html", policy)
-    unknown_towns, unknown_villages = unknown_codes(con, month, policy)
+    unknown_towns, unknown_villages = write_report(con, month, folder / "report.html", policy)
     return {"unknown_towns": unknown_towns, "unknown_villages": unknown_villages, "quarantined": len(q)}
 
 

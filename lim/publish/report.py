@@ -206,7 +206,7 @@ def _history(con, rels: set, table: str, select: str, month: str, where: str = "
     return con.sql(" UNION ALL ".join(parts), params=params).fetchall()
 
 
-def unknown_codes(con, month: str, policy, rels: set | None = None) -> tuple[list[str], list[str]]:
+def unknown_codes(con, month: str, policy, rels: set) -> tuple[list[str], list[str]]:
     """Town and village codes met in month M's data (its households and alerts, months schema)
     that the policy file does not name: shown by their code, reported once per run
     (interface.md). Villages only for counties whose policy lists villages at all (the list is
@@ -215,7 +215,6 @@ def unknown_codes(con, month: str, policy, rels: set | None = None) -> tuple[lis
     villages = {v for c in policy.counties.values() for v in c.villages}
     with_villages = {code for code, c in policy.counties.items() if c.villages}
     seen = set()
-    rels = _relations(con) if rels is None else rels
     for table in ("households_monthly", "alerts"):
         if ("months", table) in rels:
             seen |= set(_one(con, f"SELECT DISTINCT town_code, village_code FROM months.{table} WHERE month = ?", [month]))
@@ -318,16 +317,21 @@ def loop_section(con, rels: set, month: str, towns: dict, names: dict) -> str:
 # --------------------------------------------------------------------------------------------
 # the report
 # --------------------------------------------------------------------------------------------
-def write_report(con, month: str, path: Path, policy) -> None:
-    """Write report.html for M into `path` and the Data Docs beside it (path.parent/data_docs)."""
+def write_report(con, month: str, path: Path, policy) -> tuple[list[str], list[str]]:
+    """Write report.html for M into `path` and the Data Docs beside it (path.parent/data_docs);
+    returns the unknown town and village codes the report lists (unknown_codes), for the run's
+    summary."""
     path = Path(path)
     rels = _relations(con)  # the report asks about ~25 tables: the catalog is read once
     has_docs = copy_data_docs(con, month, path.parent, rels)
-    path.write_text(render_report(con, month, policy, has_docs, rels), encoding="utf-8")
+    unknown = unknown_codes(con, month, policy, rels)
+    path.write_text(render_report(con, month, policy, has_docs, rels, unknown), encoding="utf-8")
+    return unknown
 
 
-def render_report(con, month: str, policy, has_docs: bool, rels: set) -> str:
-    """The report's HTML (`rels`: the warehouse's tables and views, read once by write_report)."""
+def render_report(con, month: str, policy, has_docs: bool, rels: set, unknown: tuple[list[str], list[str]]) -> str:
+    """The report's HTML (`rels`: the warehouse's tables and views, read once by write_report;
+    `unknown`: unknown_codes of M)."""
 
     towns = {t: n for c in policy.counties.values() for t, n in c.towns.items()}
     county_names = [c.name for _, c in sorted(policy.counties.items())]
@@ -482,7 +486,7 @@ def render_report(con, month: str, policy, has_docs: bool, rels: set) -> str:
     # ---- notes -------------------------------------------------------------------------------
     window = [shift(month, -k) for k in range(11, 0, -1)]
     missing_history = [m for m in window if m not in months]
-    unknown_towns, unknown_villages = unknown_codes(con, month, policy, rels)
+    unknown_towns, unknown_villages = unknown
     no_policy = _one(con, """SELECT county_code, count(*) FROM months.households_monthly
                              WHERE county_code NOT IN (SELECT county_code FROM months.month_parameters WHERE month = ?)
                              GROUP BY 1 ORDER BY 1""", [month]) \
